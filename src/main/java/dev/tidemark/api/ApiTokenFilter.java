@@ -1,0 +1,39 @@
+package dev.tidemark.api;
+
+import dev.tidemark.config.TidemarkConfig;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+/**
+ * Every {@code /api} call needs {@code Authorization: Bearer <tidemark.api.token>}.
+ * Without a configured token the API refuses everything rather than open up.
+ */
+public class ApiTokenFilter {
+
+    private final Optional<byte[]> token;
+
+    public ApiTokenFilter(TidemarkConfig config) {
+        this.token = config.api().token().filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @ServerRequestFilter
+    public Optional<Response> requireToken(ContainerRequestContext request) {
+        String path = request.getUriInfo().getPath();
+        if (!path.equals("/api") && !path.startsWith("/api/")) {
+            return Optional.empty();
+        }
+        String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
+        if (token.isPresent() && header != null && header.startsWith("Bearer ")
+                && MessageDigest.isEqual(token.get(), header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8))) {
+            return Optional.empty();
+        }
+        return Optional.of(Response.fromResponse(Problem.response(Response.Status.UNAUTHORIZED,
+                        token.isPresent() ? "A valid bearer token is required" : "The API is disabled: tidemark.api.token is not set"))
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());
+    }
+}

@@ -1,0 +1,16 @@
+package dev.tidemark.change;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** What a change asks of the stored record. */
+public enum Op {
+    UPSERT,
+    DELETE,
+    /** Only the id is known (a thin webhook, an ordering conflict): the record must be fetched again. */
+    REFETCH;
+
+    @JsonValue
+    public String wireName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

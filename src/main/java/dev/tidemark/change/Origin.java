@@ -1,0 +1,20 @@
+package dev.tidemark.change;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** Where a change came from; the ordering policy treats webhooks and polls differently on ties. */
+public enum Origin {
+    WEBHOOK,
+    POLL,
+    RECONCILE;
+
+    @JsonValue
+    public String wireName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** A poll or reconcile read is a fresh authoritative read of the provider's state. */
+    public boolean isAuthoritative() {
+        return this != WEBHOOK;
+    }
+}

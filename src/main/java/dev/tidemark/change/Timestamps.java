@@ -1,0 +1,76 @@
+package dev.tidemark.change;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+
+/**
+ * Normalizes a provider's timestamp to an {@link Instant} truncated to
+ * microseconds, the precision PostgreSQL keeps. Accepted: ISO-8601 with any
+ * fraction and offset, epoch seconds and epoch milliseconds (as numbers or
+ * digit strings, with or without a fraction).
+ */
+public final class Timestamps {
+
+    /**
+     * Epoch numbers at or above this are milliseconds. 10^11 seconds is the year
+     * 5138, and 10^11 milliseconds is March 1973, long before any record a
+     * provider holds today, so the two ranges do not meet in practice.
+     */
+    static final double MILLIS_THRESHOLD = 1e11;
+
+    private Timestamps() {
+    }
+
+    public static Optional<Instant> parse(JsonNode node) {
+        if (node == null || node.isNull() || node.isMissingNode()) {
+            return Optional.empty();
+        }
+        if (node.isNumber()) {
+            return fromEpoch(node.decimalValue());
+        }
+        if (node.isTextual()) {
+            return parse(node.textValue());
+        }
+        return Optional.empty();
+    }
+
+    public static Optional<Instant> parse(String text) {
+        String trimmed = text.trim();
+        if (trimmed.isEmpty()) {
+            return Optional.empty();
+        }
+        if (trimmed.matches("-?\\d+(\\.\\d+)?")) {
+            return fromEpoch(new java.math.BigDecimal(trimmed));
+        }
+        try {
+            return Optional.of(micros(OffsetDateTime.parse(trimmed, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant()));
+        } catch (DateTimeParseException e) {
+            try {
+                return Optional.of(micros(Instant.parse(trimmed)));
+            } catch (DateTimeParseException again) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    private static Optional<Instant> fromEpoch(java.math.BigDecimal value) {
+        java.math.BigDecimal micros = value.abs().doubleValue() >= MILLIS_THRESHOLD
+                ? value.movePointRight(3)
+                : value.movePointRight(6);
+        try {
+            long total = micros.setScale(0, java.math.RoundingMode.FLOOR).longValueExact();
+            return Optional.of(Instant.EPOCH.plus(total, ChronoUnit.MICROS));
+        } catch (ArithmeticException | java.time.DateTimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    public static Instant micros(Instant instant) {
+        return instant.truncatedTo(ChronoUnit.MICROS);
+    }
+}

@@ -1,0 +1,22 @@
+package dev.tidemark.config;
+
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** Refuses to start with a configuration that names unknown things or malformed pointers. */
+@Startup
+@ApplicationScoped
+public class ConfigCheckOnStart {
+
+    private final TidemarkConfig config;
+
+    public ConfigCheckOnStart(TidemarkConfig config) {
+        this.config = config;
+    }
+
+    @PostConstruct
+    void check() {
+        TidemarkConfigCheck.require(config);
+    }
+}

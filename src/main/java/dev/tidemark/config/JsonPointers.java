@@ -1,0 +1,34 @@
+package dev.tidemark.config;
+
+import com.fasterxml.jackson.core.JsonPointer;
+import java.util.Optional;
+
+/** RFC 6901 JSON pointers as written in configuration ("" is the whole document). */
+public final class JsonPointers {
+
+    private JsonPointers() {
+    }
+
+    /** Why {@code text} is not a JSON pointer, or empty if it is one. */
+    public static Optional<String> problem(String text) {
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!text.startsWith("/")) {
+            return Optional.of("must be empty or start with '/'");
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) == '~' && (i + 1 >= text.length() || (text.charAt(i + 1) != '0' && text.charAt(i + 1) != '1'))) {
+                return Optional.of("'~' must be followed by 0 or 1 (RFC 6901)");
+            }
+        }
+        return Optional.empty();
+    }
+
+    public static JsonPointer compile(String text) {
+        problem(text).ifPresent(p -> {
+            throw new IllegalArgumentException("'" + text + "' is not a JSON pointer: " + p);
+        });
+        return JsonPointer.compile(text);
+    }
+}

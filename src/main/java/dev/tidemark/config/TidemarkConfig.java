@@ -1,0 +1,220 @@
+package dev.tidemark.config;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything a user configures about Tidemark: the providers it listens to and
+ * polls (sources and their resources), the rules that turn changes into events,
+ * and the service's own knobs. The shape follows SPEC.md "Configuration".
+ * Cross-field checks that the type system cannot express live in
+ * {@link TidemarkConfigCheck}.
+ */
+@ConfigMapping(prefix = "tidemark")
+public interface TidemarkConfig {
+
+    Map<String, Source> sources();
+
+    Map<String, Rule> rules();
+
+    Api api();
+
+    Receiver receiver();
+
+    Topics topics();
+
+    interface Api {
+        /** Bearer token for /api. Without one, every /api call is refused. */
+        Optional<String> token();
+    }
+
+    interface Receiver {
+        /** Largest accepted webhook body; larger ones get 413 while still being read. */
+        @WithDefault("1M")
+        MemorySize maxBodySize();
+
+        /** How long a webhook request waits for Kafka to acknowledge its changes before answering 503. */
+        @WithDefault("5s")
+        Duration ackTimeout();
+
+        /** Seconds a provider is told to wait (Retry-After) when Kafka did not acknowledge. */
+        @WithDefault("5")
+        int retryAfterSeconds();
+    }
+
+    interface Topics {
+        @WithDefault("tidemark.changes")
+        String changes();
+
+        @WithDefault("tidemark.changes.dlq")
+        String changesDlq();
+
+        @WithDefault("tidemark.events")
+        String events();
+
+        @WithDefault("tidemark.records")
+        String records();
+    }
+
+    interface Source {
+        Optional<Webhook> webhook();
+
+        @WithName("api")
+        Optional<ProviderApi> api();
+
+        Map<String, Resource> resources();
+    }
+
+    interface Webhook {
+        /** One of {@code SignatureSchemes#NAMES}. */
+        String scheme();
+
+        /** Every secret currently valid for this source; several during a rotation. */
+        Optional<List<String>> secrets();
+
+        /** How far a signed timestamp may be from now, for schemes that carry one. */
+        @WithDefault("5m")
+        Duration tolerance();
+
+        /** Header carrying the provider's delivery id; without one the id is derived from the body's hash. */
+        Optional<String> deliveryIdHeader();
+
+        /** JSON pointer to the event type in the delivery body. */
+        @WithDefault("/type")
+        String eventType();
+
+        /** Settings of the configurable generic HMAC scheme ({@code scheme: hmac}). */
+        Hmac hmac();
+    }
+
+    interface Hmac {
+        @WithDefault("X-Signature")
+        String header();
+
+        /** sha256 or sha512. */
+        @WithDefault("sha256")
+        String algorithm();
+
+        /** hex or base64. */
+        @WithDefault("hex")
+        String encoding();
+
+        /** Text before the signature in the header, e.g. {@code sha256=}. */
+        Optional<String> prefix();
+
+        /** Header carrying the signing time in epoch seconds; when set, the tolerance applies. */
+        Optional<String> timestampHeader();
+
+        /** What is signed: {@code {body}} and {@code {timestamp}} are replaced. */
+        @WithDefault("{body}")
+        String signedContent();
+    }
+
+    interface ProviderApi {
+        String baseUrl();
+
+        Optional<Auth> auth();
+
+        Optional<RateLimit> rateLimit();
+    }
+
+    interface Auth {
+        /** bearer, api-key, basic, oauth2-client-credentials, oauth2-refresh-token. */
+        String type();
+
+        Optional<String> token();
+
+        Optional<String> header();
+
+        Optional<String> username();
+
+        Optional<String> password();
+
+        Optional<String> tokenUrl();
+
+        Optional<String> clientId();
+
+        Optional<String> clientSecret();
+
+        Optional<String> refreshToken();
+
+        Optional<List<String>> scopes();
+    }
+
+    interface RateLimit {
+        double requestsPerSecond();
+
+        Optional<Integer> burst();
+
+        Optional<Integer> maxConcurrency();
+    }
+
+    interface Resource {
+        /** JSON pointer to the record id, inside the record. */
+        @WithDefault("/id")
+        String id();
+
+        /** JSON pointer to the record's own updated_at, inside the record. */
+        @WithDefault("/updated_at")
+        String updatedAt();
+
+        Optional<ResourceWebhook> webhook();
+
+        Optional<ListEndpoint> list();
+
+        /** Path of the single-record endpoint, with {id}. */
+        Optional<String> fetch();
+
+        /** Interval of incremental polls. */
+        Optional<Duration> schedule();
+
+        /** Interval of reconciliation sweeps. */
+        Optional<Duration> reconcile();
+    }
+
+    interface ResourceWebhook {
+        /** Event types whose record is an upsert of this resource. */
+        Optional<List<String>> events();
+
+        /** Event types that delete a record of this resource. */
+        Optional<List<String>> deleteEvents();
+
+        /** JSON pointer to the record in the delivery body; empty means the whole body. */
+        Optional<String> record();
+    }
+
+    interface ListEndpoint {
+        String path();
+
+        /** JSON pointer to the items array; empty means the body is the array. */
+        Optional<String> items();
+
+        Optional<Pagination> pagination();
+    }
+
+    interface Pagination {
+        /** cursor, next-url, link-header, page, offset. */
+        String type();
+    }
+
+    interface Rule {
+        String source();
+
+        String resource();
+
+        /** CEL predicate over {@code record}. */
+        String when();
+
+        /** rising (false to true) or falling (true to false). */
+        @WithDefault("rising")
+        String edge();
+
+        String eventType();
+    }
+}

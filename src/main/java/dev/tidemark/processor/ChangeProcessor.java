@@ -1,0 +1,135 @@
+package dev.tidemark.processor;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.change.RecordKey;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+/**
+ * Consumes {@code tidemark.changes} a batch at a time and applies it in one
+ * database transaction: lock the batch's rows in key order, apply each
+ * record's changes in updated_at order, write, commit, and only then
+ * acknowledge the offsets. A value that is not a change envelope goes to the
+ * dead-letter topic with the reason in a header; nothing is dropped silently.
+ */
+@ApplicationScoped
+public class ChangeProcessor {
+
+    public static final String CHANNEL = "changes-in";
+    public static final String DLQ_CHANNEL = "changes-dlq";
+    public static final String DLQ_REASON_HEADER = "tidemark-dlq-reason";
+
+    private static final Logger LOG = Logger.getLogger(ChangeProcessor.class);
+
+    private final RecordRepository records;
+    private final ObjectMapper json;
+    private final MutinyEmitter<String> deadLetters;
+    private final MeterRegistry metrics;
+
+    public ChangeProcessor(RecordRepository records, ObjectMapper json,
+            @Channel(DLQ_CHANNEL) MutinyEmitter<String> deadLetters, MeterRegistry metrics) {
+        this.records = records;
+        this.json = json;
+        this.deadLetters = deadLetters;
+        this.metrics = metrics;
+    }
+
+    @Incoming(CHANNEL)
+    public Uni<Void> consume(KafkaRecordBatch<String, String> batch) {
+        List<ChangeEnvelope> changes = new ArrayList<>();
+        List<Uni<Void>> deadLettered = new ArrayList<>();
+        for (KafkaRecord<String, String> record : batch) {
+            try {
+                ChangeEnvelope change = json.readValue(record.getPayload(), ChangeEnvelope.class);
+                if (change == null || change.source() == null || change.resource() == null || change.id() == null
+                        || change.op() == null || change.origin() == null || change.updatedAt() == null) {
+                    throw new IllegalArgumentException("a required envelope field is missing");
+                }
+                changes.add(change);
+            } catch (Exception e) {
+                deadLettered.add(deadLetter(record, e));
+            }
+        }
+        Uni<Void> dlq = deadLettered.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(deadLettered).andFailFast().replaceWithVoid();
+        return dlq.chain(() -> apply(changes)
+                        // A database outage is not poison: wait and retry the whole batch, skipping nothing.
+                        .onFailure().invoke(e -> LOG.warnf("applying a batch of %d changes failed, retrying: %s", changes.size(), e.toString()))
+                        .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely())
+                .chain(() -> Uni.createFrom().completionStage(batch.ack()));
+    }
+
+    Uni<Void> apply(List<ChangeEnvelope> changes) {
+        if (changes.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        Map<RecordKey, List<ChangeEnvelope>> byKey = new TreeMap<>();
+        for (ChangeEnvelope change : changes) {
+            byKey.computeIfAbsent(change.key(), k -> new ArrayList<>()).add(change);
+        }
+        List<RecordKey> keys = new ArrayList<>(byKey.keySet());
+        return records.pool().withTransaction(conn -> records.lockAndLoad(conn, keys).chain(stored -> {
+            Map<RecordKey, StoredState> changed = new HashMap<>();
+            Map<RecordKey, OrderedApply.Result> results = new HashMap<>();
+            byKey.forEach((key, recordChanges) -> {
+                OrderedApply.Result result = OrderedApply.apply(stored.get(key), recordChanges);
+                results.put(key, result);
+                if (result.changed()) {
+                    changed.put(key, result.finalState());
+                }
+            });
+            return records.write(conn, changed, keys).invoke(() -> count(results));
+        }));
+    }
+
+    private void count(Map<RecordKey, OrderedApply.Result> results) {
+        results.forEach((key, result) -> result.decisions().forEach((decision, n) -> metrics
+                .counter("tidemark.processor.changes", "source", key.source(), "resource", key.resource(),
+                        "decision", decision.name().toLowerCase(java.util.Locale.ROOT))
+                .increment(n)));
+    }
+
+    private Uni<Void> deadLetter(KafkaRecord<String, String> record, Exception reason) {
+        metrics.counter("tidemark.processor.dead.letters").increment();
+        // The header travels with the value itself, so it may quote it; the log line names only the error's kind.
+        String why = reason.getClass().getSimpleName() + ": " + firstLine(reason.getMessage());
+        String at = record.getTopic() + "-" + record.getPartition() + "@"
+                + record.getMetadata(IncomingKafkaRecordMetadata.class).map(m -> String.valueOf(m.getOffset())).orElse("?");
+        LOG.warnf("change at %s sent to the dead-letter topic: %s", at, reason.getClass().getSimpleName());
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(DLQ_REASON_HEADER, why.getBytes(StandardCharsets.UTF_8));
+        headers.add("tidemark-dlq-origin", at.getBytes(StandardCharsets.UTF_8));
+        Message<String> message = Message.of(record.getPayload()).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                .withKey(record.getKey()).withHeaders(headers).build());
+        return deadLetters.sendMessage(message);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int newline = message.indexOf('\n');
+        String line = newline < 0 ? message : message.substring(0, newline);
+        // Jackson quotes a snippet of the offending input; keep only the description.
+        int source = line.indexOf(" at [Source");
+        return (source < 0 ? line : line.substring(0, source));
+    }
+}

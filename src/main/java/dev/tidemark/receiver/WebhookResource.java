@@ -1,0 +1,143 @@
+package dev.tidemark.receiver;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tidemark.api.Problem;
+import dev.tidemark.change.ChangePublisher;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.receiver.signature.SignedRequest;
+import dev.tidemark.receiver.signature.Verification;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * {@code POST /webhooks/{source}}: verify, map, hand to Kafka, and only then
+ * answer 2xx (DESIGN.md invariant 1). Every status is a promise to the
+ * provider; see SPEC.md "Webhooks" for the table this implements.
+ */
+@Path("/webhooks/{source}")
+public class WebhookResource {
+
+    private static final Logger LOG = Logger.getLogger(WebhookResource.class);
+
+    private final WebhookSources sources;
+    private final ChangePublisher publisher;
+    private final ObjectMapper json;
+    private final TidemarkConfig config;
+    private final Clock clock;
+    private final MeterRegistry metrics;
+
+    public WebhookResource(WebhookSources sources, ChangePublisher publisher, ObjectMapper json,
+            TidemarkConfig config, Clock clock, MeterRegistry metrics) {
+        this.sources = sources;
+        this.publisher = publisher;
+        this.json = json;
+        this.config = config;
+        this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
+    public Uni<Response> receive(@PathParam("source") String sourceName, HttpHeaders headers, byte[] body) {
+        Instant now = Instant.now(clock);
+        var found = sources.get(sourceName);
+        if (found.isEmpty()) {
+            return Uni.createFrom().item(reject("unknown", "not_found", "unknown_source", null,
+                    Problem.response(Response.Status.NOT_FOUND, "No source named '" + sourceName + "' receives webhooks")));
+        }
+        WebhookSources.WebhookSource source = found.get();
+        byte[] payload = body == null ? new byte[0] : body;
+        String deliveryId = source.config().deliveryIdHeader()
+                .map(headers::getHeaderString)
+                .filter(id -> !id.isBlank())
+                .orElseGet(() -> "sha256:" + HexFormat.of().formatHex(sha256(payload)).substring(0, 32));
+
+        String mediaType = headers.getMediaType() == null ? ""
+                : (headers.getMediaType().getType() + "/" + headers.getMediaType().getSubtype()).toLowerCase(Locale.ROOT);
+        if (!source.scheme().accepts(mediaType)) {
+            return Uni.createFrom().item(reject(sourceName, "unsupported_type", "media_type", deliveryId,
+                    Problem.response(Response.Status.UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be application/json, was '" + mediaType + "'")));
+        }
+        Verification verification = source.scheme().verify(new SignedRequest(payload, headers::getHeaderString), now);
+        if (!verification.valid()) {
+            metrics.counter("tidemark.webhook.verification.failures", "source", sourceName, "reason", verification.reason()).increment();
+            return Uni.createFrom().item(reject(sourceName, "unauthorized", verification.reason(), deliveryId,
+                    Problem.response(Response.Status.UNAUTHORIZED, "Signature verification failed: " + verification.reason())));
+        }
+        JsonNode parsed;
+        try {
+            parsed = json.readTree(payload);
+        } catch (java.io.IOException e) {
+            parsed = null;
+        }
+        if (parsed == null || parsed.isMissingNode()) {
+            return Uni.createFrom().item(reject(sourceName, "bad_request", "not_json", deliveryId,
+                    Problem.response(Response.Status.BAD_REQUEST, "body: not a JSON document")));
+        }
+        MappingResult result = source.mapper().map(parsed, deliveryId, now);
+        if (result instanceof MappingResult.Invalid invalid) {
+            return Uni.createFrom().item(reject(sourceName, "bad_request", "invalid_field", deliveryId,
+                    Problem.response(Response.Status.BAD_REQUEST, invalid.field() + ": " + invalid.detail())));
+        }
+        if (result instanceof MappingResult.Ignored ignored) {
+            count(sourceName, "ignored");
+            return Uni.createFrom().item(Response.ok(Map.of("ignored", ignored.reason()), MediaType.APPLICATION_JSON).build());
+        }
+        var changes = ((MappingResult.Changes) result).changes();
+        Timer.Sample sample = Timer.start(metrics);
+        return publisher.publish(changes)
+                .ifNoItem().after(config.receiver().ackTimeout()).fail()
+                .map(ignored -> {
+                    sample.stop(metrics.timer("tidemark.webhook.kafka.ack", "source", sourceName));
+                    count(sourceName, "accepted");
+                    return Response.accepted(Map.of("deliveryId", deliveryId, "changes", changes.size()))
+                            .type(MediaType.APPLICATION_JSON).build();
+                })
+                .onFailure().recoverWithItem(failure -> reject(sourceName, "unavailable",
+                        failure.getClass().getSimpleName(), deliveryId,
+                        Response.fromResponse(Problem.response(Response.Status.SERVICE_UNAVAILABLE,
+                                        "Kafka did not acknowledge the delivery in time; retry later"))
+                                .header(HttpHeaders.RETRY_AFTER, config.receiver().retryAfterSeconds())
+                                .build()));
+    }
+
+    private Response reject(String source, String outcome, String reason, String deliveryId, Response response) {
+        count(source, outcome);
+        // Never the body, a signature or a secret: only what identifies the delivery and why it was refused.
+        LOG.infof("webhook rejected: source=%s outcome=%s reason=%s deliveryId=%s status=%d",
+                source, outcome, reason, deliveryId, response.getStatus());
+        return response;
+    }
+
+    private void count(String source, String outcome) {
+        metrics.counter("tidemark.webhook.deliveries", "source", source, "outcome", outcome).increment();
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.tidemark.receiver;
+
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.receiver.signature.SignatureScheme;
+import dev.tidemark.receiver.signature.SignatureSchemes;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** The sources that accept webhooks, each with its verifier and mapper, built once from configuration. */
+@ApplicationScoped
+public class WebhookSources {
+
+    public record WebhookSource(String name, TidemarkConfig.Webhook config, SignatureScheme scheme, DeliveryMapper mapper) {
+    }
+
+    private final Map<String, WebhookSource> sources = new HashMap<>();
+
+    public WebhookSources(TidemarkConfig config) {
+        config.sources().forEach((name, source) -> source.webhook().ifPresent(webhook -> sources.put(name,
+                new WebhookSource(name, webhook, SignatureSchemes.create(webhook), new DeliveryMapper(name, source)))));
+    }
+
+    public Optional<WebhookSource> get(String name) {
+        return Optional.ofNullable(sources.get(name));
+    }
+}

@@ -1,0 +1,120 @@
+package dev.tidemark.receiver.signature;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * A configurable HMAC for providers without a named scheme: which header holds
+ * the signature, SHA-256 or SHA-512, hex or base64, an optional prefix
+ * ({@code sha256=}), an optional timestamp header, and a template of what is
+ * signed ({@code {timestamp}.{body}}).
+ */
+public final class GenericHmacScheme implements SignatureScheme {
+
+    public enum Encoding { HEX, BASE64 }
+
+    private final String header;
+    private final String jcaAlgorithm;
+    private final Encoding encoding;
+    private final String prefix;
+    private final Optional<String> timestampHeader;
+    private final String signedContent;
+    private final Duration tolerance;
+    private final List<byte[]> secrets;
+
+    public GenericHmacScheme(String header, String algorithm, Encoding encoding, String prefix,
+            Optional<String> timestampHeader, String signedContent, Duration tolerance, List<String> secrets) {
+        this.header = header;
+        this.jcaAlgorithm = jcaName(algorithm);
+        this.encoding = encoding;
+        this.prefix = prefix;
+        this.timestampHeader = timestampHeader;
+        this.signedContent = signedContent;
+        this.tolerance = tolerance;
+        this.secrets = secrets.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
+    }
+
+    public static String jcaName(String algorithm) {
+        return switch (algorithm.toLowerCase(Locale.ROOT)) {
+            case "sha256" -> "HmacSHA256";
+            case "sha512" -> "HmacSHA512";
+            default -> throw new IllegalArgumentException("unknown HMAC algorithm " + algorithm);
+        };
+    }
+
+    @Override
+    public Verification verify(SignedRequest request, Instant now) {
+        Optional<String> presented = request.header(header);
+        if (presented.isEmpty()) {
+            return Verification.invalid(Verification.MISSING_SIGNATURE);
+        }
+        String timestamp = "";
+        if (timestampHeader.isPresent()) {
+            Optional<String> ts = request.header(timestampHeader.get());
+            if (ts.isEmpty()) {
+                return Verification.invalid(Verification.MISSING_TIMESTAMP);
+            }
+            timestamp = ts.get();
+            if (!withinTolerance(timestamp, now)) {
+                return Verification.invalid(Verification.TIMESTAMP_OUTSIDE_TOLERANCE);
+            }
+        }
+        String value = presented.get();
+        if (!value.startsWith(prefix)) {
+            return Verification.invalid(Verification.MALFORMED_SIGNATURE);
+        }
+        byte[] signature = decode(value.substring(prefix.length()));
+        if (signature == null) {
+            return Verification.invalid(Verification.MALFORMED_SIGNATURE);
+        }
+        byte[] content = content(timestamp, request.body());
+        boolean matched = false;
+        for (byte[] secret : secrets) {
+            // No early exit: every secret is tried, so timing does not reveal which one matched.
+            matched |= Hmac.same(Hmac.sign(jcaAlgorithm, secret, content), signature);
+        }
+        return matched ? Verification.VALID : Verification.invalid(Verification.SIGNATURE_MISMATCH);
+    }
+
+    /** The signature a provider would send for this body; used by tests, the demo and docs. */
+    public String sign(String secret, String timestamp, byte[] body) {
+        byte[] mac = Hmac.sign(jcaAlgorithm, secret.getBytes(StandardCharsets.UTF_8), content(timestamp, body));
+        return prefix + (encoding == Encoding.HEX ? HexFormat.of().formatHex(mac) : Base64.getEncoder().encodeToString(mac));
+    }
+
+    private boolean withinTolerance(String timestamp, Instant now) {
+        try {
+            Instant signedAt = Instant.ofEpochSecond(Long.parseLong(timestamp));
+            return Duration.between(signedAt, now).abs().compareTo(tolerance) <= 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private byte[] content(String timestamp, byte[] body) {
+        int at = signedContent.indexOf("{body}");
+        String before = signedContent.substring(0, at).replace("{timestamp}", timestamp);
+        String after = signedContent.substring(at + "{body}".length()).replace("{timestamp}", timestamp);
+        byte[] head = before.getBytes(StandardCharsets.UTF_8);
+        byte[] tail = after.getBytes(StandardCharsets.UTF_8);
+        byte[] all = new byte[head.length + body.length + tail.length];
+        System.arraycopy(head, 0, all, 0, head.length);
+        System.arraycopy(body, 0, all, head.length, body.length);
+        System.arraycopy(tail, 0, all, head.length + body.length, tail.length);
+        return all;
+    }
+
+    private byte[] decode(String text) {
+        try {
+            return encoding == Encoding.HEX ? HexFormat.of().parseHex(text.toLowerCase(Locale.ROOT)) : Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package dev.tidemark.receiver.signature;
+
+import java.time.Instant;
+
+/**
+ * One way providers sign webhooks. One class per scheme; a source names its
+ * scheme in configuration and holds the secrets (several during a rotation).
+ */
+public interface SignatureScheme {
+
+    /**
+     * @param now the current time, for schemes that reject stale timestamps
+     * @return valid if any of the source's secrets produced the signature
+     */
+    Verification verify(SignedRequest request, Instant now);
+
+    /** Whether a body of this media type (lower case, no parameters) is acceptable to the scheme. */
+    default boolean accepts(String mediaType) {
+        return "application/json".equals(mediaType);
+    }
+}

@@ -1,0 +1,15 @@
+package dev.tidemark.receiver.signature;
+
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * What a signature scheme may look at: the raw body, exactly as received, and
+ * the request headers (looked up case-insensitively by the caller's function).
+ */
+public record SignedRequest(byte[] body, Function<String, String> headers) {
+
+    public Optional<String> header(String name) {
+        return Optional.ofNullable(headers.apply(name)).map(String::trim).filter(v -> !v.isEmpty());
+    }
+}

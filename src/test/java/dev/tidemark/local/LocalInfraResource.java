@@ -1,0 +1,55 @@
+package dev.tidemark.local;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Starts a real PostgreSQL and a real Kafka broker on free ports in a fresh
+ * temporary directory for the test run, and points Quarkus at them.
+ */
+public class LocalInfraResource implements QuarkusTestResourceLifecycleManager {
+
+    private Path directory;
+    private LocalPostgres postgres;
+    private LocalKafka kafka;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            directory = Files.createTempDirectory("tidemark-test-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        postgres = LocalPostgres.start(directory.resolve("pg"), FreePorts.next(), false);
+        kafka = LocalKafka.start(directory.resolve("kafka"), FreePorts.next(), FreePorts.next());
+        return Map.of(
+                "quarkus.datasource.reactive.url", postgres.reactiveUrl(),
+                "quarkus.datasource.jdbc.url", postgres.jdbcUrl(),
+                "quarkus.datasource.username", LocalPostgres.USER,
+                "quarkus.datasource.password", LocalPostgres.USER,
+                "kafka.bootstrap.servers", kafka.bootstrapServers());
+    }
+
+    @Override
+    public void stop() {
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (postgres != null) {
+            postgres.close();
+        }
+        if (directory != null) {
+            try (Stream<Path> files = Files.walk(directory)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // A leftover temporary directory is harmless.
+            }
+        }
+    }
+}
