@@ -1,0 +1,45 @@
+package dev.tidemark.change;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.math.BigDecimal;
+import java.time.Instant;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TimestampsTest {
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "2026-11-24T10:00:00Z                 | 2026-11-24T10:00:00Z",
+            "2026-11-24T10:00:00.1Z               | 2026-11-24T10:00:00.100Z",
+            "2026-11-24T10:00:00.123456789Z       | 2026-11-24T10:00:00.123456Z",
+            "2026-11-24T12:00:00.5+02:00          | 2026-11-24T10:00:00.500Z",
+            "2026-11-24T05:00:00-05:00            | 2026-11-24T10:00:00Z",
+            "1795514400                           | 2026-11-24T10:00:00Z",
+            "1795514400.25                        | 2026-11-24T10:00:00.250Z",
+            "1795514400123                        | 2026-11-24T10:00:00.123Z",
+    })
+    void normalizesToMicrosecondsUtc(String text, String expected) {
+        assertThat(Timestamps.parse(text)).contains(Instant.parse(expected));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "  ", "yesterday", "2026-13-01T00:00:00Z", "2026-11-24", "0x10", "1e10"})
+    void rejectsWhatIsNotATimestamp(String text) {
+        assertThat(Timestamps.parse(text)).isEmpty();
+    }
+
+    @org.junit.jupiter.api.Test
+    void readsJsonNumbersAsEpochSecondsOrMilliseconds() {
+        var json = JsonNodeFactory.instance;
+        assertThat(Timestamps.parse(json.numberNode(1795514400L))).contains(Instant.parse("2026-11-24T10:00:00Z"));
+        assertThat(Timestamps.parse(json.numberNode(1795514400123L))).contains(Instant.parse("2026-11-24T10:00:00.123Z"));
+        assertThat(Timestamps.parse(json.numberNode(new BigDecimal("1795514400.1234567")))).contains(Instant.parse("2026-11-24T10:00:00.123456Z"));
+        assertThat(Timestamps.parse(json.booleanNode(true))).isEmpty();
+        assertThat(Timestamps.parse(json.nullNode())).isEmpty();
+        assertThat(Timestamps.parse(json.objectNode().get("missing"))).isEmpty();
+    }
+}

@@ -1,0 +1,134 @@
+package dev.tidemark.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** Each configuration mistake stops start-up with a message that names the key to fix. */
+class TidemarkConfigCheckTest {
+
+    /** The shape of SPEC.md "Configuration", every capability named there. */
+    static final String VALID = """
+            tidemark:
+              sources:
+                billing:
+                  webhook:
+                    scheme: hmac
+                    secrets: [whsec_one, whsec_two]
+                    tolerance: 10m
+                    hmac: {header: X-Sig, algorithm: sha512, encoding: base64, timestamp-header: X-Ts, signed-content: "{timestamp}.{body}"}
+                  api:
+                    base-url: https://api.billing.example
+                    auth: {type: oauth2-client-credentials, token-url: https://auth.example/token, client-id: id, client-secret: secret}
+                    rate-limit: {requests-per-second: 10, burst: 20}
+                  resources:
+                    subscriptions:
+                      id: /id
+                      updated-at: /updated_at
+                      webhook: {events: [subscription.updated], delete-events: [subscription.deleted], record: /data/object}
+                      list: {path: /v1/subscriptions, items: /data, pagination: {type: cursor}}
+                      fetch: /v1/subscriptions/{id}
+                      schedule: 5m
+                      reconcile: 24h
+              rules:
+                subscription-over-10k:
+                  source: billing
+                  resource: subscriptions
+                  when: "record.amount >= 10000"
+                  event-type: billing.subscription.crossed-10k
+            """;
+
+    @Test
+    void theSpecShapedConfigurationBindsAndPasses() {
+        TidemarkConfig config = ConfigFixtures.load(VALID);
+        assertThat(TidemarkConfigCheck.problems(config)).isEmpty();
+        var subscriptions = config.sources().get("billing").resources().get("subscriptions");
+        assertThat(subscriptions.schedule()).contains(Duration.ofMinutes(5));
+        assertThat(subscriptions.reconcile()).contains(Duration.ofHours(24));
+        assertThat(config.sources().get("billing").webhook().get().secrets().get()).containsExactly("whsec_one", "whsec_two");
+        assertThat(config.rules().get("subscription-over-10k").edge()).isEqualTo("rising");
+        assertThat(config.receiver().maxBodySize().asLongValue()).isEqualTo(1024 * 1024);
+        assertThat(config.receiver().ackTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    static String problemsOf(String yaml) {
+        return String.join("\n", TidemarkConfigCheck.problems(ConfigFixtures.load(yaml)));
+    }
+
+    @Test
+    void anUnknownSignatureScheme() {
+        assertThat(problemsOf(VALID.replace("scheme: hmac", "scheme: carrier-pigeon")))
+                .contains("tidemark.sources.billing.webhook.scheme: unknown signature scheme 'carrier-pigeon' (known: hmac)");
+    }
+
+    @Test
+    void aWebhookWithoutASecret() {
+        assertThat(problemsOf(VALID.replaceAll("(?m)^\\s*secrets:.*\\n", "")))
+                .contains("tidemark.sources.billing.webhook.secrets: a source that receives webhooks needs at least one non-empty secret");
+        assertThat(problemsOf(VALID.replace("secrets: [whsec_one, whsec_two]", "secrets: [\" \"]")))
+                .contains("tidemark.sources.billing.webhook.secrets");
+    }
+
+    @Test
+    void aBadDurationNamesItsKey() {
+        assertThatThrownBy(() -> ConfigFixtures.load(VALID.replace("schedule: 5m", "schedule: every-five-minutes")))
+                .hasMessageContaining("tidemark.sources.billing.resources.subscriptions.schedule")
+                .hasMessageContaining("every-five-minutes");
+        assertThatThrownBy(() -> ConfigFixtures.load(VALID.replace("tolerance: 10m", "tolerance: 10 parsecs")))
+                .hasMessageContaining("tidemark.sources.billing.webhook.tolerance");
+    }
+
+    @Test
+    void aRuleNamingAnUnknownResourceOrSource() {
+        assertThat(problemsOf(VALID.replace("resource: subscriptions", "resource: invoices")))
+                .contains("tidemark.rules.subscription-over-10k.resource: source 'billing' has no resource 'invoices' (configured: subscriptions)");
+        assertThat(problemsOf(VALID.replace("source: billing", "source: crm")))
+                .contains("tidemark.rules.subscription-over-10k.source: unknown source 'crm' (configured: billing)");
+    }
+
+    @Test
+    void aMalformedJsonPointer() {
+        assertThat(problemsOf(VALID.replace("record: /data/object", "record: data.object")))
+                .contains("tidemark.sources.billing.resources.subscriptions.webhook.record: 'data.object' is not a JSON pointer: must be empty or start with '/'");
+        assertThat(problemsOf(VALID.replace("id: /id", "id: /a~2b")))
+                .contains("tidemark.sources.billing.resources.subscriptions.id: '/a~2b' is not a JSON pointer: '~' must be followed by 0 or 1 (RFC 6901)");
+        assertThat(problemsOf(VALID.replace("items: /data", "items: data")))
+                .contains("tidemark.sources.billing.resources.subscriptions.list.items");
+    }
+
+    @Test
+    void otherValuesOutsideTheirSet() {
+        assertThat(problemsOf(VALID.replace("algorithm: sha512", "algorithm: md5")))
+                .contains("tidemark.sources.billing.webhook.hmac.algorithm: 'md5' is not one of sha256, sha512");
+        assertThat(problemsOf(VALID.replace("encoding: base64", "encoding: rot13")))
+                .contains("tidemark.sources.billing.webhook.hmac.encoding: 'rot13' is not one of base64, hex");
+        assertThat(problemsOf(VALID.replace("event-type: billing", "edge: sideways\n      event-type: billing")))
+                .contains("tidemark.rules.subscription-over-10k.edge: 'sideways' is not one of falling, rising");
+        assertThat(problemsOf(VALID.replace(", timestamp-header: X-Ts", "")))
+                .contains("tidemark.sources.billing.webhook.hmac.signed-content: uses {timestamp}, but tidemark.sources.billing.webhook.hmac.timestamp-header is not set");
+    }
+
+    @Test
+    void anEventTypeFeedsOneResource() {
+        String twice = VALID.replace("          reconcile: 24h\n",
+                "          reconcile: 24h\n        invoices:\n          webhook: {events: [subscription.updated]}\n");
+        assertThat(problemsOf(twice)).contains("event type 'subscription.updated' is already mapped by");
+    }
+
+    @Test
+    void anUnknownKeyIsNamed() {
+        assertThatThrownBy(() -> ConfigFixtures.load(VALID.replace("fetch:", "fetch-one:")))
+                .hasMessageContaining("tidemark.sources.billing.resources.subscriptions.fetch-one");
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        String broken = VALID.replace("scheme: hmac", "scheme: nope").replace("resource: subscriptions", "resource: nope");
+        assertThatThrownBy(() -> TidemarkConfigCheck.require(ConfigFixtures.load(broken)))
+                .hasMessageStartingWith("Invalid Tidemark configuration:")
+                .hasMessageContaining("tidemark.sources.billing.webhook.scheme")
+                .hasMessageContaining("tidemark.rules.subscription-over-10k.resource");
+    }
+}

@@ -1,0 +1,122 @@
+package dev.tidemark.receiver;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.support.SignedWebhook;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+/** SPEC.md's status table, row by row, over real HTTP; a rejected delivery never reaches tidemark.changes. */
+@QuarkusTest
+@QuarkusTestResource(LocalInfraResource.class)
+class WebhookStatusTests {
+
+    private static final String VALID = SignedWebhook.order("order.created", "s-1", "2026-11-24T10:00:00Z", "open", 1);
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    RequestSpecification signed(String body, String secret, long timestamp) {
+        return given().contentType("application/json")
+                .header("X-Timestamp", Long.toString(timestamp))
+                .header("X-Signature", SignedWebhook.signature(secret, timestamp, body))
+                .body(body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    long now() {
+        return Instant.now().getEpochSecond();
+    }
+
+    @Test
+    void acceptedOnlyWithKafkasAcknowledgementAndARedeliveryIsAcceptedAgain() {
+        long before = changesEndOffset();
+        String deliveryId = "evt-" + System.nanoTime();
+        for (int attempt = 0; attempt < 2; attempt++) {
+            signed(VALID, SignedWebhook.SECRET, now()).header("X-Delivery-Id", deliveryId).post("/webhooks/shop")
+                    .then().statusCode(202).body("deliveryId", equalTo(deliveryId)).body("changes", equalTo(1));
+        }
+        assertThat(changesEndOffset()).isEqualTo(before + 2);
+    }
+
+    @Test
+    void severalEventsInOneDelivery() {
+        long before = changesEndOffset();
+        String body = "[" + VALID + "," + SignedWebhook.order("order.updated", "s-2", "2026-11-24T10:00:00Z", "open", 2) + "]";
+        signed(body, SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(202).body("changes", equalTo(2));
+        assertThat(changesEndOffset()).isEqualTo(before + 2);
+    }
+
+    @Test
+    void theOldSecretStillWorksDuringARotation() {
+        signed(VALID, "old-secret", now()).post("/webhooks/shop").then().statusCode(202);
+    }
+
+    @Test
+    void noStateChangesForAnyRejectedDelivery() {
+        long before = changesEndOffset();
+
+        // 200: verified, but the event type feeds no resource; the provider must not retry.
+        signed("{\"type\":\"invoice.paid\",\"data\":{}}", SignedWebhook.SECRET, now()).post("/webhooks/shop")
+                .then().statusCode(200).body("ignored", containsString("invoice.paid"));
+        // 404: unknown source.
+        signed(VALID, SignedWebhook.SECRET, now()).post("/webhooks/nobody").then().statusCode(404)
+                .contentType("application/problem+json").body("status", equalTo(404));
+        // 401: missing, wrong, forged or stale signatures.
+        given().contentType("application/json").body(VALID).post("/webhooks/shop").then().statusCode(401)
+                .contentType("application/problem+json").body("detail", containsString("missing_signature"));
+        signed(VALID, "not-the-secret", now()).post("/webhooks/shop").then().statusCode(401)
+                .body("detail", containsString("signature_mismatch"));
+        signed(VALID, SignedWebhook.SECRET, now() - 301).post("/webhooks/shop").then().statusCode(401)
+                .body("detail", containsString("timestamp_outside_tolerance"));
+        long ts = now();
+        given().contentType("application/json").header("X-Timestamp", Long.toString(ts))
+                .header("X-Signature", SignedWebhook.signature(SignedWebhook.SECRET, ts, VALID))
+                .body(VALID.replace("open", "paid")).post("/webhooks/shop").then().statusCode(401);
+        // 400: not JSON, or a mapped event without its id or updated_at; the problem names the field.
+        signed("{not json", SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(400)
+                .contentType("application/problem+json").body("detail", containsString("body"));
+        signed("{\"type\":\"order.created\",\"data\":{\"updated_at\":\"2026-11-24T10:00:00Z\"}}", SignedWebhook.SECRET, now())
+                .post("/webhooks/shop").then().statusCode(400).body("detail", containsString("/data/id"));
+        signed("{\"type\":\"order.created\",\"data\":{\"id\":\"x\"}}", SignedWebhook.SECRET, now())
+                .post("/webhooks/shop").then().statusCode(400).body("detail", containsString("/data/updated_at"));
+        signed("{\"data\":{}}", SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(400)
+                .body("detail", containsString("/type"));
+        // 415: not JSON by content type.
+        long t415 = now();
+        given().contentType("text/plain").header("X-Timestamp", Long.toString(t415))
+                .header("X-Signature", SignedWebhook.signature(SignedWebhook.SECRET, t415, VALID))
+                .body(VALID).post("/webhooks/shop").then().statusCode(415).contentType("application/problem+json");
+        // 413: over the 1 MiB limit.
+        String huge = "{\"type\":\"order.created\",\"pad\":\"" + "x".repeat(1024 * 1024) + "\"}";
+        signed(huge, SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(413);
+
+        assertThat(changesEndOffset()).isEqualTo(before);
+    }
+
+    long changesEndOffset() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            var partitions = admin.describeTopics(java.util.List.of("tidemark.changes")).allTopicNames().get()
+                    .get("tidemark.changes").partitions().stream()
+                    .map(p -> new TopicPartition("tidemark.changes", p.partition()))
+                    .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()));
+            return admin.listOffsets(partitions).all().get().values().stream().mapToLong(r -> r.offset()).sum();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
