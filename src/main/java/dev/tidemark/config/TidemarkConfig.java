@@ -49,6 +49,18 @@ public interface TidemarkConfig {
     }
 
     interface Topics {
+        /** Create missing topics at start-up (the changelog topic compacted). Off where topics are managed elsewhere. */
+        @WithDefault("true")
+        boolean create();
+
+        /** Partitions of topics Tidemark creates: the processor's parallelism across replicas. */
+        @WithDefault("6")
+        int partitions();
+
+        /** Replication factor of topics Tidemark creates; -1 takes the broker's default. */
+        @WithDefault("-1")
+        short replicationFactor();
+
         @WithDefault("tidemark.changes")
         String changes();
 

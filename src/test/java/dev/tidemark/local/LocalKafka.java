@@ -73,6 +73,10 @@ public final class LocalKafka implements AutoCloseable {
     }
 
     private static void format(Path logDirectory) {
+        if (Files.exists(logDirectory.resolve("meta.properties"))) {
+            // Formatted by an earlier run: keep its cluster id and its data.
+            return;
+        }
         try {
             new Formatter()
                     .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
@@ -83,8 +87,6 @@ public final class LocalKafka implements AutoCloseable {
                     .setControllerListenerName("CONTROLLER")
                     .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
                     .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
-                    // A directory formatted by an earlier run keeps its cluster id and its data.
-                    .setIgnoreFormatted(true)
                     .run();
         } catch (Exception e) {
             throw new IllegalStateException("could not format the Kafka log directory " + logDirectory, e);
