@@ -24,13 +24,20 @@ java -Xmx768m -cp "target/test-classes:$(cat target/local-classpath.txt)" \
   -Djava.util.logging.manager=org.jboss.logmanager.LogManager dev.tidemark.local.LocalServers "$STATE" $$ >"$STATE/servers.log" 2>&1 &
 SERVERS=$!
 
-stop_servers() {
+APP=""
+stop() {
+  # The app first, so its Kafka consumer leaves the group while the broker still runs;
+  # otherwise the next run waits for the departed member's session to expire.
+  if [ -n "$APP" ] && kill -0 "$APP" 2>/dev/null; then
+    kill -TERM -- "-$APP" 2>/dev/null || kill -TERM "$APP" 2>/dev/null || true
+    wait "$APP" 2>/dev/null || true
+  fi
   if kill -0 "$SERVERS" 2>/dev/null; then
     kill -TERM "$SERVERS" 2>/dev/null || true
   fi
   wait "$SERVERS" 2>/dev/null || true
 }
-trap stop_servers EXIT
+trap stop EXIT
 trap 'exit 130' INT TERM
 
 echo "Starting PostgreSQL (port $TIDEMARK_LOCAL_PG_PORT) and Kafka (port $TIDEMARK_LOCAL_KAFKA_PORT)..."
@@ -46,4 +53,7 @@ done
 [ -f "$STATE/ready" ] || { echo "The local servers did not start within 2 minutes; see $STATE/servers.log" >&2; exit 1; }
 grep -h 'ready in' "$STATE/servers.log" || true
 
-./mvnw -B quarkus:dev -Dquarkus.console.enabled=false -Dquarkus.analytics.disabled=true "$@"
+# Its own process group, so stopping it stops Maven and the dev-mode JVM it forks together.
+MAVEN_OPTS="${MAVEN_OPTS:--Xmx256m}" setsid ./mvnw -B quarkus:dev -Dquarkus.console.enabled=false -Dquarkus.analytics.disabled=true "$@" &
+APP=$!
+wait "$APP"
