@@ -97,9 +97,12 @@ public interface TidemarkConfig {
         /** Header carrying the provider's delivery id; without one the id is derived from the body's hash. */
         Optional<String> deliveryIdHeader();
 
-        /** JSON pointer to the event type in the delivery body. */
+        /** JSON pointer to the event type in each event of the delivery body. */
         @WithDefault("/type")
         String eventType();
+
+        /** Header carrying the event type (GitHub's X-GitHub-Event, Shopify's X-Shopify-Topic); overrides event-type. */
+        Optional<String> eventTypeHeader();
 
         /** Settings of the configurable generic HMAC scheme ({@code scheme: hmac}). */
         Hmac hmac();
@@ -197,8 +200,21 @@ public interface TidemarkConfig {
         /** Event types that delete a record of this resource. */
         Optional<List<String>> deleteEvents();
 
-        /** JSON pointer to the record in the delivery body; empty means the whole body. */
+        /** JSON pointer to the record in the event; empty means the whole event. */
         Optional<String> record();
+
+        /** JSON pointer to the record id in the event, where the record itself does not carry it. */
+        Optional<String> id();
+
+        /** JSON pointer to updated_at in the event (e.g. the event's own time), where the record does not carry it. */
+        Optional<String> updatedAt();
+
+        /**
+         * The delivery carries only an id: the change is a refetch, and the poller reads the record from the
+         * provider. updated_at is then optional; without it the delivery's arrival time is used.
+         */
+        @WithDefault("false")
+        boolean thin();
     }
 
     interface ListEndpoint {

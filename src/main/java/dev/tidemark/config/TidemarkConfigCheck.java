@@ -48,6 +48,8 @@ public final class TidemarkConfigCheck {
                     .ifPresent(items -> pointer(rkey + ".list.items", items, problems));
             resource.webhook().ifPresent(webhook -> {
                 webhook.record().ifPresent(record -> pointer(rkey + ".webhook.record", record, problems));
+                webhook.id().ifPresent(id -> pointer(rkey + ".webhook.id", id, problems));
+                webhook.updatedAt().ifPresent(at -> pointer(rkey + ".webhook.updated-at", at, problems));
                 if (source.webhook().isEmpty()) {
                     problems.add(rkey + ".webhook: maps webhook events, but " + key + ".webhook (scheme and secrets) is not configured");
                 }
@@ -69,9 +71,16 @@ public final class TidemarkConfigCheck {
             problems.add(key + ".scheme: unknown signature scheme '" + webhook.scheme() + "' (known: "
                     + String.join(", ", new TreeSet<>(SignatureSchemes.NAMES)) + ")");
         }
-        if (webhook.secrets().map(List::isEmpty).orElse(true)
-                || webhook.secrets().get().stream().anyMatch(String::isBlank)) {
+        boolean secretsPresent = webhook.secrets().map(list -> !list.isEmpty() && list.stream().noneMatch(String::isBlank)).orElse(false);
+        if (!secretsPresent) {
             problems.add(key + ".secrets: a source that receives webhooks needs at least one non-empty secret");
+        } else if (SignatureSchemes.NAMES.contains(webhook.scheme()) && !"hmac".equals(webhook.scheme())) {
+            try {
+                SignatureSchemes.create(webhook);
+            } catch (IllegalArgumentException e) {
+                // The message says what is wrong with a secret, never the secret itself.
+                problems.add(key + ".secrets: " + e.getMessage());
+            }
         }
         if (webhook.tolerance().isNegative() || webhook.tolerance().isZero()) {
             problems.add(key + ".tolerance: must be positive, was " + webhook.tolerance());

@@ -65,9 +65,11 @@ public class WebhookResource {
         }
         WebhookSources.WebhookSource source = found.get();
         byte[] payload = body == null ? new byte[0] : body;
-        String deliveryId = source.config().deliveryIdHeader()
-                .map(headers::getHeaderString)
+        SignedRequest signed = new SignedRequest(payload, headers::getHeaderString);
+        String deliveryId = source.scheme().deliveryId(signed)
+                .or(() -> source.config().deliveryIdHeader().map(headers::getHeaderString))
                 .filter(id -> !id.isBlank())
+                .map(WebhookResource::printable)
                 .orElseGet(() -> "sha256:" + HexFormat.of().formatHex(sha256(payload)).substring(0, 32));
 
         String mediaType = headers.getMediaType() == null ? ""
@@ -75,25 +77,20 @@ public class WebhookResource {
         if (!source.scheme().accepts(mediaType)) {
             return Uni.createFrom().item(reject(sourceName, "unsupported_type", "media_type", deliveryId,
                     Problem.response(Response.Status.UNSUPPORTED_MEDIA_TYPE,
-                            "Content-Type must be application/json, was '" + mediaType + "'")));
+                            "Content-Type '" + printable(mediaType) + "' is not accepted by this source's signature scheme")));
         }
-        Verification verification = source.scheme().verify(new SignedRequest(payload, headers::getHeaderString), now);
+        Verification verification = source.scheme().verify(signed, now);
         if (!verification.valid()) {
             metrics.counter("tidemark.webhook.verification.failures", "source", sourceName, "reason", verification.reason()).increment();
             return Uni.createFrom().item(reject(sourceName, "unauthorized", verification.reason(), deliveryId,
                     Problem.response(Response.Status.UNAUTHORIZED, "Signature verification failed: " + verification.reason())));
         }
-        JsonNode parsed;
-        try {
-            parsed = json.readTree(payload);
-        } catch (java.io.IOException e) {
-            parsed = null;
-        }
-        if (parsed == null || parsed.isMissingNode()) {
+        JsonNode parsed = DeliveryBody.parse(mediaType, payload, json).orElse(null);
+        if (parsed == null) {
             return Uni.createFrom().item(reject(sourceName, "bad_request", "not_json", deliveryId,
                     Problem.response(Response.Status.BAD_REQUEST, "body: not a JSON document")));
         }
-        MappingResult result = source.mapper().map(parsed, deliveryId, now);
+        MappingResult result = source.mapper().map(parsed, headers::getHeaderString, deliveryId, now);
         if (result instanceof MappingResult.Invalid invalid) {
             return Uni.createFrom().item(reject(sourceName, "bad_request", "invalid_field", deliveryId,
                     Problem.response(Response.Status.BAD_REQUEST, invalid.field() + ": " + invalid.detail())));
@@ -130,6 +127,12 @@ public class WebhookResource {
 
     private void count(String source, String outcome) {
         metrics.counter("tidemark.webhook.deliveries", "source", source, "outcome", outcome).increment();
+    }
+
+    /** A provider-supplied value fit for a log line and a JSON field: bounded, no control characters. */
+    static String printable(String value) {
+        String cleaned = value.replaceAll("[\\p{Cntrl}]", "?");
+        return cleaned.length() > 128 ? cleaned.substring(0, 128) : cleaned;
     }
 
     private static byte[] sha256(byte[] bytes) {

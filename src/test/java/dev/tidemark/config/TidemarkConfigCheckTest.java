@@ -60,7 +60,7 @@ class TidemarkConfigCheckTest {
     @Test
     void anUnknownSignatureScheme() {
         assertThat(problemsOf(VALID.replace("scheme: hmac", "scheme: carrier-pigeon")))
-                .contains("tidemark.sources.billing.webhook.scheme: unknown signature scheme 'carrier-pigeon' (known: hmac)");
+                .contains("tidemark.sources.billing.webhook.scheme: unknown signature scheme 'carrier-pigeon' (known: github, hmac, shopify, slack, standard-webhooks, stripe)");
     }
 
     @Test
@@ -69,6 +69,14 @@ class TidemarkConfigCheckTest {
                 .contains("tidemark.sources.billing.webhook.secrets: a source that receives webhooks needs at least one non-empty secret");
         assertThat(problemsOf(VALID.replace("secrets: [whsec_one, whsec_two]", "secrets: [\" \"]")))
                 .contains("tidemark.sources.billing.webhook.secrets");
+    }
+
+    @Test
+    void aStandardWebhooksSecretThatIsNotBase64() {
+        String problems = problemsOf(VALID.replace("scheme: hmac", "scheme: standard-webhooks")
+                .replace("secrets: [whsec_one, whsec_two]", "secrets: [\"whsec_not base64!\"]"));
+        assertThat(problems).contains("tidemark.sources.billing.webhook.secrets: a standard-webhooks secret must be whsec_ followed by base64")
+                .doesNotContain("not base64!");
     }
 
     @Test

@@ -39,7 +39,7 @@ class DeliveryMapperTest {
     private final DeliveryMapper mapper = new DeliveryMapper("crm", config.sources().get("crm"));
 
     MappingResult map(String json) throws Exception {
-        return mapper.map(JSON.readTree(json), "d-1", NOW);
+        return mapper.map(JSON.readTree(json), header -> null, "d-1", NOW);
     }
 
     @Test

@@ -1,10 +1,13 @@
 package dev.tidemark.receiver.signature;
 
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * One way providers sign webhooks. One class per scheme; a source names its
  * scheme in configuration and holds the secrets (several during a rotation).
+ * Implementations compare in constant time and try every secret, so neither
+ * timing nor the number of secrets tells an attacker anything.
  */
 public interface SignatureScheme {
 
@@ -17,5 +20,10 @@ public interface SignatureScheme {
     /** Whether a body of this media type (lower case, no parameters) is acceptable to the scheme. */
     default boolean accepts(String mediaType) {
         return "application/json".equals(mediaType);
+    }
+
+    /** The provider's own id of this delivery, where the scheme's headers carry one. */
+    default Optional<String> deliveryId(SignedRequest request) {
+        return Optional.empty();
     }
 }

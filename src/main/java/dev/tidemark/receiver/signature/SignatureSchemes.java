@@ -14,6 +14,11 @@ import java.util.function.Function;
 public final class SignatureSchemes {
 
     private static final Map<String, Function<TidemarkConfig.Webhook, SignatureScheme>> FACTORIES = Map.of(
+            "standard-webhooks", w -> new StandardWebhooksScheme(secrets(w), w.tolerance()),
+            "stripe", w -> new StripeScheme(secrets(w), w.tolerance()),
+            "github", w -> new GithubScheme(secrets(w)),
+            "shopify", w -> new ShopifyScheme(secrets(w)),
+            "slack", w -> new SlackScheme(secrets(w), w.tolerance()),
             "hmac", SignatureSchemes::genericHmac);
 
     public static final Set<String> NAMES = FACTORIES.keySet();
@@ -21,6 +26,11 @@ public final class SignatureSchemes {
     private SignatureSchemes() {
     }
 
+    private static List<String> secrets(TidemarkConfig.Webhook webhook) {
+        return webhook.secrets().orElse(List.of());
+    }
+
+    /** @throws IllegalArgumentException naming what is wrong, e.g. a secret the scheme cannot use */
     public static SignatureScheme create(TidemarkConfig.Webhook webhook) {
         Function<TidemarkConfig.Webhook, SignatureScheme> factory = FACTORIES.get(webhook.scheme());
         if (factory == null) {
@@ -39,6 +49,6 @@ public final class SignatureSchemes {
                 hmac.timestampHeader(),
                 hmac.signedContent(),
                 webhook.tolerance(),
-                webhook.secrets().orElse(List.of()));
+                secrets(webhook));
     }
 }
