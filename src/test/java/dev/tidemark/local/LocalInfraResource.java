@@ -17,7 +17,21 @@ public class LocalInfraResource implements QuarkusTestResourceLifecycleManager {
 
     private Path directory;
     private LocalPostgres postgres;
-    private LocalKafka kafka;
+    private static volatile LocalKafka kafka;
+
+    /** The running broker, for tests that take it away and bring it back. */
+    public static LocalKafka kafka() {
+        return kafka;
+    }
+
+    /** Stops the broker; {@link #startKafkaAgain()} brings it back with its data. */
+    public static void stopKafka() {
+        kafka.close();
+    }
+
+    public static void startKafkaAgain() {
+        kafka = LocalKafka.start(kafka.logDirectory(), kafka.port(), kafka.controllerPort());
+    }
 
     @Override
     public Map<String, String> start() {

@@ -28,11 +28,15 @@ import org.apache.kafka.server.common.MetadataVersion;
 public final class LocalKafka implements AutoCloseable {
 
     private final KafkaRaftServer server;
+    private final Path logDirectory;
     private final int port;
+    private final int controllerPort;
 
-    private LocalKafka(KafkaRaftServer server, int port) {
+    private LocalKafka(KafkaRaftServer server, Path logDirectory, int port, int controllerPort) {
         this.server = server;
+        this.logDirectory = logDirectory;
         this.port = port;
+        this.controllerPort = controllerPort;
     }
 
     /**
@@ -67,7 +71,7 @@ public final class LocalKafka implements AutoCloseable {
         format(logDirectory);
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
-        LocalKafka kafka = new LocalKafka(server, port);
+        LocalKafka kafka = new LocalKafka(server, logDirectory, port, controllerPort);
         kafka.awaitReady(Duration.ofSeconds(60));
         return kafka;
     }
@@ -111,6 +115,18 @@ public final class LocalKafka implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    Path logDirectory() {
+        return logDirectory;
+    }
+
+    int port() {
+        return port;
+    }
+
+    int controllerPort() {
+        return controllerPort;
     }
 
     public String bootstrapServers() {

@@ -6,18 +6,13 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.support.ChangesTopic;
 import dev.tidemark.support.SignedWebhook;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.specification.RequestSpecification;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Map;
-import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -109,14 +104,6 @@ class WebhookStatusTests {
     }
 
     long changesEndOffset() {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            var partitions = admin.describeTopics(java.util.List.of("tidemark.changes")).allTopicNames().get()
-                    .get("tidemark.changes").partitions().stream()
-                    .map(p -> new TopicPartition("tidemark.changes", p.partition()))
-                    .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()));
-            return admin.listOffsets(partitions).all().get().values().stream().mapToLong(r -> r.offset()).sum();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return new ChangesTopic(bootstrap).total();
     }
 }

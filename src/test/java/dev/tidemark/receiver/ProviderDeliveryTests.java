@@ -1,0 +1,152 @@
+package dev.tidemark.receiver;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.receiver.signature.Hmac;
+import dev.tidemark.support.ChangesTopic;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.UUID;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+/** Deliveries shaped like real providers' (see the %test sources in application.yaml), over real HTTP and Kafka. */
+@QuarkusTest
+@QuarkusTestResource(LocalInfraResource.class)
+class ProviderDeliveryTests {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @TestHTTPResource("/webhooks/shop")
+    URI shop;
+
+    static String hex(String secret, byte[] content) {
+        return HexFormat.of().formatHex(Hmac.sign(Hmac.SHA256, secret.getBytes(StandardCharsets.UTF_8), content));
+    }
+
+    static void awaitRecord(String path, java.util.function.Consumer<io.restassured.response.ValidatableResponse> expected) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> expected.accept(
+                given().header("Authorization", "Bearer test-token").get("/api/records/" + path).then().statusCode(200)));
+    }
+
+    @Test
+    void githubTakesTheEventTypeAndDeliveryIdFromItsHeaders() {
+        long issue = System.nanoTime();
+        String delivery = UUID.randomUUID().toString();
+        String body = "{\"action\":\"edited\",\"issue\":{\"id\":" + issue + ",\"updated_at\":\"2026-11-24T10:00:00Z\",\"title\":\"Flaky\"}}";
+        given().contentType("application/json").header("X-GitHub-Event", "issues").header("X-GitHub-Delivery", delivery)
+                .header("X-Hub-Signature-256", "sha256=" + hex("gh-secret", body.getBytes(StandardCharsets.UTF_8)))
+                .body(body).post("/webhooks/gh")
+                .then().statusCode(202).body("deliveryId", equalTo(delivery));
+        awaitRecord("gh/issues/" + issue, r -> r.body("data.title", equalTo("Flaky")));
+
+        String ping = "{\"zen\":\"Keep it logically awesome.\"}";
+        given().contentType("application/json").header("X-GitHub-Event", "ping")
+                .header("X-Hub-Signature-256", "sha256=" + hex("gh-secret", ping.getBytes(StandardCharsets.UTF_8)))
+                .body(ping).post("/webhooks/gh")
+                .then().statusCode(200).body("ignored", containsString("ping"));
+
+        given().contentType("application/json")
+                .header("X-Hub-Signature-256", "sha256=" + hex("gh-secret", body.getBytes(StandardCharsets.UTF_8)))
+                .body(body).post("/webhooks/gh")
+                .then().statusCode(400).contentType("application/problem+json").body("detail", containsString("X-GitHub-Event"));
+    }
+
+    @Test
+    void slackSendsFormEncodedInteractivityPayloads() throws Exception {
+        String trigger = "trig-" + System.nanoTime();
+        String payload = "{\"type\":\"block_actions\",\"trigger_id\":\"" + trigger + "\",\"action_ts\":\"1795514400.123456\",\"user\":{\"id\":\"U1\"}}";
+        String body = "payload=" + URLEncoder.encode(payload, StandardCharsets.UTF_8);
+        String ts = Long.toString(Instant.now().getEpochSecond());
+        // Exact bytes, as Slack sends them (RestAssured would re-encode a form body).
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(shop.resolve("/webhooks/chat"))
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .header("X-Slack-Request-Timestamp", ts)
+                        .header("X-Slack-Signature", "v0=" + hex("slack-secret", ("v0:" + ts + ":" + body).getBytes(StandardCharsets.UTF_8)))
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        awaitRecord("chat/actions/" + trigger, r -> r.body("updatedAt", equalTo("2026-11-24T10:00:00.123456Z"))
+                .body("data.user.id", equalTo("U1")));
+    }
+
+    @Test
+    void aThinDeliveryBecomesARefetchWithoutData() throws Exception {
+        ChangesTopic topic = new ChangesTopic(bootstrap);
+        var mark = topic.endOffsets();
+        String ticket = "T-" + System.nanoTime();
+        String body = "{\"type\":\"ticket.changed\",\"ticket_id\":\"" + ticket + "\",\"occurred_at\":1795514400}";
+        given().contentType("application/json").header("X-Signature", hex("thin-secret", body.getBytes(StandardCharsets.UTF_8)))
+                .body(body).post("/webhooks/thin").then().statusCode(202).body("changes", equalTo(1));
+
+        var records = topic.readAfter(mark, 1);
+        assertThat(records).hasSize(1);
+        assertThat(records.get(0).key()).isEqualTo("thin/tickets/" + ticket);
+        JsonNode envelope = JSON.readTree(records.get(0).value());
+        assertThat(envelope.get("op").asText()).isEqualTo("refetch");
+        assertThat(envelope.get("origin").asText()).isEqualTo("webhook");
+        assertThat(envelope.get("updatedAt").asText()).isEqualTo("2026-11-24T10:00:00Z");
+        assertThat(envelope.get("data").isNull()).isTrue();
+        assertThat(envelope.get("deliveryId").asText()).startsWith("sha256:");
+    }
+
+    @Test
+    void anOversizedBodyIsRefusedWhileBeingReadEvenWithoutALength() throws Exception {
+        ChangesTopic topic = new ChangesTopic(bootstrap);
+        long before = topic.total();
+        byte[] huge = ("{\"type\":\"order.created\",\"pad\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}").getBytes(StandardCharsets.UTF_8);
+
+        // Declared length over the limit: refused before the body is read, with a problem body.
+        given().contentType("application/json").header("X-Signature", "sha256=00").body(huge).post("/webhooks/shop")
+                .then().statusCode(413).contentType("application/problem+json").body("status", equalTo(413));
+
+        // No length (chunked): the server stops reading at the limit and answers 413.
+        assertThat(postChunked(huge)).startsWith("HTTP/1.1 413");
+        assertThat(topic.total()).isEqualTo(before);
+    }
+
+    /** Sends a body chunk by chunk over a raw socket, as a client with no Content-Length does, and returns the status line. */
+    String postChunked(byte[] body) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(shop.getHost(), shop.getPort())) {
+            socket.setSoTimeout(10_000);
+            var out = socket.getOutputStream();
+            out.write(("POST /webhooks/shop HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "X-Signature: sha256=00\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            try {
+                for (int at = 0; at < body.length; at += 8192) {
+                    int length = Math.min(8192, body.length - at);
+                    out.write((Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(body, at, length);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                }
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } catch (java.io.IOException closedWhileSending) {
+                // The server may answer and close before the whole body is sent.
+            }
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            return String.valueOf(in.readLine());
+        }
+    }
+}
