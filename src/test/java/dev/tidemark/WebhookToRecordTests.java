@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
 import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.support.Records;
 import dev.tidemark.support.SignedWebhook;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(LocalInfraResource.class)
 class WebhookToRecordTests {
 
-    private static final String TOKEN = "Bearer test-token";
+    private static final String TOKEN = Records.TOKEN;
 
     @Test
     void signedWebhookBecomesAReadableRecord() {
@@ -116,9 +117,7 @@ class WebhookToRecordTests {
                 .mapToDouble(l -> Double.parseDouble(l.substring(series.length()).trim())).sum();
     }
 
-    /** Waits until the record reads back as {@code expected} says: the processor is asynchronous by design. */
     static void awaitRecord(String id, Consumer<ValidatableResponse> expected) {
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> expected.accept(
-                given().header("Authorization", TOKEN).get("/api/records/shop/orders/" + id).then().statusCode(200)));
+        Records.await("shop/orders/" + id, expected);
     }
 }

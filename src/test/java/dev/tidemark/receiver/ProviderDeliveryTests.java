@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.local.LocalInfraResource;
 import dev.tidemark.receiver.signature.Hmac;
 import dev.tidemark.support.ChangesTopic;
+import dev.tidemark.support.Records;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -45,11 +46,6 @@ class ProviderDeliveryTests {
         return HexFormat.of().formatHex(Hmac.sign(Hmac.SHA256, secret.getBytes(StandardCharsets.UTF_8), content));
     }
 
-    static void awaitRecord(String path, java.util.function.Consumer<io.restassured.response.ValidatableResponse> expected) {
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> expected.accept(
-                given().header("Authorization", "Bearer test-token").get("/api/records/" + path).then().statusCode(200)));
-    }
-
     @Test
     void githubTakesTheEventTypeAndDeliveryIdFromItsHeaders() {
         long issue = System.nanoTime();
@@ -59,7 +55,7 @@ class ProviderDeliveryTests {
                 .header("X-Hub-Signature-256", "sha256=" + hex("gh-secret", body.getBytes(StandardCharsets.UTF_8)))
                 .body(body).post("/webhooks/gh")
                 .then().statusCode(202).body("deliveryId", equalTo(delivery));
-        awaitRecord("gh/issues/" + issue, r -> r.body("data.title", equalTo("Flaky")));
+        Records.await("gh/issues/" + issue, r -> r.body("data.title", equalTo("Flaky")));
 
         String ping = "{\"zen\":\"Keep it logically awesome.\"}";
         given().contentType("application/json").header("X-GitHub-Event", "ping")
@@ -87,7 +83,7 @@ class ProviderDeliveryTests {
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
-        awaitRecord("chat/actions/" + trigger, r -> r.body("updatedAt", equalTo("2026-11-24T10:00:00.123456Z"))
+        Records.await("chat/actions/" + trigger, r -> r.body("updatedAt", equalTo("2026-11-24T10:00:00.123456Z"))
                 .body("data.user.id", equalTo("U1")));
     }
 
