@@ -144,7 +144,60 @@ class PackagedAppIT {
         assertThat(Files.readString(log)).contains(expected);
     }
 
+    @Test
+    void rolesSplitTheWorkBetweenReplicas() throws Exception {
+        Path config = work.resolve("roles.yaml");
+        Files.writeString(config, SOURCES);
+        int receiverPort = FreePorts.next();
+        int processorPort = FreePorts.next();
+        Process receiver = start(config, receiverPort, work.resolve("receiver.log"), Map.of("TIDEMARK_ROLES", "receiver"));
+        Process processor = null;
+        try {
+            awaitReady(receiver, receiverPort);
+            String body = "{\"kind\":\"subscription.changed\",\"object\":{\"id\":\"sub_roles\",\"changed_at\":1795514400,\"amount\":1}}";
+            GenericHmacScheme signer = new GenericHmacScheme("X-Billing-Signature", "sha512", GenericHmacScheme.Encoding.BASE64,
+                    "", Optional.empty(), "{body}", Duration.ofMinutes(5), List.of("it-secret"));
+            given().port(receiverPort).contentType("application/json")
+                    .header("X-Billing-Signature", signer.sign("it-secret", "", body.getBytes(StandardCharsets.UTF_8)))
+                    .body(body).post("/webhooks/billing").then().statusCode(202);
+
+            // A receiver alone applies nothing: the change waits in Kafka.
+            Thread.sleep(3000);
+            given().port(receiverPort).header("Authorization", "Bearer it-token")
+                    .get("/api/records/billing/subscriptions/sub_roles").then().statusCode(404);
+
+            processor = start(config, processorPort, work.resolve("processor.log"), Map.of("TIDEMARK_ROLES", "processor"));
+            awaitReady(processor, processorPort);
+            given().port(processorPort).contentType("application/json").body(body).post("/webhooks/billing").then().statusCode(404);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().port(receiverPort)
+                    .header("Authorization", "Bearer it-token").get("/api/records/billing/subscriptions/sub_roles")
+                    .then().statusCode(200));
+        } finally {
+            stop(receiver);
+            if (processor != null) {
+                stop(processor);
+            }
+        }
+    }
+
+    static void awaitReady(Process app, int port) {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                .ignoreExceptionsInstanceOf(java.net.ConnectException.class).untilAsserted(() -> {
+                    assertThat(app.isAlive()).as("the app exited").isTrue();
+                    given().port(port).get("/q/health/ready").then().statusCode(200);
+                });
+    }
+
+    static void stop(Process app) throws InterruptedException {
+        app.destroy();
+        app.waitFor(30, TimeUnit.SECONDS);
+    }
+
     Process start(Path config, int port, Path log) throws IOException {
+        return start(config, port, log, Map.of());
+    }
+
+    Process start(Path config, int port, Path log, Map<String, String> extraEnv) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-Xmx256m", "-jar", APP.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
@@ -156,6 +209,7 @@ class PackagedAppIT {
                 "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
                 "QUARKUS_CONFIG_LOCATIONS", config.toAbsolutePath().toString(),
                 "QUARKUS_HTTP_PORT", Integer.toString(port))));
+        env.putAll(extraEnv);
         return builder.start();
     }
 

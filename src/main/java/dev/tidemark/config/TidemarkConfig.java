@@ -19,6 +19,9 @@ import java.util.Optional;
 @ConfigMapping(prefix = "tidemark")
 public interface TidemarkConfig {
 
+    /** What this replica does: any of receiver, processor, poller, relay (TIDEMARK_ROLES); all when unset. */
+    Optional<String> roles();
+
     Map<String, Source> sources();
 
     Map<String, Rule> rules();

@@ -24,6 +24,11 @@ public final class TidemarkConfigCheck {
 
     public static List<String> problems(TidemarkConfig config) {
         List<String> problems = new ArrayList<>();
+        try {
+            Roles.parse(config.roles().orElse(null));
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
         config.sources().forEach((name, source) -> checkSource("tidemark.sources." + name, source, problems));
         config.rules().forEach((name, rule) -> checkRule("tidemark.rules." + name, rule, config, problems));
         return problems;

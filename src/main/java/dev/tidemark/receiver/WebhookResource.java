@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.api.Problem;
 import dev.tidemark.change.ChangePublisher;
+import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.receiver.signature.SignedRequest;
 import dev.tidemark.receiver.signature.Verification;
@@ -42,6 +43,7 @@ public class WebhookResource {
     private final TidemarkConfig config;
     private final Clock clock;
     private final MeterRegistry metrics;
+    private final boolean receiving;
 
     public WebhookResource(WebhookSources sources, ChangePublisher publisher, ObjectMapper json,
             TidemarkConfig config, Clock clock, MeterRegistry metrics) {
@@ -51,6 +53,7 @@ public class WebhookResource {
         this.config = config;
         this.clock = clock;
         this.metrics = metrics;
+        this.receiving = Roles.parse(config.roles().orElse(null)).contains(Roles.RECEIVER);
     }
 
     @POST
@@ -58,6 +61,10 @@ public class WebhookResource {
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
     public Uni<Response> receive(@PathParam("source") String sourceName, HttpHeaders headers, byte[] body) {
         Instant now = Instant.now(clock);
+        if (!receiving) {
+            return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND,
+                    "This replica does not receive webhooks (tidemark.roles)"));
+        }
         var found = sources.get(sourceName);
         if (found.isEmpty()) {
             return Uni.createFrom().item(reject("unknown", "not_found", "unknown_source", null,

@@ -126,6 +126,14 @@ class TidemarkConfigCheckTest {
     }
 
     @Test
+    void anUnknownRole() {
+        assertThat(problemsOf(VALID.replace("tidemark:\n", "tidemark:\n  roles: receiver,janitor\n")))
+                .contains("tidemark.roles: unknown role 'janitor' (known: receiver, processor, poller, relay)");
+        assertThat(Roles.parse(" receiver , processor ")).containsExactlyInAnyOrder(Roles.RECEIVER, Roles.PROCESSOR);
+        assertThat(Roles.parse(null)).containsExactlyInAnyOrder(Roles.values());
+    }
+
+    @Test
     void anUnknownKeyIsNamed() {
         assertThatThrownBy(() -> ConfigFixtures.load(VALID.replace("fetch:", "fetch-one:")))
                 .hasMessageContaining("tidemark.sources.billing.resources.subscriptions.fetch-one");
