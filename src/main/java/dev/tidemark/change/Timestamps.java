@@ -23,6 +23,8 @@ public final class Timestamps {
      */
     static final double MILLIS_THRESHOLD = 1e11;
 
+    private static final java.util.regex.Pattern EPOCH = java.util.regex.Pattern.compile("-?\\d+(\\.\\d+)?");
+
     private Timestamps() {
     }
 
@@ -44,7 +46,7 @@ public final class Timestamps {
         if (trimmed.isEmpty()) {
             return Optional.empty();
         }
-        if (trimmed.matches("-?\\d+(\\.\\d+)?")) {
+        if (EPOCH.matcher(trimmed).matches()) {
             return fromEpoch(new java.math.BigDecimal(trimmed));
         }
         try {

@@ -36,6 +36,7 @@ import org.jboss.logging.Logger;
 public class WebhookResource {
 
     private static final Logger LOG = Logger.getLogger(WebhookResource.class);
+    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("\\p{Cntrl}");
 
     private final WebhookSources sources;
     private final ChangePublisher publisher;
@@ -138,7 +139,7 @@ public class WebhookResource {
 
     /** A provider-supplied value fit for a log line and a JSON field: bounded, no control characters. */
     static String printable(String value) {
-        String cleaned = value.replaceAll("[\\p{Cntrl}]", "?");
+        String cleaned = CONTROL.matcher(value).replaceAll("?");
         return cleaned.length() > 128 ? cleaned.substring(0, 128) : cleaned;
     }
 
