@@ -95,18 +95,9 @@ class PackagedAppIT {
         int port = FreePorts.next();
         Process app = start(config, port, work.resolve("app.log"));
         try {
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
-                    .ignoreExceptionsInstanceOf(java.net.ConnectException.class).untilAsserted(() -> {
-                assertThat(app.isAlive()).as("the app exited; see %s", work.resolve("app.log")).isTrue();
-                given().port(port).get("/q/health/ready").then().statusCode(200);
-            });
+            awaitReady(app, port);
 
-            String body = "{\"kind\":\"subscription.changed\",\"object\":{\"id\":\"sub_1\",\"changed_at\":1795514400,\"amount\":12000}}";
-            GenericHmacScheme signer = new GenericHmacScheme("X-Billing-Signature", "sha512", GenericHmacScheme.Encoding.BASE64,
-                    "", Optional.empty(), "{body}", Duration.ofMinutes(5), List.of("it-secret"));
-            given().port(port).contentType("application/json")
-                    .header("X-Billing-Signature", signer.sign("it-secret", "", body.getBytes(StandardCharsets.UTF_8)))
-                    .body(body).post("/webhooks/billing").then().statusCode(202);
+            postSubscription(port, "sub_1", 12000).then().statusCode(202);
 
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().port(port)
                     .header("Authorization", "Bearer it-token").get("/api/records/billing/subscriptions/sub_1")
@@ -154,12 +145,7 @@ class PackagedAppIT {
         Process processor = null;
         try {
             awaitReady(receiver, receiverPort);
-            String body = "{\"kind\":\"subscription.changed\",\"object\":{\"id\":\"sub_roles\",\"changed_at\":1795514400,\"amount\":1}}";
-            GenericHmacScheme signer = new GenericHmacScheme("X-Billing-Signature", "sha512", GenericHmacScheme.Encoding.BASE64,
-                    "", Optional.empty(), "{body}", Duration.ofMinutes(5), List.of("it-secret"));
-            given().port(receiverPort).contentType("application/json")
-                    .header("X-Billing-Signature", signer.sign("it-secret", "", body.getBytes(StandardCharsets.UTF_8)))
-                    .body(body).post("/webhooks/billing").then().statusCode(202);
+            postSubscription(receiverPort, "sub_roles", 1).then().statusCode(202);
 
             // A receiver alone applies nothing: the change waits in Kafka.
             Thread.sleep(3000);
@@ -168,7 +154,7 @@ class PackagedAppIT {
 
             processor = start(config, processorPort, work.resolve("processor.log"), Map.of("TIDEMARK_ROLES", "processor"));
             awaitReady(processor, processorPort);
-            given().port(processorPort).contentType("application/json").body(body).post("/webhooks/billing").then().statusCode(404);
+            postSubscription(processorPort, "sub_roles", 1).then().statusCode(404);
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().port(receiverPort)
                     .header("Authorization", "Bearer it-token").get("/api/records/billing/subscriptions/sub_roles")
                     .then().statusCode(200));
@@ -178,6 +164,16 @@ class PackagedAppIT {
                 stop(processor);
             }
         }
+    }
+
+    /** A delivery signed as the billing source of {@link #SOURCES} expects. */
+    static io.restassured.response.Response postSubscription(int port, String id, int amount) {
+        String body = "{\"kind\":\"subscription.changed\",\"object\":{\"id\":\"" + id + "\",\"changed_at\":1795514400,\"amount\":" + amount + "}}";
+        GenericHmacScheme signer = new GenericHmacScheme("X-Billing-Signature", "sha512", GenericHmacScheme.Encoding.BASE64,
+                "", Optional.empty(), "{body}", Duration.ofMinutes(5), List.of("it-secret"));
+        return given().port(port).contentType("application/json")
+                .header("X-Billing-Signature", signer.sign("it-secret", "", body.getBytes(StandardCharsets.UTF_8)))
+                .body(body).post("/webhooks/billing");
     }
 
     static void awaitReady(Process app, int port) {

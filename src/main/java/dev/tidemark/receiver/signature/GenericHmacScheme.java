@@ -73,9 +73,7 @@ public final class GenericHmacScheme implements SignatureScheme {
         if (signature == null) {
             return Verification.invalid(Verification.MALFORMED_SIGNATURE);
         }
-        return Hmac.anyMatches(jcaAlgorithm, secrets, content(timestamp, request.body()), List.of(signature))
-                ? Verification.VALID
-                : Verification.invalid(Verification.SIGNATURE_MISMATCH);
+        return Verification.matched(Hmac.anyMatches(jcaAlgorithm, secrets, content(timestamp, request.body()), List.of(signature)));
     }
 
     /** The signature a provider would send for this body; used by tests, the demo and docs. */

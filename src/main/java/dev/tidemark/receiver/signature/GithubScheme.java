@@ -35,9 +35,7 @@ public final class GithubScheme implements SignatureScheme {
         } catch (IllegalArgumentException e) {
             return Verification.invalid(Verification.MALFORMED_SIGNATURE);
         }
-        return Hmac.anyMatches(Hmac.SHA256, secrets, request.body(), List.of(presented))
-                ? Verification.VALID
-                : Verification.invalid(Verification.SIGNATURE_MISMATCH);
+        return Verification.matched(Hmac.anyMatches(Hmac.SHA256, secrets, request.body(), List.of(presented)));
     }
 
     @Override

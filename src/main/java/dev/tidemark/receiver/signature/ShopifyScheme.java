@@ -26,9 +26,7 @@ public final class ShopifyScheme implements SignatureScheme {
         if (presented == null) {
             return Verification.invalid(Verification.MALFORMED_SIGNATURE);
         }
-        return Hmac.anyMatches(Hmac.SHA256, secrets, request.body(), List.of(presented))
-                ? Verification.VALID
-                : Verification.invalid(Verification.SIGNATURE_MISMATCH);
+        return Verification.matched(Hmac.anyMatches(Hmac.SHA256, secrets, request.body(), List.of(presented)));
     }
 
     @Override

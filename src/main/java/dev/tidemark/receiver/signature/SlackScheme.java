@@ -50,9 +50,7 @@ public final class SlackScheme implements SignatureScheme {
             return Verification.invalid(Verification.MALFORMED_SIGNATURE);
         }
         byte[] content = Hmac.concat(Hmac.utf8(VERSION + ":" + timestamp.get() + ":"), request.body());
-        return Hmac.anyMatches(Hmac.SHA256, secrets, content, List.of(presented))
-                ? Verification.VALID
-                : Verification.invalid(Verification.SIGNATURE_MISMATCH);
+        return Verification.matched(Hmac.anyMatches(Hmac.SHA256, secrets, content, List.of(presented)));
     }
 
     @Override

@@ -69,9 +69,7 @@ public final class StandardWebhooksScheme implements SignatureScheme {
             return Verification.invalid(Verification.MALFORMED_SIGNATURE);
         }
         byte[] content = Hmac.concat(Hmac.utf8(id.get() + "." + timestamp.get() + "."), request.body());
-        return Hmac.anyMatches(Hmac.SHA256, secrets, content, presented)
-                ? Verification.VALID
-                : Verification.invalid(Verification.SIGNATURE_MISMATCH);
+        return Verification.matched(Hmac.anyMatches(Hmac.SHA256, secrets, content, presented));
     }
 
     @Override

@@ -61,8 +61,6 @@ public final class StripeScheme implements SignatureScheme {
             return Verification.invalid(Verification.TIMESTAMP_OUTSIDE_TOLERANCE);
         }
         byte[] content = Hmac.concat(Hmac.utf8(timestamp + "."), request.body());
-        return Hmac.anyMatches(Hmac.SHA256, secrets, content, presented)
-                ? Verification.VALID
-                : Verification.invalid(Verification.SIGNATURE_MISMATCH);
+        return Verification.matched(Hmac.anyMatches(Hmac.SHA256, secrets, content, presented));
     }
 }

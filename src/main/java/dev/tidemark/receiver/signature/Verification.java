@@ -5,6 +5,11 @@ public record Verification(boolean valid, String reason) {
 
     public static final Verification VALID = new Verification(true, "valid");
 
+    /** The outcome of comparing signatures: valid, or a mismatch. */
+    public static Verification matched(boolean matched) {
+        return matched ? VALID : invalid(SIGNATURE_MISMATCH);
+    }
+
     public static Verification invalid(String reason) {
         return new Verification(false, reason);
     }
