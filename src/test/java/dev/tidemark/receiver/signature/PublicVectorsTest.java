@@ -1,0 +1,59 @@
+package dev.tidemark.receiver.signature;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The providers' own published examples, verified as given. The clock is set
+ * to each example's timestamp, as the providers' own tests do.
+ */
+class PublicVectorsTest {
+
+    static final Duration TOLERANCE = Duration.ofMinutes(5);
+
+    /** GitHub Docs, "Validating webhook deliveries", "Testing the webhook payload validation". */
+    @Test
+    void githubDocsExample() {
+        var scheme = new GithubScheme(List.of("It's a Secret to Everybody"));
+        var request = Requests.of("Hello, World!".getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
+        assertThat(scheme.verify(request, Instant.now())).isEqualTo(Verification.VALID);
+    }
+
+    /** Slack API docs, "Verifying requests from Slack", the slash-command walkthrough. */
+    @Test
+    void slackDocsExample() {
+        String body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
+                + "&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text="
+                + "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
+                + "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+        var scheme = new SlackScheme(List.of("8f742231b10e8888abcd99yyyzzz85a5"), TOLERANCE);
+        var request = Requests.of(body.getBytes(StandardCharsets.UTF_8), Map.of(
+                "X-Slack-Request-Timestamp", "1531420618",
+                "X-Slack-Signature", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"));
+        assertThat(scheme.verify(request, Instant.ofEpochSecond(1531420618))).isEqualTo(Verification.VALID);
+        // The same request an hour later is a replay.
+        assertThat(scheme.verify(request, Instant.ofEpochSecond(1531420618 + 3600)))
+                .isEqualTo(Verification.invalid(Verification.TIMESTAMP_OUTSIDE_TOLERANCE));
+    }
+
+    /** The Standard Webhooks reference libraries' test vector (also Svix's). */
+    @Test
+    void standardWebhooksReferenceVector() {
+        var scheme = new StandardWebhooksScheme(List.of("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), TOLERANCE);
+        var headers = Map.of(
+                "webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                "webhook-timestamp", "1614265330",
+                "webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        var request = Requests.of("{\"test\": 2432232314}".getBytes(StandardCharsets.UTF_8), headers);
+        assertThat(scheme.verify(request, Instant.ofEpochSecond(1614265330))).isEqualTo(Verification.VALID);
+        assertThat(scheme.verify(request, Instant.ofEpochSecond(1614265330 + 301)))
+                .isEqualTo(Verification.invalid(Verification.TIMESTAMP_OUTSIDE_TOLERANCE));
+    }
+}
