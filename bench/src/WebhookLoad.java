@@ -23,23 +23,41 @@ import javax.crypto.spec.SecretKeySpec;
  *
  *   java bench/src/WebhookLoad.java URL SECRET closed CONCURRENCY SECONDS [BODY_BYTES]
  *   java bench/src/WebhookLoad.java URL SECRET open RATE_PER_SECOND SECONDS [BODY_BYTES]
+ *   java bench/src/WebhookLoad.java - SECRET write COUNT FILE [BODY_BYTES]
  *
  * closed: CONCURRENCY requests always in flight; measures the most it accepts.
  * open: requests sent on a fixed schedule whatever the answers; latency is
  * measured from each request's scheduled time, so a slow server is not
  * hidden by a slow generator (no coordinated omission).
  *
+ * write: COUNT pre-signed deliveries to FILE, one "signature TAB body" per
+ * line, for wrk (bench/src/deliveries.lua), whose C client costs the machine
+ * far less CPU than the JDK's.
+ *
  * Prints one line: mode, accepted deliveries/s, other statuses, p50/p90/p99/max in ms.
  */
 public class WebhookLoad {
 
     public static void main(String[] args) throws Exception {
-        URI url = URI.create(args[0]);
         byte[] secret = args[1].getBytes(StandardCharsets.UTF_8);
         String mode = args[2];
         int level = Integer.parseInt(args[3]);
-        int seconds = Integer.parseInt(args[4]);
         int bodyBytes = args.length > 5 ? Integer.parseInt(args[5]) : 1024;
+        if (mode.equals("write")) {
+            try (var out = new java.io.PrintWriter(java.nio.file.Files.newBufferedWriter(java.nio.file.Path.of(args[4])))) {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+                long run = System.nanoTime();
+                for (int i = 0; i < level; i++) {
+                    byte[] body = body(run, i, bodyBytes);
+                    out.print("sha256=" + HexFormat.of().formatHex(mac.doFinal(body)) + "\t");
+                    out.println(new String(body, StandardCharsets.UTF_8));
+                }
+            }
+            return;
+        }
+        URI url = URI.create(args[0]);
+        int seconds = Integer.parseInt(args[4]);
 
         int count = mode.equals("open") ? level * seconds : Math.max(200_000, level * seconds * 4000);
         count = Math.min(count, 2_000_000);
@@ -49,11 +67,7 @@ public class WebhookLoad {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(secret, "HmacSHA256"));
         for (int i = 0; i < count; i++) {
-            String head = "{\"type\":\"order.created\",\"data\":{\"id\":\"bench-" + run + "-" + i
-                    + "\",\"updated_at\":\"2026-11-24T10:00:00Z\",\"status\":\"open\",\"amount\":" + i + ",\"note\":\"";
-            String tail = "\"}}";
-            String pad = "x".repeat(Math.max(0, bodyBytes - head.length() - tail.length()));
-            bodies[i] = (head + pad + tail).getBytes(StandardCharsets.UTF_8);
+            bodies[i] = body(run, i, bodyBytes);
             signatures[i] = "sha256=" + HexFormat.of().formatHex(mac.doFinal(bodies[i]));
         }
 
@@ -106,6 +120,15 @@ public class WebhookLoad {
                 mode, level, bodyBytes, elapsed, accepted.sum(), accepted.sum() / elapsed, others,
                 pct(sorted, 0.50), pct(sorted, 0.90), pct(sorted, 0.99), n == 0 ? 0 : sorted[n - 1] / 1e6);
         System.exit(0);
+    }
+
+    /** A distinct order delivery of about {@code bytes} bytes. */
+    static byte[] body(long run, int i, int bytes) {
+        String head = "{\"type\":\"order.created\",\"data\":{\"id\":\"bench-" + run + "-" + i
+                + "\",\"updated_at\":\"2026-11-24T10:00:00Z\",\"status\":\"open\",\"amount\":" + i + ",\"note\":\"";
+        String tail = "\"}}";
+        String pad = "x".repeat(Math.max(0, bytes - head.length() - tail.length()));
+        return (head + pad + tail).getBytes(StandardCharsets.UTF_8);
     }
 
     static java.util.concurrent.CompletableFuture<Integer> send(HttpClient client, URI url, byte[] body, String signature) {
