@@ -33,7 +33,7 @@ public class WebhookBodyLimit {
                 return;
             }
             String source = sources.get(ctx.pathParam("source")).map(WebhookSources.WebhookSource::name).orElse("unknown");
-            metrics.counter("tidemark.webhook.deliveries", "source", source, "outcome", "too_large").increment();
+            metrics.counter(WebhookResource.DELIVERIES, "source", source, "outcome", "too_large").increment();
             LOG.infof("webhook rejected: source=%s outcome=too_large reason=content_length status=413", source);
             JsonObject problem = new JsonObject()
                     .put("type", "about:blank")

@@ -36,6 +36,8 @@ import org.jboss.logging.Logger;
 public class WebhookResource {
 
     private static final Logger LOG = Logger.getLogger(WebhookResource.class);
+    /** Deliveries by source and outcome; also counted by {@link WebhookBodyLimit}, which answers before this resource. */
+    static final String DELIVERIES = "tidemark.webhook.deliveries";
     private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("\\p{Cntrl}");
 
     private final WebhookSources sources;
@@ -134,7 +136,7 @@ public class WebhookResource {
     }
 
     private void count(String source, String outcome) {
-        metrics.counter("tidemark.webhook.deliveries", "source", source, "outcome", outcome).increment();
+        metrics.counter(DELIVERIES, "source", source, "outcome", outcome).increment();
     }
 
     /** A provider-supplied value fit for a log line and a JSON field: bounded, no control characters. */
