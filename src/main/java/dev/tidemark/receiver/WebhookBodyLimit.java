@@ -14,7 +14,8 @@ import org.jboss.logging.Logger;
  * byte of it is read, with a problem body and the {@code too_large} metric.
  * A body without a length (chunked) is cut off by the HTTP server's own limit
  * ({@code quarkus.http.limits.max-body-size}, set to the same value) while it
- * is read, so no body is ever buffered past the limit.
+ * is read, so no body is ever buffered past the limit; that 413 is counted and
+ * logged here too, when its headers go out.
  */
 @ApplicationScoped
 public class WebhookBodyLimit {
@@ -28,13 +29,20 @@ public class WebhookBodyLimit {
         long limit = config.receiver().maxBodySize().asLongValue();
         router.route("/webhooks/:source").order(ORDER).handler(ctx -> {
             String declared = ctx.request().getHeader("Content-Length");
-            if (declared == null || !declaredOver(declared, limit)) {
+            if (declared == null) {
+                ctx.addHeadersEndHandler(ignored -> {
+                    if (ctx.response().getStatusCode() == 413) {
+                        tooLarge(ctx.pathParam("source"), "read_past_limit", sources, metrics);
+                    }
+                });
                 ctx.next();
                 return;
             }
-            String source = sources.get(ctx.pathParam("source")).map(WebhookSources.WebhookSource::name).orElse("unknown");
-            metrics.counter(WebhookResource.DELIVERIES, "source", source, "outcome", "too_large").increment();
-            LOG.infof("webhook rejected: source=%s outcome=too_large reason=content_length status=413", source);
+            if (!declaredOver(declared, limit)) {
+                ctx.next();
+                return;
+            }
+            tooLarge(ctx.pathParam("source"), "content_length", sources, metrics);
             JsonObject problem = new JsonObject()
                     .put("type", "about:blank")
                     .put("title", "Request Entity Too Large")
@@ -45,6 +53,12 @@ public class WebhookBodyLimit {
                     .putHeader("Connection", "close")
                     .end(problem.encode());
         });
+    }
+
+    private static void tooLarge(String sourceName, String reason, WebhookSources sources, MeterRegistry metrics) {
+        String source = sources.get(sourceName).map(WebhookSources.WebhookSource::name).orElse("unknown");
+        metrics.counter(WebhookResource.DELIVERIES, "source", source, "outcome", "too_large").increment();
+        LOG.infof("webhook rejected: source=%s outcome=too_large reason=%s status=413", source, reason);
     }
 
     private static boolean declaredOver(String declared, long limit) {

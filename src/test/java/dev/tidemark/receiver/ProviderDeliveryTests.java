@@ -111,6 +111,7 @@ class ProviderDeliveryTests {
     void anOversizedBodyIsRefusedWhileBeingReadEvenWithoutALength() throws Exception {
         ChangesTopic topic = new ChangesTopic(bootstrap);
         long before = topic.total();
+        double tooLargeBefore = tooLargeCount();
         byte[] huge = ("{\"type\":\"order.created\",\"pad\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}").getBytes(StandardCharsets.UTF_8);
 
         // Declared length over the limit: refused before the body is read, with a problem body.
@@ -120,6 +121,18 @@ class ProviderDeliveryTests {
         // No length (chunked): the server stops reading at the limit and answers 413.
         assertThat(postChunked(huge)).startsWith("HTTP/1.1 413");
         assertThat(topic.total()).isEqualTo(before);
+        // Both refusals are counted as too_large, whichever part of the server made them.
+        assertThat(tooLargeCount()).isEqualTo(tooLargeBefore + 2);
+    }
+
+    /** tidemark_webhook_deliveries_total{outcome="too_large",source="shop"} from /q/metrics, 0 before the first. */
+    double tooLargeCount() {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines()
+                .filter(line -> line.startsWith("tidemark_webhook_deliveries_total{")
+                        && line.contains("outcome=\"too_large\"") && line.contains("source=\"shop\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     /** Sends a body chunk by chunk over a raw socket, as a client with no Content-Length does, and returns the status line. */

@@ -56,4 +56,21 @@ class PublicVectorsTest {
         assertThat(scheme.verify(request, Instant.ofEpochSecond(1614265330 + 301)))
                 .isEqualTo(Verification.invalid(Verification.TIMESTAMP_OUTSIDE_TOLERANCE));
     }
+
+    /**
+     * Shopify's Admin API library for PHP (Shopify/shopify-api-php),
+     * tests/Webhooks/RegistryTest.php: the body {"foo":"bar"} signed with the
+     * test context's API secret "steffi".
+     */
+    @Test
+    void shopifyApiLibraryVector() {
+        var scheme = new ShopifyScheme(List.of("steffi"));
+        var request = Requests.of("{\"foo\":\"bar\"}".getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Shopify-Hmac-Sha256", "/Redz4YXHLnSmmSN8grr5/Jl/Ua3d7yX3iWbjb8R8wo="));
+        assertThat(scheme.verify(request, Instant.now())).isEqualTo(Verification.VALID);
+        // The library's own negative case: a header that is not the body's signature.
+        var wrong = Requests.of("{\"foo\":\"bar\"}".getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Shopify-Hmac-Sha256", "whoops_this_is_wrong"));
+        assertThat(scheme.verify(wrong, Instant.now()).valid()).isFalse();
+    }
 }
