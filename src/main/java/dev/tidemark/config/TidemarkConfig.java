@@ -32,6 +32,25 @@ public interface TidemarkConfig {
 
     Topics topics();
 
+    Relay relay();
+
+    interface Relay {
+        /** Outbox rows claimed, published and marked per pass. */
+        @WithDefault("500")
+        int batchSize();
+
+        /** The safety net under the commit wake-ups; also how often the backlog gauges refresh. */
+        @WithDefault("5s")
+        Duration pollInterval();
+
+        /** Published rows are kept this long (for inspection and replays), then removed. */
+        @WithDefault("24h")
+        Duration retention();
+
+        @WithDefault("1m")
+        Duration cleanupInterval();
+    }
+
     interface Api {
         /** Bearer token for /api. Without one, every /api call is refused. */
         Optional<String> token();

@@ -1,6 +1,7 @@
 package dev.tidemark.config;
 
 import dev.tidemark.receiver.signature.SignatureSchemes;
+import dev.tidemark.rules.RulePredicate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -116,6 +117,12 @@ public final class TidemarkConfigCheck {
         oneOf(key + ".edge", rule.edge(), EDGES, problems);
         if (rule.when().isBlank()) {
             problems.add(key + ".when: the rule's CEL predicate is empty");
+        } else {
+            try {
+                RulePredicate.compile(rule.when());
+            } catch (IllegalArgumentException e) {
+                problems.add(key + ".when: not a boolean CEL predicate over record: " + e.getMessage());
+            }
         }
     }
 

@@ -2,7 +2,12 @@ package dev.tidemark.processor;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.change.ChangePublisher;
+import dev.tidemark.change.Op;
 import dev.tidemark.change.RecordKey;
+import dev.tidemark.relay.OutboxSignal;
+import dev.tidemark.relay.OutboxStore;
+import dev.tidemark.rules.RuleSet;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -41,13 +46,24 @@ public class ChangeProcessor {
     private static final Logger LOG = Logger.getLogger(ChangeProcessor.class);
 
     private final RecordRepository records;
+    private final OutboxStore outbox;
+    private final OutboxEntries entries;
+    private final RuleSet rules;
+    private final ChangePublisher refetches;
+    private final OutboxSignal committed;
     private final ObjectMapper json;
     private final MutinyEmitter<String> deadLetters;
     private final MeterRegistry metrics;
 
-    public ChangeProcessor(RecordRepository records, ObjectMapper json,
+    public ChangeProcessor(RecordRepository records, OutboxStore outbox, OutboxEntries entries, RuleSet rules,
+            ChangePublisher refetches, OutboxSignal committed, ObjectMapper json,
             @Channel(DLQ_CHANNEL) MutinyEmitter<String> deadLetters, MeterRegistry metrics) {
         this.records = records;
+        this.outbox = outbox;
+        this.entries = entries;
+        this.rules = rules;
+        this.refetches = refetches;
+        this.committed = committed;
         this.json = json;
         this.deadLetters = deadLetters;
         this.metrics = metrics;
@@ -77,7 +93,13 @@ public class ChangeProcessor {
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()));
     }
 
-    Uni<Void> apply(List<ChangeEnvelope> changes) {
+    /**
+     * Applies one batch in one transaction and returns only after it
+     * committed and every conflict's refetch request is on Kafka. A failure
+     * leaves nothing behind (the transaction rolls back) and the whole batch
+     * can be applied again: what committed before is then a duplicate.
+     */
+    public Uni<Void> apply(List<ChangeEnvelope> changes) {
         if (changes.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -89,22 +111,79 @@ public class ChangeProcessor {
         return records.pool().withTransaction(conn -> records.lockAndLoad(conn, keys).chain(stored -> {
             Map<RecordKey, StoredState> changed = new HashMap<>();
             Map<RecordKey, OrderedApply.Result> results = new HashMap<>();
+            List<OutboxEntry> rows = new ArrayList<>();
             byKey.forEach((key, recordChanges) -> {
                 OrderedApply.Result result = OrderedApply.apply(stored.get(key), recordChanges);
                 results.put(key, result);
                 if (result.changed()) {
                     changed.put(key, result.finalState());
+                    rows.addAll(outboxRows(key, result.transitions()));
                 }
             });
-            return records.write(conn, changed, keys).invoke(() -> count(results));
-        }));
+            return records.write(conn, changed, keys)
+                    .chain(() -> outbox.insert(conn, rows))
+                    .replaceWith(new Applied(results, rows));
+        })).chain(applied -> {
+            count(applied.results());
+            for (OutboxEntry row : applied.outboxRows()) {
+                if (OutboxEntry.EVENTS.equals(row.topic())) {
+                    metrics.counter("tidemark.events.written", "type", row.type()).increment();
+                }
+            }
+            if (!applied.outboxRows().isEmpty()) {
+                committed.wake();
+            }
+            return requestRefetches(applied.results());
+        });
+    }
+
+    private record Applied(Map<RecordKey, OrderedApply.Result> results, List<OutboxEntry> outboxRows) {
+    }
+
+    /** Per record, in applied order: each applied state's changelog entry, then the events of the edge it made. */
+    private List<OutboxEntry> outboxRows(RecordKey key, List<OrderedApply.Transition> transitions) {
+        List<RuleSet.Fired> fired = rules.edges(key, transitions);
+        List<OutboxEntry> rows = new ArrayList<>(transitions.size() + fired.size());
+        int next = 0;
+        for (OrderedApply.Transition transition : transitions) {
+            rows.add(entries.changelog(key, transition.next()));
+            while (next < fired.size() && fired.get(next).transition() == transition) {
+                rows.add(entries.event(key, fired.get(next++)));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * A webhook that ties the stored updated_at with other content cannot be
+     * ordered: it is dropped and the record is asked for again, as an
+     * op=refetch change on the input topic (served by the poller). Sent after
+     * the commit; if that fails the batch is retried, and the same conflict,
+     * still there, asks again.
+     */
+    private Uni<Void> requestRefetches(Map<RecordKey, OrderedApply.Result> results) {
+        List<ChangeEnvelope> requests = new ArrayList<>();
+        results.forEach((key, result) -> result.conflicts().forEach(conflict -> requests.add(new ChangeEnvelope(
+                key.source(), key.resource(), key.id(), Op.REFETCH, conflict.updatedAt(), null, conflict.origin(),
+                conflict.deliveryId(), conflict.observedAt()))));
+        return requests.isEmpty() ? Uni.createFrom().voidItem() : refetches.publish(requests);
     }
 
     private void count(Map<RecordKey, OrderedApply.Result> results) {
-        results.forEach((key, result) -> result.decisions().forEach((decision, n) -> metrics
-                .counter("tidemark.processor.changes", "source", key.source(), "resource", key.resource(),
-                        "decision", decision.name().toLowerCase(java.util.Locale.ROOT))
-                .increment(n)));
+        results.forEach((key, result) -> {
+            result.decisions().forEach((decision, n) -> metrics
+                    .counter("tidemark.processor.changes", "source", key.source(), "resource", key.resource(),
+                            "decision", decision.name().toLowerCase(java.util.Locale.ROOT))
+                    .increment(n));
+            for (OrderedApply.Transition transition : result.transitions()) {
+                boolean wasDeleted = transition.previous() != null && transition.previous().deleted();
+                if (transition.next().deleted() && !wasDeleted) {
+                    metrics.counter("tidemark.processor.deleted", "source", key.source(), "resource", key.resource()).increment();
+                } else if (wasDeleted && !transition.next().deleted()) {
+                    metrics.counter("tidemark.processor.restored", "source", key.source(), "resource", key.resource()).increment();
+                }
+            }
+        });
     }
 
     private Uni<Void> deadLetter(KafkaRecord<String, String> record, Exception reason) {

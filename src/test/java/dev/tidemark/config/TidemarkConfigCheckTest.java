@@ -107,6 +107,18 @@ class TidemarkConfigCheckTest {
     }
 
     @Test
+    void aRuleThatIsNotABooleanCelPredicateIsNamed() {
+        assertThat(problemsOf(VALID.replace("record.amount >= 10000", "record.amount >=")))
+                .contains("tidemark.rules.subscription-over-10k.when: not a boolean CEL predicate over record: ")
+                .contains("mismatched input");
+        assertThat(problemsOf(VALID.replace("record.amount >= 10000", "record.amount * 2")))
+                .contains("tidemark.rules.subscription-over-10k.when: not a boolean CEL predicate over record: ");
+        assertThat(problemsOf(VALID.replace("record.amount >= 10000", "amount >= 10000")))
+                .contains("tidemark.rules.subscription-over-10k.when: not a boolean CEL predicate over record: ")
+                .contains("amount");
+    }
+
+    @Test
     void otherValuesOutsideTheirSet() {
         assertThat(problemsOf(VALID.replace("algorithm: sha512", "algorithm: md5")))
                 .contains("tidemark.sources.billing.webhook.hmac.algorithm: 'md5' is not one of sha256, sha512");

@@ -16,22 +16,28 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
-/** Looks at {@code tidemark.changes} from the outside, as any Kafka client would. */
+/** Looks at a topic ({@code tidemark.changes} unless told otherwise) from the outside, as any Kafka client would. */
 public final class ChangesTopic {
 
     public static final String TOPIC = "tidemark.changes";
 
     private final String bootstrap;
+    private final String topic;
 
     public ChangesTopic(String bootstrap) {
+        this(bootstrap, TOPIC);
+    }
+
+    public ChangesTopic(String bootstrap, String topic) {
         this.bootstrap = bootstrap;
+        this.topic = topic;
     }
 
     /** The end offset of every partition: a mark to compare against or read from. */
     public Map<TopicPartition, Long> endOffsets() {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            var partitions = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions().stream()
-                    .map(p -> new TopicPartition(TOPIC, p.partition()))
+            var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
                     .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()));
             return admin.listOffsets(partitions).all().get().entrySet().stream()
                     .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
@@ -46,6 +52,12 @@ public final class ChangesTopic {
 
     /** Reads {@code count} records written after {@code mark}, waiting up to 30 s for them. */
     public List<ConsumerRecord<String, String>> readAfter(Map<TopicPartition, Long> mark, int count) {
+        return readAfter(mark, records -> records.size() >= count);
+    }
+
+    /** Reads what was written after {@code mark} until {@code enough} says so, or 30 s passed. */
+    public List<ConsumerRecord<String, String>> readAfter(Map<TopicPartition, Long> mark,
+            java.util.function.Predicate<List<ConsumerRecord<String, String>>> enough) {
         Map<String, Object> config = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
@@ -55,7 +67,7 @@ public final class ChangesTopic {
             mark.forEach(consumer::seek);
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
             Instant deadline = Instant.now().plusSeconds(30);
-            while (records.size() < count && Instant.now().isBefore(deadline)) {
+            while (!enough.test(records) && Instant.now().isBefore(deadline)) {
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
             }
             return records;

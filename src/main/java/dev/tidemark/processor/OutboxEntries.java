@@ -1,0 +1,96 @@
+package dev.tidemark.processor;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tidemark.api.RecordView;
+import dev.tidemark.change.RecordKey;
+import dev.tidemark.rules.RuleSet;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.cloudevents.core.format.EventFormat;
+import io.cloudevents.core.provider.EventFormatProvider;
+import io.cloudevents.jackson.JsonFormat;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+import java.util.UUID;
+
+/**
+ * What one record's applied transitions put in the outbox: a changelog entry
+ * for every applied state and a CloudEvents 1.0 event (structured JSON,
+ * SPEC.md "Kafka topics") for every rule edge.
+ */
+@ApplicationScoped
+public class OutboxEntries {
+
+    private final ObjectMapper json;
+    private final EventFormat format;
+
+    public OutboxEntries(ObjectMapper json) {
+        this.json = json;
+        this.format = EventFormatProvider.getInstance().resolveFormat(JsonFormat.CONTENT_TYPE);
+    }
+
+    /** The changelog entry for one applied state: the record as the read API shows it, or a tombstone. */
+    public OutboxEntry changelog(RecordKey key, StoredState state) {
+        String id = "record:" + uuid(key.kafkaKey(), state.updatedAt().toString(), HexFormat.of().formatHex(state.hash().bytes()));
+        return new OutboxEntry(id, OutboxEntry.RECORDS, key.kafkaKey(), "record",
+                state.deleted() ? null : write(view(key, state)));
+    }
+
+    /**
+     * The event for one edge. Its id is a name-based UUID of the rule, the
+     * record key and the new state's updatedAt, so a redelivered or replayed
+     * change can only ever produce the same event again.
+     */
+    public OutboxEntry event(RecordKey key, RuleSet.Fired fired) {
+        var transition = fired.transition();
+        String id = uuid(fired.rule().name(), key.kafkaKey(), transition.next().updatedAt().toString());
+        ObjectNode data = json.createObjectNode();
+        data.put("rule", fired.rule().name());
+        data.set("record", json.valueToTree(view(key, transition.next())));
+        data.set("previous", transition.previous() == null ? json.nullNode() : json.valueToTree(view(key, transition.previous())));
+        data.put("origin", transition.change().origin().wireName());
+        CloudEvent event = CloudEventBuilder.v1()
+                .withId(id)
+                .withSource(source(key))
+                .withType(fired.rule().eventType())
+                .withSubject(key.id())
+                .withTime(OffsetDateTime.ofInstant(transition.next().updatedAt(), ZoneOffset.UTC))
+                .withDataContentType("application/json")
+                .withData(write(data).getBytes(StandardCharsets.UTF_8))
+                .build();
+        return new OutboxEntry(id, OutboxEntry.EVENTS, key.kafkaKey(), fired.rule().eventType(),
+                new String(format.serialize(event), StandardCharsets.UTF_8));
+    }
+
+    private static RecordView view(RecordKey key, StoredState state) {
+        return new RecordView(key.source(), key.resource(), key.id(), state.updatedAt().toString(), state.deleted(), state.data());
+    }
+
+    /** {@code tidemark/{source}/{resource}}, escaped where a name holds characters a URI may not. */
+    private static URI source(RecordKey key) {
+        try {
+            return new URI(null, null, "tidemark/" + key.source() + "/" + key.resource(), null);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("source and resource names make no URI: " + key, e);
+        }
+    }
+
+    private static String uuid(String... parts) {
+        return UUID.nameUUIDFromBytes(String.join("\n", parts).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write " + value.getClass().getSimpleName() + " as JSON", e);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.tidemark.rules;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelOptions;
+import dev.cel.common.CelValidationException;
+import dev.cel.common.types.SimpleType;
+import dev.cel.compiler.CelCompiler;
+import dev.cel.compiler.CelCompilerFactory;
+import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import dev.cel.runtime.CelRuntimeFactory;
+import java.util.Map;
+
+/**
+ * One rule's CEL predicate over {@code record}, compiled once. A record that
+ * does not exist or is deleted is false without evaluating anything (DESIGN.md
+ * "Rising-edge rules"); a predicate that fails on one record (a missing field,
+ * a type it cannot compare) is reported as {@link Outcome#ERROR}, which the
+ * caller counts and treats as false.
+ */
+public final class RulePredicate {
+
+    public enum Outcome {
+        TRUE, FALSE, ERROR;
+
+        public boolean holds() {
+            return this == TRUE;
+        }
+    }
+
+    /** JSON numbers become int or double; comparing the two (amount >= 10000 with amount 12000.5) must work. */
+    private static final CelOptions OPTIONS = CelOptions.current()
+            .enableHeterogeneousNumericComparisons(true)
+            .build();
+    private static final CelCompiler COMPILER = CelCompilerFactory.standardCelCompilerBuilder()
+            .setOptions(OPTIONS)
+            // has(record.x), exists, all, map, filter: what people reach for over JSON.
+            .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+            .addVar("record", SimpleType.DYN)
+            .setResultType(SimpleType.BOOL)
+            .build();
+    private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
+            .setOptions(OPTIONS)
+            .build();
+
+    private final String expression;
+    private final CelRuntime.Program program;
+
+    private RulePredicate(String expression, CelRuntime.Program program) {
+        this.expression = expression;
+        this.program = program;
+    }
+
+    /**
+     * Parses and type-checks the expression; a predicate must be boolean.
+     *
+     * @throws IllegalArgumentException with CEL's own description of what is wrong and where
+     */
+    public static RulePredicate compile(String expression) {
+        try {
+            CelAbstractSyntaxTree ast = COMPILER.compile(expression).getAst();
+            return new RulePredicate(expression, RUNTIME.createProgram(ast));
+        } catch (CelValidationException e) {
+            throw new IllegalArgumentException(e.getMessage().replace('\n', ' ').replaceAll("\\s+", " ").trim(), e);
+        } catch (CelEvaluationException e) {
+            throw new IllegalArgumentException("cannot be planned: " + e.getMessage(), e);
+        }
+    }
+
+    public String expression() {
+        return expression;
+    }
+
+    /** The predicate over a record's data; null data (a record that is absent or deleted) is false. */
+    public Outcome test(JsonNode data) {
+        if (data == null || data.isNull()) {
+            return Outcome.FALSE;
+        }
+        try {
+            Object result = program.eval(Map.of("record", CelJson.toCel(data)));
+            return Boolean.TRUE.equals(result) ? Outcome.TRUE : Outcome.FALSE;
+        } catch (CelEvaluationException | RuntimeException e) {
+            return Outcome.ERROR;
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.tidemark.rules;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.change.RecordKey;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.processor.OrderedApply.Transition;
+import dev.tidemark.processor.StoredState;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Every configured rule, compiled at start-up, and the edge evaluation over
+ * the sequence of states the processor applied (DESIGN.md "Rising-edge
+ * rules"): each applied intermediate state counts, a dropped change is not a
+ * state, and a record that is absent or deleted is false.
+ */
+@ApplicationScoped
+public class RuleSet {
+
+    /** One rule firing on one applied transition. */
+    public record Fired(Rule rule, Transition transition) {
+    }
+
+    private final Map<String, List<Rule>> byResource = new HashMap<>();
+    private final MeterRegistry metrics;
+
+    @Inject
+    public RuleSet(TidemarkConfig config, MeterRegistry metrics) {
+        this(compile(config.rules()), metrics);
+    }
+
+    public RuleSet(List<Rule> rules, MeterRegistry metrics) {
+        this.metrics = metrics;
+        for (Rule rule : rules) {
+            byResource.computeIfAbsent(rule.source() + "/" + rule.resource(), k -> new ArrayList<>()).add(rule);
+        }
+    }
+
+    /**
+     * Compiles rules in name order.
+     *
+     * @throws IllegalArgumentException naming the first rule whose predicate does not compile
+     */
+    public static List<Rule> compile(Map<String, TidemarkConfig.Rule> configured) {
+        List<Rule> rules = new ArrayList<>();
+        new TreeMap<>(configured).forEach((name, rule) -> {
+            RulePredicate predicate;
+            try {
+                predicate = RulePredicate.compile(rule.when());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("tidemark.rules." + name + ".when: " + e.getMessage(), e);
+            }
+            rules.add(new Rule(name, rule.source(), rule.resource(), !"falling".equals(rule.edge()), rule.eventType(), predicate));
+        });
+        return rules;
+    }
+
+    public boolean isEmpty() {
+        return byResource.isEmpty();
+    }
+
+    /** The edges that one record's applied transitions (in applied order) make, in that order. */
+    public List<Fired> edges(RecordKey key, List<Transition> transitions) {
+        List<Rule> rules = byResource.get(key.source() + "/" + key.resource());
+        if (rules == null || transitions.isEmpty()) {
+            return List.of();
+        }
+        List<Fired> fired = new ArrayList<>();
+        // Truth of each rule on each state: the first transition's previous state, then each next one.
+        boolean[][] truth = new boolean[rules.size()][transitions.size() + 1];
+        for (int r = 0; r < rules.size(); r++) {
+            truth[r][0] = holds(rules.get(r), transitions.get(0).previous());
+            for (int t = 0; t < transitions.size(); t++) {
+                truth[r][t + 1] = holds(rules.get(r), transitions.get(t).next());
+            }
+        }
+        for (int t = 0; t < transitions.size(); t++) {
+            for (int r = 0; r < rules.size(); r++) {
+                if (rules.get(r).fires(truth[r][t], truth[r][t + 1])) {
+                    fired.add(new Fired(rules.get(r), transitions.get(t)));
+                }
+            }
+        }
+        return fired;
+    }
+
+    private boolean holds(Rule rule, StoredState state) {
+        JsonNode data = state == null || state.deleted() ? null : state.data();
+        RulePredicate.Outcome outcome = rule.predicate().test(data);
+        if (outcome == RulePredicate.Outcome.ERROR) {
+            metrics.counter("tidemark.rules.evaluation.errors", "rule", rule.name()).increment();
+        }
+        return outcome.holds();
+    }
+}
