@@ -77,6 +77,13 @@ class PackagedAppIT {
         if (postgres != null) {
             postgres.close();
         }
+        if (work != null) {
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (java.io.IOException e) {
+                // A leftover temporary directory is harmless.
+            }
+        }
     }
 
     @Test

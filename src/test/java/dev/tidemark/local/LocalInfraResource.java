@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 public class LocalInfraResource implements QuarkusTestResourceLifecycleManager {
 
     private Path directory;
-    private LocalPostgres postgres;
+    private static volatile LocalPostgres postgres;
     private static volatile LocalKafka kafka;
 
     /** The running broker, for tests that take it away and bring it back. */
@@ -31,6 +31,15 @@ public class LocalInfraResource implements QuarkusTestResourceLifecycleManager {
 
     public static void startKafkaAgain() {
         kafka = LocalKafka.start(kafka.logDirectory(), kafka.port(), kafka.controllerPort());
+    }
+
+    /** Stops PostgreSQL (a clean shutdown); {@link #startPostgresAgain()} brings it back on the same port with its data. */
+    public static void stopPostgres() {
+        postgres.close();
+    }
+
+    public static void startPostgresAgain() {
+        postgres = LocalPostgres.start(postgres.dataDirectory(), postgres.port(), true);
     }
 
     @Override

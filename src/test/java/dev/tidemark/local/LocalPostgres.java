@@ -15,9 +15,11 @@ public final class LocalPostgres implements AutoCloseable {
     public static final String DATABASE = "postgres";
 
     private final EmbeddedPostgres server;
+    private final Path dataDirectory;
 
-    private LocalPostgres(EmbeddedPostgres server) {
+    private LocalPostgres(EmbeddedPostgres server, Path dataDirectory) {
         this.server = server;
+        this.dataDirectory = dataDirectory;
     }
 
     /**
@@ -26,16 +28,36 @@ public final class LocalPostgres implements AutoCloseable {
      */
     public static LocalPostgres start(Path dataDirectory, int port, boolean keepData) {
         try {
+            if (!keepData) {
+                deleteRecursively(dataDirectory);
+            }
+            // Never zonky's own cleaning: it deletes the cluster on close, and a test that stops the
+            // server to bring it back (a database outage) needs the data where it was.
             return new LocalPostgres(EmbeddedPostgres.builder()
                     .setDataDirectory(dataDirectory)
-                    .setCleanDataDirectory(!keepData)
+                    .setCleanDataDirectory(false)
                     .setPort(port)
                     .setServerConfig("max_connections", "200")
                     .setServerConfig("fsync", keepData ? "on" : "off")
-                    .start());
+                    .start(), dataDirectory);
         } catch (IOException e) {
             throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
         }
+    }
+
+    private static void deleteRecursively(Path directory) throws IOException {
+        if (!java.nio.file.Files.exists(directory)) {
+            return;
+        }
+        try (var files = java.nio.file.Files.walk(directory)) {
+            for (Path path : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(path);
+            }
+        }
+    }
+
+    public Path dataDirectory() {
+        return dataDirectory;
     }
 
     public int port() {
