@@ -120,7 +120,9 @@ public class ChangeProcessor {
                     rows.addAll(outboxRows(key, result.transitions()));
                 }
             });
-            return records.write(conn, changed, keys)
+            // Rows created only to be locked, for records never seen whose changes were all dropped.
+            List<RecordKey> unused = keys.stream().filter(key -> stored.get(key) == null && !changed.containsKey(key)).toList();
+            return records.write(conn, changed, unused)
                     .chain(() -> outbox.insert(conn, rows))
                     .replaceWith(new Applied(results, rows));
         })).chain(applied -> {

@@ -30,13 +30,17 @@ import java.util.Optional;
 public class RecordRepository {
 
     /**
-     * Locks one record's row, creating an empty one if the record was never
-     * seen. ON CONFLICT DO UPDATE locks the existing row even though its WHERE
-     * is false and nothing is written, so one statement per key, sent in key
-     * order, takes every lock of the batch in that order.
+     * Locks every row of the batch, creating an empty one for a record never
+     * seen, in one statement. ON CONFLICT DO UPDATE locks each existing row even
+     * though its WHERE is false and nothing is written, and waits for a row
+     * another transaction is inserting; the rows are taken in the ORDER BY's
+     * order, the same in every processor, so two batches that overlap wait for
+     * each other instead of deadlocking.
      */
     static final String LOCK = """
-            INSERT INTO records (source, resource, id) VALUES ($1, $2, $3)
+            INSERT INTO records (source, resource, id)
+            SELECT t.source, t.resource, t.id FROM unnest($1::text[], $2::text[], $3::text[]) AS t(source, resource, id)
+            ORDER BY t.source, t.resource, t.id
             ON CONFLICT (source, resource, id) DO UPDATE SET id = EXCLUDED.id WHERE false""";
 
     static final String LOAD = """
@@ -45,9 +49,11 @@ public class RecordRepository {
             WHERE (source, resource, id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))""";
 
     static final String WRITE = """
-            UPDATE records
-            SET updated_at = $4, deleted = $5, data = CAST($6 AS text)::jsonb, content_hash = $7, applied_at = now()
-            WHERE source = $1 AND resource = $2 AND id = $3""";
+            UPDATE records AS r
+            SET updated_at = t.updated_at, deleted = t.deleted, data = t.data::jsonb, content_hash = t.hash, applied_at = now()
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[], $7::bytea[])
+                 AS t(source, resource, id, updated_at, deleted, data, hash)
+            WHERE r.source = t.source AND r.resource = t.resource AND r.id = t.id""";
 
     /** Rows created only to be locked, whose changes were all dropped, hold no state: remove them. */
     static final String DROP_EMPTY = """
@@ -76,11 +82,11 @@ public class RecordRepository {
         return pool;
     }
 
-    /** Locks every key, in key order, inside the caller's transaction, and returns their current states. */
-    public Uni<Map<RecordKey, StoredState>> lockAndLoad(SqlConnection conn, List<RecordKey> sortedKeys) {
-        List<Tuple> locks = sortedKeys.stream().map(k -> Tuple.of(k.source(), k.resource(), k.id())).toList();
-        return conn.preparedQuery(LOCK).executeBatch(locks)
-                .chain(() -> conn.preparedQuery(LOAD).execute(keyArrays(sortedKeys)))
+    /** Locks every key, in one stable order, inside the caller's transaction, and returns their current states. */
+    public Uni<Map<RecordKey, StoredState>> lockAndLoad(SqlConnection conn, List<RecordKey> keys) {
+        Tuple arrays = keyArrays(keys);
+        return conn.preparedQuery(LOCK).execute(arrays)
+                .chain(() -> conn.preparedQuery(LOAD).execute(arrays))
                 .map(rows -> {
                     Map<RecordKey, StoredState> states = new HashMap<>();
                     for (Row row : rows) {
@@ -90,19 +96,43 @@ public class RecordRepository {
                 });
     }
 
-    public Uni<Void> write(SqlConnection conn, Map<RecordKey, StoredState> changed, Collection<RecordKey> allKeys) {
+    /**
+     * Writes the new states and removes the empty rows {@link #lockAndLoad}
+     * created for records whose changes were all dropped ({@code unused}).
+     */
+    public Uni<Void> write(SqlConnection conn, Map<RecordKey, StoredState> changed, Collection<RecordKey> unused) {
         Uni<Void> writes = Uni.createFrom().voidItem();
         if (!changed.isEmpty()) {
-            List<Tuple> rows = new ArrayList<>();
-            changed.forEach((key, state) -> rows.add(Tuple.tuple()
-                    .addString(key.source()).addString(key.resource()).addString(key.id())
-                    .addOffsetDateTime(OffsetDateTime.ofInstant(state.updatedAt(), ZoneOffset.UTC))
-                    .addBoolean(state.deleted())
-                    .addString(state.data() == null ? null : state.data().toString())
-                    .addBuffer(Buffer.buffer(state.hash().bytes()))));
-            writes = conn.preparedQuery(WRITE).executeBatch(rows).replaceWithVoid();
+            int n = changed.size();
+            String[] sources = new String[n];
+            String[] resources = new String[n];
+            String[] ids = new String[n];
+            OffsetDateTime[] updatedAts = new OffsetDateTime[n];
+            Boolean[] deleted = new Boolean[n];
+            String[] data = new String[n];
+            io.vertx.core.buffer.Buffer[] hashes = new io.vertx.core.buffer.Buffer[n];
+            int i = 0;
+            for (Map.Entry<RecordKey, StoredState> entry : changed.entrySet()) {
+                RecordKey key = entry.getKey();
+                StoredState state = entry.getValue();
+                sources[i] = key.source();
+                resources[i] = key.resource();
+                ids[i] = key.id();
+                updatedAts[i] = OffsetDateTime.ofInstant(state.updatedAt(), ZoneOffset.UTC);
+                deleted[i] = state.deleted();
+                data[i] = state.data() == null ? null : state.data().toString();
+                hashes[i] = io.vertx.core.buffer.Buffer.buffer(state.hash().bytes());
+                i++;
+            }
+            Tuple rows = Tuple.tuple().addArrayOfString(sources).addArrayOfString(resources).addArrayOfString(ids)
+                    .addArrayOfOffsetDateTime(updatedAts).addArrayOfBoolean(deleted).addArrayOfString(data)
+                    .addValue(hashes);
+            writes = conn.preparedQuery(WRITE).execute(rows).replaceWithVoid();
         }
-        return writes.chain(() -> conn.preparedQuery(DROP_EMPTY).execute(keyArrays(allKeys))).replaceWithVoid();
+        if (unused.isEmpty()) {
+            return writes;
+        }
+        return writes.chain(() -> conn.preparedQuery(DROP_EMPTY).execute(keyArrays(unused))).replaceWithVoid();
     }
 
     public Uni<Optional<StoredRecord>> find(RecordKey key) {

@@ -30,7 +30,7 @@ public class OutboxStore {
      */
     static final String INSERT = """
             INSERT INTO outbox (id, topic, aggregate_id, type, payload)
-            SELECT t.id, t.topic, t.aggregate_id, t.type, t.payload::jsonb
+            SELECT t.id, t.topic, t.aggregate_id, t.type, t.payload
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
                  WITH ORDINALITY AS t(id, topic, aggregate_id, type, payload, n)
             ORDER BY t.n
@@ -46,7 +46,7 @@ public class OutboxStore {
     static final String LEAD = "SELECT pg_try_advisory_xact_lock(hashtext('tidemark.relay')) AS lead";
 
     static final String CLAIM = """
-            SELECT seq, id, topic, aggregate_id, payload::text AS payload
+            SELECT seq, id, topic, aggregate_id, payload
             FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1""";
 
     static final String MARK = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])";

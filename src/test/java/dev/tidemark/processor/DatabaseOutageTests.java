@@ -82,7 +82,7 @@ class DatabaseOutageTests {
                         .as("seed %d: %s", seed, id).isEqualTo(versions.get(versions.size() - 1).at().toString())));
         List<String> events = new ArrayList<>();
         for (Row row : pool.preparedQuery("""
-                        SELECT payload->'data'->>'rule' AS rule, payload->>'subject' AS id, payload->'data'->'record'->>'updatedAt' AS at
+                        SELECT payload::jsonb->'data'->>'rule' AS rule, payload::jsonb->>'subject' AS id, payload::jsonb->'data'->'record'->>'updatedAt' AS at
                         FROM outbox WHERE topic = 'events' AND aggregate_id LIKE $1 ORDER BY seq""")
                 .execute(Tuple.of("lab/items/" + prefix + "-%")).await().indefinitely()) {
             events.add(row.getString("rule") + " " + row.getString("id") + " " + java.time.Instant.parse(row.getString("at")));
