@@ -139,6 +139,7 @@ public class OutboxRelay {
 
     /** One pass: claim up to a batch, publish, mark. Returns how many rows it published (0 if another replica leads). */
     Uni<Integer> relayOnce() {
+        long started = System.nanoTime();
         return store.pool().withTransaction(conn -> store.lead(conn).chain(lead -> {
             if (!lead) {
                 return Uni.createFrom().item(0);
@@ -147,13 +148,22 @@ public class OutboxRelay {
                 if (claimed.isEmpty()) {
                     return Uni.createFrom().item(0);
                 }
+                long claimedAt = System.nanoTime();
+                metrics.timer("tidemark.relay.claim").record(claimedAt - started, java.util.concurrent.TimeUnit.NANOSECONDS);
                 return publish(claimed)
+                        .invoke(() -> metrics.timer("tidemark.relay.kafka.ack")
+                                .record(System.nanoTime() - claimedAt, java.util.concurrent.TimeUnit.NANOSECONDS))
                         .chain(() -> afterPublish.apply(claimed))
                         .chain(() -> store.mark(conn, claimed))
                         .invoke(() -> claimed.forEach(row -> metrics.counter("tidemark.relay.published", "topic", row.topic()).increment()))
                         .replaceWith(claimed.size());
             });
-        }));
+        })).invoke(published -> {
+            if (published > 0) {
+                metrics.timer("tidemark.relay.pass").record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+                metrics.summary("tidemark.relay.pass.rows").record(published);
+            }
+        });
     }
 
     /** Sends in seq order through one producer (idempotent, so per-partition order holds) and waits for every ack. */

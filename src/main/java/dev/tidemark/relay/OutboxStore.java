@@ -58,6 +58,12 @@ public class OutboxStore {
     static final String BACKLOG = """
             SELECT count(*) AS backlog, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL""";
 
+    /** The newest events still in the outbox (published or not, within the retention), for the read API. */
+    static final String RECENT_EVENTS = """
+            SELECT payload FROM outbox
+            WHERE topic = 'events' AND starts_with(aggregate_id, $1) AND ($2::text IS NULL OR type = $2)
+            ORDER BY seq DESC LIMIT $3""";
+
     /** A claimed row, ready to publish. */
     public record Claimed(long seq, String id, String topic, String key, String payload) {
     }
@@ -116,6 +122,19 @@ public class OutboxStore {
     /** Deletes up to {@code limit} rows published longer than {@code retention} ago; returns how many. */
     Uni<Integer> clean(Duration retention, int limit) {
         return pool.preparedQuery(CLEAN).execute(Tuple.of((double) retention.toSeconds(), limit)).map(rows -> rows.rowCount());
+    }
+
+    /**
+     * Up to {@code limit} of the newest events whose record key starts with
+     * {@code keyPrefix} ("" for all, "source/" or "source/resource/"), of one
+     * type or any, newest first, each as the CloudEvent JSON it is published as.
+     */
+    public Uni<List<String>> recentEvents(String keyPrefix, String type, int limit) {
+        return pool.preparedQuery(RECENT_EVENTS).execute(Tuple.of(keyPrefix, type, limit)).map(rows -> {
+            List<String> events = new ArrayList<>(rows.size());
+            rows.forEach(row -> events.add(row.getString("payload")));
+            return events;
+        });
     }
 
     Uni<Backlog> backlog() {

@@ -69,6 +69,11 @@ public final class RulePredicate {
         }
     }
 
+    /** The CEL variables for a record's data, or null for a record that is absent or deleted. */
+    public static Map<String, Object> variables(JsonNode data) {
+        return data == null || data.isNull() ? null : Map.of("record", CelJson.toCel(data));
+    }
+
     public String expression() {
         return expression;
     }
@@ -78,8 +83,19 @@ public final class RulePredicate {
         if (data == null || data.isNull()) {
             return Outcome.FALSE;
         }
+        return evaluate(Map.of("record", CelJson.toCel(data)));
+    }
+
+    /**
+     * The predicate over a record already converted by {@link #variables}:
+     * several rules on one state convert its JSON once.
+     */
+    public Outcome evaluate(Map<String, Object> variables) {
+        if (variables == null) {
+            return Outcome.FALSE;
+        }
         try {
-            Object result = program.eval(Map.of("record", CelJson.toCel(data)));
+            Object result = program.eval(variables);
             return Boolean.TRUE.equals(result) ? Outcome.TRUE : Outcome.FALSE;
         } catch (CelEvaluationException | RuntimeException e) {
             return Outcome.ERROR;

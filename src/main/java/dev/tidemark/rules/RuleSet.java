@@ -1,6 +1,5 @@
 package dev.tidemark.rules;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.change.RecordKey;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.processor.OrderedApply.Transition;
@@ -73,11 +72,13 @@ public class RuleSet {
         }
         List<Fired> fired = new ArrayList<>();
         // Truth of each rule on each state: the first transition's previous state, then each next one.
+        // Each state's JSON becomes CEL values once, for all the rules.
         boolean[][] truth = new boolean[rules.size()][transitions.size() + 1];
-        for (int r = 0; r < rules.size(); r++) {
-            truth[r][0] = holds(rules.get(r), transitions.get(0).previous());
-            for (int t = 0; t < transitions.size(); t++) {
-                truth[r][t + 1] = holds(rules.get(r), transitions.get(t).next());
+        for (int t = 0; t <= transitions.size(); t++) {
+            StoredState state = t == 0 ? transitions.get(0).previous() : transitions.get(t - 1).next();
+            Map<String, Object> variables = RulePredicate.variables(state == null || state.deleted() ? null : state.data());
+            for (int r = 0; r < rules.size(); r++) {
+                truth[r][t] = holds(rules.get(r), variables);
             }
         }
         for (int t = 0; t < transitions.size(); t++) {
@@ -90,9 +91,8 @@ public class RuleSet {
         return fired;
     }
 
-    private boolean holds(Rule rule, StoredState state) {
-        JsonNode data = state == null || state.deleted() ? null : state.data();
-        RulePredicate.Outcome outcome = rule.predicate().test(data);
+    private boolean holds(Rule rule, Map<String, Object> variables) {
+        RulePredicate.Outcome outcome = rule.predicate().evaluate(variables);
         if (outcome == RulePredicate.Outcome.ERROR) {
             metrics.counter("tidemark.rules.evaluation.errors", "rule", rule.name()).increment();
         }

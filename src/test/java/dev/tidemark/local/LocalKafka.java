@@ -67,7 +67,12 @@ public final class LocalKafka implements AutoCloseable {
         props.put("share.coordinator.state.topic.replication.factor", "1");
         props.put("share.coordinator.state.topic.min.isr", "1");
         props.put("group.initial.rebalance.delay.ms", "0");
-        props.put("log.flush.interval.messages", "1");
+        // A lone local broker has no replicas to keep an acknowledged message through a crash, so by
+        // default it syncs every append to disk. TIDEMARK_LOCAL_KAFKA_FLUSH=os leaves flushing to the
+        // OS, as production brokers do (their durability is replication): benchmarks use it.
+        if (!"os".equals(System.getenv("TIDEMARK_LOCAL_KAFKA_FLUSH"))) {
+            props.put("log.flush.interval.messages", "1");
+        }
         format(logDirectory);
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();

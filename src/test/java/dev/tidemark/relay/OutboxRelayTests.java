@@ -1,6 +1,7 @@
 package dev.tidemark.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -106,6 +107,35 @@ class OutboxRelayTests {
         assertThat(JSON.readTree(changelog.get(0).value()).get("data").get("amount").asInt()).isEqualTo(5000);
         assertThat(JSON.readTree(changelog.get(1).value()).get("updatedAt").asText()).isEqualTo("2026-11-25T10:00:02Z");
         assertThat(changelog.get(2).value()).as("a delete is a tombstone on the compacted changelog").isNull();
+    }
+
+    @Test
+    void theNewestEventsCanBeReadThroughTheApi() throws Exception {
+        String id = "api-" + UUID.randomUUID();
+        processor.apply(List.of(change(id, 1, "{\"amount\":5000}"), change(id, 2, "{\"amount\":15000}")))
+                .await().atMost(Duration.ofSeconds(30));
+
+        String body = given().header("Authorization", "Bearer test-token")
+                .queryParam("source", "lab").queryParam("resource", "items").queryParam("type", "lab.item.crossed-10k")
+                .queryParam("limit", 5)
+                .get("/api/events").then().statusCode(200).contentType("application/json").extract().asString();
+        JsonNode events = JSON.readTree(body).get("events");
+        assertThat(events.size()).isBetween(1, 5);
+        JsonNode newest = events.get(0);
+        assertThat(newest.get("subject").asText()).isEqualTo(id);
+        assertThat(newest.get("type").asText()).isEqualTo("lab.item.crossed-10k");
+        assertThat(newest.get("data").get("record").get("data").get("amount").asInt()).isEqualTo(15000);
+        for (JsonNode event : events) {
+            assertThat(event.get("type").asText()).isEqualTo("lab.item.crossed-10k");
+        }
+        // Another source's filter does not see it; bad parameters and a missing token are refused.
+        assertThat(given().header("Authorization", "Bearer test-token").queryParam("source", "shop")
+                .get("/api/events").then().statusCode(200).extract().asString()).doesNotContain(id);
+        given().header("Authorization", "Bearer test-token").queryParam("limit", 0).get("/api/events")
+                .then().statusCode(400).contentType("application/problem+json");
+        given().header("Authorization", "Bearer test-token").queryParam("limit", "many").get("/api/events").then().statusCode(400);
+        given().header("Authorization", "Bearer test-token").queryParam("resource", "items").get("/api/events").then().statusCode(400);
+        given().get("/api/events").then().statusCode(401);
     }
 
     @Test
