@@ -173,6 +173,120 @@ class PackagedAppIT {
         }
     }
 
+    /**
+     * A processor killed (SIGKILL) after its database commit and before its
+     * Kafka offset commit gets the same batch again when it comes back: the
+     * records do not change and no second, different event is written or
+     * published (invariants 2 and 4).
+     */
+    @Test
+    void aCrashBetweenTheDatabaseCommitAndTheOffsetCommitMakesNoSecondEvent() throws Exception {
+        Path config = work.resolve("crash.yaml");
+        // Offsets are committed once a minute here, so the kill surely falls between the two commits;
+        // and the dead consumer's partitions come back after 10 s rather than Kafka's default 45.
+        Files.writeString(config, SOURCES + """
+                mp:
+                  messaging:
+                    incoming:
+                      changes-in:
+                        auto:
+                          commit:
+                            interval:
+                              ms: 60000
+                        session:
+                          timeout:
+                            ms: 10000
+                """);
+        List<String> ids = List.of("crash_1", "crash_2", "crash_3", "crash_4", "crash_5");
+        int port = FreePorts.next();
+        Process app = start(config, port, work.resolve("crash-1.log"));
+        try {
+            awaitReady(app, port);
+            for (String id : ids) {
+                postSubscription(port, id, 20000).then().statusCode(202);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> bigEvents(ids) == ids.size() && unpublished(ids) == 0);
+        } finally {
+            app.destroyForcibly();
+            app.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertThat(processorLag()).as("the kill fell between the database commit and the offset commit").isGreaterThan(0);
+
+        int again = FreePorts.next();
+        Process restarted = start(config, again, work.resolve("crash-2.log"));
+        try {
+            awaitReady(restarted, again);
+            // The redelivered changes are duplicates now.
+            await().atMost(Duration.ofSeconds(60)).until(() -> given().port(again).get("/q/metrics").asString().lines()
+                    .filter(line -> line.startsWith("tidemark_processor_changes_total{") && line.contains("decision=\"duplicate\""))
+                    .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum() >= ids.size());
+            Thread.sleep(2000);
+            assertThat(bigEvents(ids)).as("one event per record, written once").isEqualTo(ids.size());
+            for (String id : ids) {
+                given().port(again).header("Authorization", "Bearer it-token").get("/api/records/billing/subscriptions/" + id)
+                        .then().statusCode(200).body("data.amount", equalTo(20000));
+            }
+        } finally {
+            stop(restarted);
+        }
+        // On the events topic: every record's event, and no two different events for one record.
+        Map<String, java.util.Set<String>> idsByRecord = new HashMap<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.<String, Object>of(
+                "bootstrap.servers", kafka.bootstrapServers(), "group.id", "it-" + java.util.UUID.randomUUID(),
+                "auto.offset.reset", "earliest"), new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.StringDeserializer())) {
+            consumer.subscribe(List.of("tidemark.events"));
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (idsByRecord.size() < ids.size() && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(300)).forEach(record -> {
+                    if (record.key().startsWith("billing/subscriptions/crash_")) {
+                        String eventId = record.value().replaceAll(".*\"id\":\"([^\"]+)\".*", "$1");
+                        idsByRecord.computeIfAbsent(record.key(), k -> new java.util.HashSet<>()).add(eventId);
+                    }
+                });
+            }
+        }
+        assertThat(idsByRecord).hasSize(ids.size());
+        assertThat(idsByRecord.values()).allSatisfy(eventIds -> assertThat(eventIds).hasSize(1));
+    }
+
+    /** Events of the rule "big" in the outbox for these records. */
+    static long bigEvents(List<String> ids) throws Exception {
+        return count("SELECT count(*) FROM outbox WHERE topic = 'events' AND type = 'billing.subscription.big' AND aggregate_id = ANY(?)", ids);
+    }
+
+    static long unpublished(List<String> ids) throws Exception {
+        return count("SELECT count(*) FROM outbox WHERE published_at IS NULL AND aggregate_id = ANY(?)", ids);
+    }
+
+    static long count(String sql, List<String> ids) throws Exception {
+        try (var db = java.sql.DriverManager.getConnection(postgres.jdbcUrl(), LocalPostgres.USER, LocalPostgres.USER);
+                var statement = db.prepareStatement(sql)) {
+            statement.setArray(1, db.createArrayOf("text", ids.stream().map(id -> "billing/subscriptions/" + id).toArray()));
+            try (var rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        }
+    }
+
+    /** Changes on tidemark.changes the processor group has not committed yet. */
+    static long processorLag() throws Exception {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of("bootstrap.servers", kafka.bootstrapServers()))) {
+            var committed = admin.listConsumerGroupOffsets("tidemark-processor").partitionsToOffsetAndMetadata().get();
+            var partitions = admin.describeTopics(List.of("tidemark.changes")).allTopicNames().get().get("tidemark.changes").partitions();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+            partitions.forEach(p -> latest.put(new org.apache.kafka.common.TopicPartition("tidemark.changes", p.partition()),
+                    org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            long lag = 0;
+            for (var entry : admin.listOffsets(latest).all().get().entrySet()) {
+                var done = committed.get(entry.getKey());
+                lag += entry.getValue().offset() - (done == null ? 0 : done.offset());
+            }
+            return lag;
+        }
+    }
+
     /** A delivery signed as the billing source of {@link #SOURCES} expects. */
     static io.restassured.response.Response postSubscription(int port, String id, int amount) {
         String body = "{\"kind\":\"subscription.changed\",\"object\":{\"id\":\"" + id + "\",\"changed_at\":1795514400,\"amount\":" + amount + "}}";
