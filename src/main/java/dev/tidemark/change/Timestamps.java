@@ -33,6 +33,10 @@ public final class Timestamps {
             return Optional.empty();
         }
         if (node.isNumber()) {
+            // A JSON number too large for a double (1e400) parses as Infinity: no timestamp.
+            if (node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue())) {
+                return Optional.empty();
+            }
             return fromEpoch(node.decimalValue());
         }
         if (node.isTextual()) {

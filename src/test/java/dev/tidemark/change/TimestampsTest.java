@@ -42,4 +42,14 @@ class TimestampsTest {
         assertThat(Timestamps.parse(json.nullNode())).isEmpty();
         assertThat(Timestamps.parse(json.objectNode().get("missing"))).isEmpty();
     }
+
+    /** Found by WebhookFuzzTests with a random seed: a number too large for a double answered 500. */
+    @org.junit.jupiter.api.Test
+    void aNumberThatIsNotFiniteIsNoTimestamp() throws Exception {
+        var json = JsonNodeFactory.instance;
+        assertThat(Timestamps.parse(json.numberNode(Double.POSITIVE_INFINITY))).isEmpty();
+        assertThat(Timestamps.parse(json.numberNode(Double.NaN))).isEmpty();
+        assertThat(Timestamps.parse(new com.fasterxml.jackson.databind.ObjectMapper().readTree("1e400"))).isEmpty();
+        assertThat(Timestamps.parse(new com.fasterxml.jackson.databind.ObjectMapper().readTree("-1e400"))).isEmpty();
+    }
 }
