@@ -40,7 +40,7 @@ public class OutboxEntries {
     public OutboxEntry changelog(RecordKey key, StoredState state) {
         String id = "record:" + uuid(key.kafkaKey(), state.updatedAt().toString(), HexFormat.of().formatHex(state.hash().bytes()));
         return new OutboxEntry(id, OutboxEntry.RECORDS, key.kafkaKey(), "record",
-                state.deleted() ? null : write(view(key, state)));
+                state.deleted() ? null : write(RecordView.of(key, state)));
     }
 
     /**
@@ -53,8 +53,8 @@ public class OutboxEntries {
         String id = uuid(fired.rule().name(), key.kafkaKey(), transition.next().updatedAt().toString());
         ObjectNode data = json.createObjectNode();
         data.put("rule", fired.rule().name());
-        data.set("record", json.valueToTree(view(key, transition.next())));
-        data.set("previous", transition.previous() == null ? json.nullNode() : json.valueToTree(view(key, transition.previous())));
+        data.set("record", json.valueToTree(RecordView.of(key, transition.next())));
+        data.set("previous", transition.previous() == null ? json.nullNode() : json.valueToTree(RecordView.of(key, transition.previous())));
         data.put("origin", transition.change().origin().wireName());
         CloudEvent event = CloudEventBuilder.v1()
                 .withId(id)
@@ -67,10 +67,6 @@ public class OutboxEntries {
                 .build();
         return new OutboxEntry(id, OutboxEntry.EVENTS, key.kafkaKey(), fired.rule().eventType(),
                 new String(format.serialize(event), StandardCharsets.UTF_8));
-    }
-
-    private static RecordView view(RecordKey key, StoredState state) {
-        return new RecordView(key.source(), key.resource(), key.id(), state.updatedAt().toString(), state.deleted(), state.data());
     }
 
     /** {@code tidemark/{source}/{resource}}, escaped where a name holds characters a URI may not. */

@@ -155,7 +155,9 @@ public class OutboxRelay {
                                 .record(System.nanoTime() - claimedAt, java.util.concurrent.TimeUnit.NANOSECONDS))
                         .chain(() -> afterPublish.apply(claimed))
                         .chain(() -> store.mark(conn, claimed))
-                        .invoke(() -> claimed.forEach(row -> metrics.counter("tidemark.relay.published", "topic", row.topic()).increment()))
+                        .invoke(() -> claimed.stream().collect(java.util.stream.Collectors.groupingBy(
+                                        OutboxStore.Claimed::topic, java.util.stream.Collectors.counting()))
+                                .forEach((topic, n) -> metrics.counter("tidemark.relay.published", "topic", topic).increment(n)))
                         .replaceWith(claimed.size());
             });
         })).invoke(published -> {

@@ -45,11 +45,9 @@ public final class RulePredicate {
             .setOptions(OPTIONS)
             .build();
 
-    private final String expression;
     private final CelRuntime.Program program;
 
-    private RulePredicate(String expression, CelRuntime.Program program) {
-        this.expression = expression;
+    private RulePredicate(CelRuntime.Program program) {
         this.program = program;
     }
 
@@ -61,7 +59,7 @@ public final class RulePredicate {
     public static RulePredicate compile(String expression) {
         try {
             CelAbstractSyntaxTree ast = COMPILER.compile(expression).getAst();
-            return new RulePredicate(expression, RUNTIME.createProgram(ast));
+            return new RulePredicate(RUNTIME.createProgram(ast));
         } catch (CelValidationException e) {
             throw new IllegalArgumentException(e.getMessage().replace('\n', ' ').replaceAll("\\s+", " ").trim(), e);
         } catch (CelEvaluationException e) {
@@ -74,16 +72,9 @@ public final class RulePredicate {
         return data == null || data.isNull() ? null : Map.of("record", CelJson.toCel(data));
     }
 
-    public String expression() {
-        return expression;
-    }
-
     /** The predicate over a record's data; null data (a record that is absent or deleted) is false. */
     public Outcome test(JsonNode data) {
-        if (data == null || data.isNull()) {
-            return Outcome.FALSE;
-        }
-        return evaluate(Map.of("record", CelJson.toCel(data)));
+        return evaluate(variables(data));
     }
 
     /**

@@ -60,10 +60,6 @@ public class RuleSet {
         return rules;
     }
 
-    public boolean isEmpty() {
-        return byResource.isEmpty();
-    }
-
     /** The edges that one record's applied transitions (in applied order) make, in that order. */
     public List<Fired> edges(RecordKey key, List<Transition> transitions) {
         List<Rule> rules = byResource.get(key.source() + "/" + key.resource());
