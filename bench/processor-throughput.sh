@@ -28,43 +28,14 @@ LATENCY_SECONDS="${4:-30}"
 RATE="${5:-1000}"
 TOTAL=$((RECORDS * VERSIONS))
 STEPS="${BENCH_STEPS:-1 2 3 4}"   # a subset, e.g. BENCH_STEPS=4, to look at one part
-PG_PORT=57432
-KAFKA_PORT=57092
-APP_PORT=18080
-STATE=$(mktemp -d /tmp/tidemark-bench-XXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -n "${BENCH_KEEP:-}" ] && echo "logs kept in $STATE" || rm -rf "$STATE"
-}
-trap cleanup EXIT
+. bench/lib.sh
 
-command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 1; }
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
-./mvnw -B -q test-compile dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile=target/local-classpath.txt -Dmdep.outputAbsoluteArtifactFilename=true
-CP="target/test-classes:$(cat target/local-classpath.txt)"
-
+bench_prepare
 # The broker flushes as production brokers do (by the OS; durability comes from replication), not
 # after every append as the local run's lone broker does; PostgreSQL keeps fsync on.
-TIDEMARK_LOCAL_KAFKA_FLUSH="${TIDEMARK_LOCAL_KAFKA_FLUSH:-os}" TIDEMARK_LOCAL_PG_PORT=$PG_PORT TIDEMARK_LOCAL_KAFKA_PORT=$KAFKA_PORT \
-  java -Xmx768m -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
-  -cp "$CP" dev.tidemark.local.LocalServers "$STATE/servers" $$ >"$STATE/servers.log" 2>&1 &
-PIDS+=($!)
-until [ -f "$STATE/servers/ready" ]; do sleep 0.5; done
+start_servers TIDEMARK_LOCAL_KAFKA_FLUSH="${TIDEMARK_LOCAL_KAFKA_FLUSH:-os}"
 
-cat >"$STATE/bench.yaml" <<YAML
-tidemark:
-  sources:
-    bench:
-      webhook:
-        scheme: hmac
-        secrets: [bench-secret]
-        hmac: {header: X-Signature, algorithm: sha256, encoding: hex, prefix: "sha256="}
-      resources:
-        orders:
-          webhook: {events: [order.created], record: /data}
+write_config <<YAML
   rules:
     bench-created:
       source: bench
@@ -78,15 +49,6 @@ tidemark:
       event-type: bench.order.crossed-10k
 YAML
 
-app() { # roles log
-  QUARKUS_DATASOURCE_REACTIVE_URL=postgresql://localhost:$PG_PORT/postgres QUARKUS_DATASOURCE_USERNAME=postgres \
-  QUARKUS_DATASOURCE_PASSWORD=postgres KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT TIDEMARK_ROLES=$1 \
-  QUARKUS_CONFIG_LOCATIONS="$STATE/bench.yaml" QUARKUS_HTTP_PORT=$APP_PORT QUARKUS_LOG_CATEGORY__DEV_TIDEMARK__LEVEL=WARN \
-    java -Xmx512m ${TIDEMARK_BENCH_JAVA_OPTS:-} -jar target/quarkus-app/quarkus-run.jar >"$2" 2>&1 &
-  APP=$!
-  PIDS+=($APP)
-  until curl -sf "localhost:$APP_PORT/q/health/ready" >/dev/null; do sleep 0.2; done
-}
 metric() { # prometheus metric name -> sum over its series
   curl -s "localhost:$APP_PORT/q/metrics" | awk -v m="$1" 'index($0, m "{") == 1 || index($0, m " ") == 1 { s += $NF } END { printf "%d", s }'
 }
@@ -99,7 +61,7 @@ NAIVE_RATE=0
 if step 1; then
 echo "1. processor: $TOTAL changes over $RECORDS records, rules on"
 java -cp "$CP" bench/src/ChangeLoad.java 127.0.0.1:$KAFKA_PORT tidemark.changes "$RECORDS" "$VERSIONS"
-app processor "$STATE/processor.log"
+start_app processor "$STATE/processor.log"
 until [ "$(metric tidemark_processor_changes_total)" -gt 0 ]; do sleep 0.05; done
 t0=$(now)
 until [ "$(metric tidemark_processor_changes_total)" -ge "$TOTAL" ]; do sleep 0.2; done
@@ -114,7 +76,7 @@ fi
 if step 2 && step 1; then
 ROWS=$((TOTAL + EVENTS))
 echo "2. relay: $ROWS outbox rows (changelog entries and events)"
-app relay "$STATE/relay.log"
+start_app relay "$STATE/relay.log"
 until [ "$(metric tidemark_relay_published_total)" -gt 0 ]; do sleep 0.05; done
 t0=$(now)
 until [ "$(metric tidemark_relay_published_total)" -ge "$ROWS" ]; do sleep 0.2; done
@@ -136,7 +98,7 @@ if step 4; then
 echo "4. webhook to event at $RATE deliveries/s for $LATENCY_SECONDS s, every role in one replica, after 30 s of warm-up"
 java bench/src/WebhookLoad.java - bench-secret write $((RATE * 35)) "$STATE/warmup.txt" 512 >/dev/null
 java bench/src/WebhookLoad.java - bench-secret write $((RATE * (LATENCY_SECONDS + 5))) "$STATE/deliveries.txt" 512 >/dev/null
-app receiver,processor,relay "$STATE/all.log"
+start_app receiver,processor,relay "$STATE/all.log"
 # The same load first, on other records, so the JIT has compiled the whole path before anything is timed.
 DELIVERIES="$STATE/warmup.txt" WRK_THREADS=1 WRK_RATE=$RATE \
   wrk -t1 -c64 -d30s -s bench/src/deliveries.lua "http://localhost:$APP_PORT/webhooks/bench" >/dev/null

@@ -25,43 +25,12 @@ CONCURRENCY="${2:-64}"
 RATE="${3:-2000}"
 BODY="${4:-1024}"
 ROUNDS="${5:-3}"
-PG_PORT=57432
-KAFKA_PORT=57092
-APP_PORT=18080
 BASE_PORT=18081
-STATE=$(mktemp -d /tmp/tidemark-bench-XXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
+. bench/lib.sh
 
-command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 1; }
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
-./mvnw -B -q test-compile dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile=target/local-classpath.txt -Dmdep.outputAbsoluteArtifactFilename=true
-
-TIDEMARK_LOCAL_PG_PORT=$PG_PORT TIDEMARK_LOCAL_KAFKA_PORT=$KAFKA_PORT \
-  java -Xmx768m -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
-  -cp "target/test-classes:$(cat target/local-classpath.txt)" dev.tidemark.local.LocalServers "$STATE/servers" $$ \
-  >"$STATE/servers.log" 2>&1 &
-PIDS+=($!)
-until [ -f "$STATE/servers/ready" ]; do sleep 0.5; done
-
-cat >"$STATE/bench.yaml" <<YAML
-tidemark:
-  sources:
-    bench:
-      webhook:
-        scheme: hmac
-        secrets: [bench-secret]
-        hmac: {header: X-Signature, algorithm: sha256, encoding: hex, prefix: "sha256="}
-      resources:
-        orders:
-          webhook: {events: [order.created], record: /data}
-YAML
+bench_prepare
+start_servers
+write_config </dev/null
 
 java bench/src/WebhookLoad.java - bench-secret write 200000 "$STATE/deliveries.txt" "$BODY"
 export DELIVERIES="$STATE/deliveries.txt" WRK_THREADS=1
@@ -86,15 +55,10 @@ field() { # name -> that field's values from summary lines on stdin, wrk units m
     print v } } }'
 }
 
-QUARKUS_DATASOURCE_REACTIVE_URL=postgresql://localhost:$PG_PORT/postgres QUARKUS_DATASOURCE_USERNAME=postgres \
-QUARKUS_DATASOURCE_PASSWORD=postgres KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT TIDEMARK_ROLES=receiver \
-QUARKUS_CONFIG_LOCATIONS="$STATE/bench.yaml" QUARKUS_HTTP_PORT=$APP_PORT QUARKUS_LOG_CATEGORY__DEV_TIDEMARK__LEVEL=WARN \
-  env ${TIDEMARK_BENCH_APP_ENV:-} java -Xmx512m -jar target/quarkus-app/quarkus-run.jar >"$STATE/app.log" 2>&1 &
-PIDS+=($!)
+start_app receiver "$STATE/app.log"
 java -Xmx512m -cp 'target/quarkus-app/lib/main/*' bench/src/BaselineReceiver.java $BASE_PORT 127.0.0.1:$KAFKA_PORT tidemark.changes \
   >"$STATE/baseline.log" 2>&1 &
 PIDS+=($!)
-until curl -sf "localhost:$APP_PORT/q/health/ready" >/dev/null; do sleep 0.5; done
 until grep -q listening "$STATE/baseline.log" 2>/dev/null; do sleep 0.5; done
 
 TIDEMARK_URL="http://localhost:$APP_PORT/webhooks/bench"
