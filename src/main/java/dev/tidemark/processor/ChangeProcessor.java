@@ -127,11 +127,9 @@ public class ChangeProcessor {
                     .replaceWith(new Applied(results, rows));
         })).chain(applied -> {
             count(applied.results());
-            for (OutboxEntry row : applied.outboxRows()) {
-                if (OutboxEntry.EVENTS.equals(row.topic())) {
-                    metrics.counter("tidemark.events.written", "type", row.type()).increment();
-                }
-            }
+            applied.outboxRows().stream().filter(row -> OutboxEntry.EVENTS.equals(row.topic()))
+                    .collect(java.util.stream.Collectors.groupingBy(OutboxEntry::type, java.util.stream.Collectors.counting()))
+                    .forEach((type, n) -> metrics.counter("tidemark.events.written", "type", type).increment(n));
             if (!applied.outboxRows().isEmpty()) {
                 committed.wake();
             }
