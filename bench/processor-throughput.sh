@@ -107,7 +107,8 @@ SINCE=$(date +%s%3N)
 WRK=$(DELIVERIES="$STATE/deliveries.txt" WRK_THREADS=1 WRK_RATE=$RATE \
   wrk -t1 -c64 -d"${LATENCY_SECONDS}s" --latency -s bench/src/deliveries.lua "http://localhost:$APP_PORT/webhooks/bench")
 sleep 10   # the last events
-java -cp "$CP" bench/src/EventLatency.java 127.0.0.1:$KAFKA_PORT bench.order.created "$SINCE" >"$STATE/latency.txt"
+java -cp "$CP" bench/src/EventLatency.java 127.0.0.1:$KAFKA_PORT bench.order.created "$SINCE" "jdbc:postgresql://localhost:$PG_PORT/postgres" >"$STATE/latency.txt"
+[ -z "${BENCH_LATENCY_SERIES:-}" ] || head -n -1 "$STATE/latency.txt"
 curl -s "localhost:$APP_PORT/q/metrics" | awk '/^tidemark_relay_(pass|pass_rows|claim|kafka_ack)_(seconds_)?(count|sum|max)/ { printf "   %s %s\n", $1, $2 }'
 echo "   webhooks: $(echo "$WRK" | awk '/Requests\/sec/ { print $2 "/s" } /Non-2xx/ { print "non-2xx " $NF } / 50%/ { print "p50 " $2 } / 99%/ { print "p99 " $2 }' | paste -sd' ')"
 echo "   webhook to event: $(tail -1 "$STATE/latency.txt")"

@@ -56,12 +56,17 @@ public class EventLatency {
             }
         }
         List<Long> latencies = new ArrayList<>();
+        java.util.TreeMap<Long, List<Long>> bySecond = new java.util.TreeMap<>();
         eventAt.forEach((key, at) -> {
             Long changed = changedAt.get(key);
             if (changed != null) {
                 latencies.add(at - changed);
+                bySecond.computeIfAbsent((changed - since) / 1000, s -> new ArrayList<>()).add(at - changed);
             }
         });
+        if (System.getenv("BENCH_LATENCY_SERIES") != null) {
+            series(args.length > 3 ? args[3] : null, since, changedAt, eventAt);
+        }
         Collections.sort(latencies);
         if (latencies.isEmpty()) {
             System.out.println("events=0");
@@ -69,6 +74,48 @@ public class EventLatency {
         }
         System.out.printf("events=%d p50=%dms p90=%dms p99=%dms max=%dms%n", latencies.size(),
                 at(latencies, 0.50), at(latencies, 0.90), at(latencies, 0.99), latencies.get(latencies.size() - 1));
+    }
+
+    /**
+     * Second by second (of the change's timestamp): where in the run the slow
+     * events were, and, given the database, how the time splits at the
+     * outbox row's created_at (the start of the processor's transaction):
+     * before it (Kafka and the processor's queue), after it (the apply, the
+     * commit and the relay).
+     */
+    static void series(String jdbcUrl, long since, Map<String, Long> changedAt, Map<String, Long> eventAt) {
+        Map<String, Long> createdAt = new HashMap<>();
+        if (jdbcUrl != null) {
+            try (var db = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+                 var rows = db.createStatement().executeQuery(
+                         "SELECT aggregate_id, (extract(epoch FROM created_at) * 1000)::bigint FROM outbox WHERE topic = 'events'")) {
+                while (rows.next()) {
+                    createdAt.putIfAbsent(rows.getString(1), rows.getLong(2));
+                }
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        java.util.TreeMap<Long, List<long[]>> bySecond = new java.util.TreeMap<>();
+        eventAt.forEach((key, at) -> {
+            Long changed = changedAt.get(key);
+            if (changed != null) {
+                long created = createdAt.getOrDefault(key, changed);
+                bySecond.computeIfAbsent((changed - since) / 1000, s -> new ArrayList<>())
+                        .add(new long[] {at - changed, created - changed, at - created});
+            }
+        });
+        bySecond.forEach((second, values) -> {
+            List<Long> total = new ArrayList<>();
+            List<Long> before = new ArrayList<>();
+            List<Long> after = new ArrayList<>();
+            values.forEach(v -> { total.add(v[0]); before.add(v[1]); after.add(v[2]); });
+            Collections.sort(total);
+            Collections.sort(before);
+            Collections.sort(after);
+            System.out.printf("   second %3d: %4d events, p50 %4d ms, max %4d ms; p50 before the processor's transaction %4d ms, after %4d ms%n",
+                    second, values.size(), at(total, 0.5), total.get(total.size() - 1), at(before, 0.5), at(after, 0.5));
+        });
     }
 
     static long at(List<Long> sorted, double quantile) {
