@@ -34,6 +34,38 @@ public interface TidemarkConfig {
 
     Relay relay();
 
+    Poller poller();
+
+    interface Poller {
+        /** A call with no byte from the provider for this long has failed (and is retried). */
+        @WithDefault("30s")
+        Duration requestTimeout();
+
+        /** Attempts of one call that fails with 5xx, a timeout or a connection error, the first included. */
+        @WithDefault("5")
+        int retryAttempts();
+
+        /** First retry waits up to this (full jitter), doubling each time... */
+        @WithDefault("500ms")
+        Duration retryBase();
+
+        /** ...up to this. */
+        @WithDefault("30s")
+        Duration retryMax();
+
+        /** A 429/503 asking to wait longer than this ends the run as partial; the next run resumes from its checkpoint. */
+        @WithDefault("5m")
+        Duration maxRateLimitWait();
+
+        /** A replica's claim on a resource: renewed after every page, taken over by another replica once expired. */
+        @WithDefault("60s")
+        Duration leaseTtl();
+
+        default dev.tidemark.poller.Backoff backoff() {
+            return new dev.tidemark.poller.Backoff(retryBase(), retryMax(), retryAttempts());
+        }
+    }
+
     interface Relay {
         /** Outbox rows claimed, published and marked per pass. */
         @WithDefault("500")
@@ -162,12 +194,16 @@ public interface TidemarkConfig {
     }
 
     interface Auth {
-        /** bearer, api-key, basic, oauth2-client-credentials, oauth2-refresh-token. */
+        /** bearer, api-key, basic, oauth2-client-credentials, oauth2-refresh-token. Secrets are never logged. */
         String type();
 
         Optional<String> token();
 
+        /** api-key: the header that carries the key (default X-API-Key)... */
         Optional<String> header();
+
+        /** ...or the query parameter, for APIs that take the key in the URL. */
+        Optional<String> queryParam();
 
         Optional<String> username();
 
@@ -182,6 +218,10 @@ public interface TidemarkConfig {
         Optional<String> refreshToken();
 
         Optional<List<String>> scopes();
+
+        /** OAuth2: how the client authenticates at the token endpoint: basic (HTTP Basic, RFC 6749's default) or body. */
+        @WithDefault("basic")
+        String clientAuthentication();
     }
 
     interface RateLimit {
@@ -210,6 +250,13 @@ public interface TidemarkConfig {
 
         /** Interval of incremental polls. */
         Optional<Duration> schedule();
+
+        /**
+         * How far before the last checkpoint an incremental poll starts again, for providers whose
+         * updated_at can land in the past (a write committed late). What it fetches twice is dropped as a duplicate.
+         */
+        @WithDefault("0s")
+        Duration lookback();
 
         /** Interval of reconciliation sweeps. */
         Optional<Duration> reconcile();
@@ -240,17 +287,76 @@ public interface TidemarkConfig {
     }
 
     interface ListEndpoint {
+        /** Path of the list endpoint, relative to the source's api.base-url. */
         String path();
 
         /** JSON pointer to the items array; empty means the body is the array. */
         Optional<String> items();
 
-        Optional<Pagination> pagination();
+        /**
+         * Query parameters sent with every list call, for example the sort the
+         * poller needs ({@code sort: updated_at}): pages must come in ascending
+         * updated_at order (and, for ties, one stable order).
+         */
+        Map<String, String> params();
+
+        /** Items asked for per page. */
+        @WithDefault("100")
+        int pageSize();
+
+        /** Query parameter carrying the page size (limit, per_page); none sends no size. */
+        Optional<String> pageSizeParam();
+
+        /** The filter that makes incremental polls possible; without it every poll is a full walk. */
+        Optional<UpdatedSince> updatedSince();
+
+        Pagination pagination();
+    }
+
+    /** The list endpoint's "changed since" filter. It is taken as inclusive (updated_at >= the value). */
+    interface UpdatedSince {
+        /** Query parameter, e.g. updated_since. */
+        String param();
+
+        /** iso (ISO-8601, UTC), epoch-seconds or epoch-millis. */
+        @WithDefault("iso")
+        String format();
+
+        /**
+         * Query parameter for the last id already seen, where the API offers a compound
+         * (updated_at, id) keyset: it then returns only items after (since, that id).
+         */
+        Optional<String> afterIdParam();
     }
 
     interface Pagination {
         /** cursor, next-url, link-header, page, offset. */
+        @WithDefault("cursor")
         String type();
+
+        /** cursor: the query parameter that carries the token. */
+        @WithDefault("cursor")
+        String cursorParam();
+
+        /** cursor: JSON pointer to the next page's token in the body (missing, null or empty on the last page). */
+        @WithDefault("/next_cursor")
+        String cursorPath();
+
+        /** next-url: JSON pointer to the next page's URL in the body. */
+        @WithDefault("/next")
+        String nextUrlPath();
+
+        /** page: the query parameter of the page number. */
+        @WithDefault("page")
+        String pageParam();
+
+        /** page: the number of the first page. */
+        @WithDefault("1")
+        int firstPage();
+
+        /** offset: the query parameter of the offset. */
+        @WithDefault("offset")
+        String offsetParam();
     }
 
     interface Rule {

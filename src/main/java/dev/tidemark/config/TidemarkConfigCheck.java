@@ -19,6 +19,8 @@ public final class TidemarkConfigCheck {
     static final Set<String> EDGES = Set.of("rising", "falling");
     static final Set<String> HMAC_ALGORITHMS = Set.of("sha256", "sha512");
     static final Set<String> HMAC_ENCODINGS = Set.of("hex", "base64");
+    static final Set<String> AUTH_TYPES = Set.of("bearer", "api-key", "basic", "oauth2-client-credentials", "oauth2-refresh-token");
+    static final Set<String> SINCE_FORMATS = Set.of("iso", "epoch-seconds", "epoch-millis");
 
     private TidemarkConfigCheck() {
     }
@@ -45,13 +47,24 @@ public final class TidemarkConfigCheck {
 
     private static void checkSource(String key, TidemarkConfig.Source source, List<String> problems) {
         source.webhook().ifPresent(webhook -> checkWebhook(key + ".webhook", webhook, problems));
+        source.api().ifPresent(api -> checkApi(key + ".api", api, problems));
         Map<String, String> resourceOfEvent = new HashMap<>();
         source.resources().forEach((name, resource) -> {
             String rkey = key + ".resources." + name;
             pointer(rkey + ".id", resource.id(), problems);
             pointer(rkey + ".updated-at", resource.updatedAt(), problems);
-            resource.list().flatMap(TidemarkConfig.ListEndpoint::items)
-                    .ifPresent(items -> pointer(rkey + ".list.items", items, problems));
+            resource.list().ifPresent(list -> checkList(rkey + ".list", list, problems));
+            if (resource.list().isPresent() && source.api().isEmpty()) {
+                problems.add(rkey + ".list: polls a list endpoint, but " + key + ".api (base-url) is not configured");
+            }
+            if (resource.schedule().isPresent() && resource.list().isEmpty()) {
+                problems.add(rkey + ".schedule: polls on a schedule, but " + rkey + ".list is not configured");
+            }
+            resource.schedule().filter(every -> every.isZero() || every.isNegative())
+                    .ifPresent(every -> problems.add(rkey + ".schedule: must be positive, was " + every));
+            if (resource.lookback().isNegative()) {
+                problems.add(rkey + ".lookback: must not be negative, was " + resource.lookback());
+            }
             resource.webhook().ifPresent(webhook -> {
                 webhook.record().ifPresent(record -> pointer(rkey + ".webhook.record", record, problems));
                 webhook.id().ifPresent(id -> pointer(rkey + ".webhook.id", id, problems));
@@ -103,6 +116,64 @@ public final class TidemarkConfigCheck {
                 problems.add(key + ".hmac.signed-content: uses {timestamp}, but " + key + ".hmac.timestamp-header is not set");
             }
         }
+    }
+
+    private static void checkApi(String key, TidemarkConfig.ProviderApi api, List<String> problems) {
+        try {
+            java.net.URI base = java.net.URI.create(api.baseUrl());
+            if (!("http".equals(base.getScheme()) || "https".equals(base.getScheme())) || base.getHost() == null) {
+                problems.add(key + ".base-url: must be an absolute http(s) URL, was '" + api.baseUrl() + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            problems.add(key + ".base-url: not a URL: '" + api.baseUrl() + "'");
+        }
+        api.auth().ifPresent(auth -> {
+            if (!AUTH_TYPES.contains(auth.type())) {
+                problems.add(key + ".auth.type: '" + auth.type() + "' is not one of " + String.join(", ", new TreeSet<>(AUTH_TYPES)));
+            }
+            if (auth.type().startsWith("oauth2-")) {
+                if (auth.tokenUrl().filter(u -> u.startsWith("http://") || u.startsWith("https://")).isEmpty()) {
+                    problems.add(key + ".auth.token-url: OAuth2 needs the token endpoint's http(s) URL");
+                }
+                if (auth.clientId().filter(c -> !c.isBlank()).isEmpty()) {
+                    problems.add(key + ".auth.client-id: OAuth2 needs a client id");
+                }
+                if ("oauth2-refresh-token".equals(auth.type()) && auth.refreshToken().filter(t -> !t.isBlank()).isEmpty()) {
+                    problems.add(key + ".auth.refresh-token: auth type oauth2-refresh-token needs the refresh token it starts from");
+                }
+                oneOf(key + ".auth.client-authentication", auth.clientAuthentication(), Set.of("basic", "body"), problems);
+            }
+            if (("bearer".equals(auth.type()) || "api-key".equals(auth.type())) && auth.token().filter(t -> !t.isBlank()).isEmpty()) {
+                problems.add(key + ".auth.token: auth type " + auth.type() + " needs a token");
+            }
+            if ("basic".equals(auth.type()) && auth.username().filter(u -> !u.isBlank()).isEmpty()) {
+                problems.add(key + ".auth.username: auth type basic needs a username");
+            }
+        });
+        api.rateLimit().ifPresent(limit -> {
+            if (!(limit.requestsPerSecond() > 0)) {
+                problems.add(key + ".rate-limit.requests-per-second: must be positive, was " + limit.requestsPerSecond());
+            }
+            limit.burst().filter(b -> b < 1).ifPresent(b -> problems.add(key + ".rate-limit.burst: must be at least 1, was " + b));
+            limit.maxConcurrency().filter(c -> c < 1)
+                    .ifPresent(c -> problems.add(key + ".rate-limit.max-concurrency: must be at least 1, was " + c));
+        });
+    }
+
+    private static void checkList(String key, TidemarkConfig.ListEndpoint list, List<String> problems) {
+        list.items().filter(items -> !items.isEmpty()).ifPresent(items -> pointer(key + ".items", items, problems));
+        if (list.pageSize() < 1) {
+            problems.add(key + ".page-size: must be at least 1, was " + list.pageSize());
+        }
+        TidemarkConfig.Pagination pagination = list.pagination();
+        oneOf(key + ".pagination.type", pagination.type(), dev.tidemark.poller.Pagination.KINDS, problems);
+        if ("cursor".equals(pagination.type())) {
+            pointer(key + ".pagination.cursor-path", pagination.cursorPath(), problems);
+        }
+        if ("next-url".equals(pagination.type())) {
+            pointer(key + ".pagination.next-url-path", pagination.nextUrlPath(), problems);
+        }
+        list.updatedSince().ifPresent(since -> oneOf(key + ".updated-since.format", since.format(), SINCE_FORMATS, problems));
     }
 
     private static void checkRule(String key, TidemarkConfig.Rule rule, TidemarkConfig config, List<String> problems) {

@@ -52,6 +52,9 @@ class OutboxHousekeepingTests {
         String waiting = "lab/items/waiting-" + UUID.randomUUID();
         pool.withTransaction(conn -> store.insert(conn, List.of(row(old), row(recent), row(waiting))))
                 .await().atMost(Duration.ofSeconds(10));
+        // The relay publishes them first (it wakes on the commit); then their times are set back.
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> publishedAt(old) != null && publishedAt(recent) != null && publishedAt(waiting) != null);
         // Published two days ago, published a minute ago, and (as if no relay had got to it) not yet.
         pool.preparedQuery("UPDATE outbox SET published_at = now() - interval '2 days' WHERE aggregate_id = $1")
                 .execute(Tuple.of(old)).await().indefinitely();

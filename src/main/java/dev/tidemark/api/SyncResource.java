@@ -1,0 +1,203 @@
+package dev.tidemark.api;
+
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.poller.Checkpoint;
+import dev.tidemark.poller.PollerStore;
+import dev.tidemark.poller.ResourceSync;
+import dev.tidemark.poller.SyncRun;
+import dev.tidemark.poller.SyncTarget;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * The poller's admin API (SPEC.md): trigger a sync, list and show runs, and
+ * each source's state.
+ */
+@Path("/api")
+@Produces(MediaType.APPLICATION_JSON)
+public class SyncResource {
+
+    static final Set<String> MODES = Set.of(ResourceSync.INCREMENTAL, ResourceSync.FULL);
+    static final int MAX_LIMIT = 500;
+
+    private final TidemarkConfig config;
+    private final ResourceSync sync;
+    private final PollerStore store;
+
+    public SyncResource(TidemarkConfig config, ResourceSync sync, PollerStore store) {
+        this.config = config;
+        this.sync = sync;
+        this.store = store;
+    }
+
+    /** The body of a sync request. */
+    public record SyncRequest(String mode) {
+    }
+
+    @POST
+    @Path("/sources/{source}/resources/{resource}/sync")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> sync(@PathParam("source") String source, @PathParam("resource") String resource, SyncRequest request) {
+        Optional<Response> problem = pollable(source, resource);
+        if (problem.isPresent()) {
+            return Uni.createFrom().item(problem.get());
+        }
+        String mode = request == null || request.mode() == null ? ResourceSync.INCREMENTAL : request.mode();
+        if (!MODES.contains(mode)) {
+            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,
+                    "mode: 'incremental' or 'full'" + ("reconcile".equals(mode)
+                            ? " (reconciliation sweeps are not built yet; see the README's status)" : "")));
+        }
+        SyncTarget target = SyncTarget.of(source, resource);
+        return sync.start(target, mode, "api").chain(started -> {
+            if (started.isPresent()) {
+                UUID id = started.get();
+                return Uni.createFrom().item(Response.accepted(Map.of("runId", id.toString(), "mode", mode))
+                        .location(URI.create("/api/runs/" + id)).build());
+            }
+            return store.holder(target).map(holder -> Problem.response(Response.Status.CONFLICT,
+                    target + " is being synced by run " + holder.map(UUID::toString).orElse("(just finished)")
+                            + "; try again when it ends"));
+        });
+    }
+
+    @GET
+    @Path("/runs/{id}")
+    public Uni<Response> run(@PathParam("id") String id) {
+        UUID runId;
+        try {
+            runId = UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND, "no run " + id));
+        }
+        return store.run(runId).map(run -> run.map(r -> Response.ok(r).build())
+                .orElseGet(() -> Problem.response(Response.Status.NOT_FOUND, "no run " + id)));
+    }
+
+    @GET
+    @Path("/runs")
+    public Uni<Response> runs(@QueryParam("source") String source, @QueryParam("resource") String resource,
+            @QueryParam("limit") @DefaultValue("20") String limit) {
+        int n;
+        try {
+            n = Integer.parseInt(limit.trim());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1 || n > MAX_LIMIT) {
+            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST, "limit: a whole number from 1 to " + MAX_LIMIT));
+        }
+        if (resource != null && source == null) {
+            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST, "resource: needs source as well"));
+        }
+        return store.runs(source, resource, n).map(runs -> Response.ok(Map.of("runs", runs)).build());
+    }
+
+    /** Each source and its polled resources: checkpoint, last run, lag (how old the checkpoint's newest record is) and health. */
+    @GET
+    @Path("/sources")
+    public Uni<Map<String, Object>> sources() {
+        List<Uni<Map<String, Object>>> resources = new ArrayList<>();
+        new TreeMap<>(config.sources()).forEach((source, settings) -> new TreeMap<>(settings.resources()).forEach((resource, r) ->
+                resources.add(describe(SyncTarget.of(source, resource), r, settings.api().isPresent()))));
+        if (resources.isEmpty()) {
+            return Uni.createFrom().item(Map.<String, Object>of("sources", List.of()));
+        }
+        return Uni.join().all(resources).andFailFast().chain(described -> store.refusedSources().map(refused -> {
+            Map<String, List<Map<String, Object>>> bySource = new TreeMap<>();
+            described.forEach(d -> bySource.computeIfAbsent((String) d.remove("source"), s -> new ArrayList<>()).add(d));
+            List<Map<String, Object>> sources = new ArrayList<>();
+            bySource.forEach((source, list) -> {
+                Map<String, Object> view = new LinkedHashMap<>();
+                view.put("source", source);
+                view.put("auth", config.sources().get(source).api().flatMap(TidemarkConfig.ProviderApi::auth).map(auth -> {
+                    Map<String, Object> state = new LinkedHashMap<>();
+                    state.put("type", auth.type());
+                    state.put("state", refused.containsKey(source) ? "needs-reauthorization" : "ok");
+                    state.put("reason", refused.get(source));
+                    return state;
+                }).orElse(null));
+                view.put("resources", list);
+                sources.add(view);
+            });
+            return Map.<String, Object>of("sources", sources);
+        }));
+    }
+
+    private Uni<Map<String, Object>> describe(SyncTarget target, TidemarkConfig.Resource resource, boolean api) {
+        boolean polled = api && resource.list().isPresent();
+        if (!polled) {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("source", target.source());
+            view.put("resource", target.resource());
+            view.put("polled", false);
+            return Uni.createFrom().item(view);
+        }
+        return store.checkpoint(target).chain(checkpoint -> store.runs(target.source(), target.resource(), 1).map(runs -> {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("source", target.source());
+            view.put("resource", target.resource());
+            view.put("polled", true);
+            view.put("schedule", resource.schedule().map(Duration::toString).orElse(null));
+            view.put("checkpoint", checkpoint.map(SyncResource::checkpoint).orElse(null));
+            Optional<SyncRun> last = runs.stream().findFirst();
+            view.put("lastRun", last.orElse(null));
+            view.put("lagSeconds", checkpoint.map(Checkpoint::position).map(p -> p.updatedAt())
+                    .map(at -> Math.max(0, Duration.between(at, Instant.now()).toSeconds())).orElse(null));
+            view.put("health", last.map(SyncRun::status).map(status -> switch (status) {
+                case "completed", "running" -> "ok";
+                case "partial" -> "rate-limited";
+                default -> "failing";
+            }).orElse("never-run"));
+            return view;
+        }));
+    }
+
+    private static Map<String, Object> checkpoint(Checkpoint checkpoint) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("mode", checkpoint.mode());
+        view.put("status", checkpoint.status());
+        view.put("runId", checkpoint.runId());
+        view.put("updatedAt", checkpoint.position().updatedAt());
+        view.put("id", checkpoint.position().id());
+        view.put("savedAt", checkpoint.savedAt());
+        return view;
+    }
+
+    private Optional<Response> pollable(String source, String resource) {
+        TidemarkConfig.Source settings = config.sources().get(source);
+        if (settings == null) {
+            return Optional.of(Problem.response(Response.Status.NOT_FOUND, "no source " + source));
+        }
+        TidemarkConfig.Resource r = settings.resources().get(resource);
+        if (r == null) {
+            return Optional.of(Problem.response(Response.Status.NOT_FOUND, "source " + source + " has no resource " + resource));
+        }
+        if (settings.api().isEmpty() || r.list().isEmpty()) {
+            return Optional.of(Problem.response(Response.Status.CONFLICT, source + "/" + resource
+                    + " is not polled: it needs tidemark.sources." + source + ".api.base-url and tidemark.sources." + source
+                    + ".resources." + resource + ".list"));
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,32 @@
+package dev.tidemark.poller;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.config.JsonPointers;
+import java.util.Map;
+import java.util.Optional;
+
+/** A token in the body ({@code next_cursor}), sent back as a query parameter with the first page's parameters. */
+final class CursorPagination extends TokenWalk {
+
+    private final String param;
+    private final com.fasterxml.jackson.core.JsonPointer tokenAt;
+
+    CursorPagination(ListQuery query, String param, String tokenPath) {
+        super(query);
+        this.param = param;
+        this.tokenAt = JsonPointers.compile(tokenPath);
+    }
+
+    @Override
+    protected PageRequest next(String token, Position position) {
+        Map<String, String> parameters = query.parameters(position.since(), query.pageSize());
+        parameters.put(param, token);
+        return PageRequest.path(query.path(), parameters);
+    }
+
+    @Override
+    protected Optional<String> nextToken(ListPage page) {
+        JsonNode token = page.body() == null ? null : page.body().at(tokenAt);
+        return token == null || token.isMissingNode() || token.isNull() ? Optional.empty() : Optional.of(token.asText());
+    }
+}

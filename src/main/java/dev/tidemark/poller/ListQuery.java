@@ -1,0 +1,46 @@
+package dev.tidemark.poller;
+
+import dev.tidemark.config.TidemarkConfig;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** A resource's list endpoint as configured: its path, fixed parameters, page size and changed-since filter. */
+public record ListQuery(String path, Map<String, String> params, int pageSize, Optional<String> pageSizeParam,
+        Optional<String> sinceParam, String sinceFormat, Optional<String> afterIdParam) {
+
+    public static ListQuery of(TidemarkConfig.ListEndpoint list) {
+        Optional<TidemarkConfig.UpdatedSince> since = list.updatedSince();
+        return new ListQuery(list.path(), Map.copyOf(list.params()), list.pageSize(), list.pageSizeParam(),
+                since.map(TidemarkConfig.UpdatedSince::param), since.map(TidemarkConfig.UpdatedSince::format).orElse("iso"),
+                since.flatMap(TidemarkConfig.UpdatedSince::afterIdParam));
+    }
+
+    public boolean filtered() {
+        return sinceParam.isPresent();
+    }
+
+    /** The parameters of a first page: the fixed ones, the size, and the filter from {@code since} (none if null). */
+    public Map<String, String> parameters(Instant since, int count) {
+        Map<String, String> query = new LinkedHashMap<>(params);
+        pageSizeParam.ifPresent(param -> query.put(param, Integer.toString(count)));
+        if (since != null) {
+            sinceParam.ifPresent(param -> query.put(param, format(since)));
+        }
+        return query;
+    }
+
+    /**
+     * The filter value for {@code at}. Coarser formats round down, so the
+     * inclusive filter still takes every item at {@code at}.
+     */
+    String format(Instant at) {
+        return switch (sinceFormat) {
+            case "epoch-seconds" -> Long.toString(at.getEpochSecond());
+            case "epoch-millis" -> Long.toString(at.toEpochMilli());
+            default -> at.truncatedTo(ChronoUnit.MICROS).toString();
+        };
+    }
+}

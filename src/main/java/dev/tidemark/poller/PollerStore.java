@@ -1,0 +1,241 @@
+package dev.tidemark.poller;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The poller's rows: checkpoints, sync runs and leases. Each write is one
+ * statement whose WHERE is the rule it keeps (a lease is taken only when free
+ * or expired, even from this replica's other runs; it is renewed only by the run
+ * that holds it), so the invariant
+ * reads in the SQL.
+ */
+@ApplicationScoped
+public class PollerStore {
+
+    static final String LOAD_CHECKPOINT = """
+            SELECT mode, status, run_id, since, updated_at, last_id, seen, token, saved_at
+            FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND parent = $3""";
+
+    static final String SAVE_CHECKPOINT = """
+            INSERT INTO poll_checkpoints (source, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token, saved_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())
+            ON CONFLICT (source, resource, parent) DO UPDATE SET mode = EXCLUDED.mode, status = EXCLUDED.status,
+                run_id = EXCLUDED.run_id, since = EXCLUDED.since, updated_at = EXCLUDED.updated_at, last_id = EXCLUDED.last_id,
+                seen = EXCLUDED.seen, token = EXCLUDED.token, saved_at = now()""";
+
+    static final String ACQUIRE = """
+            INSERT INTO poll_leases AS l (source, resource, parent, owner, run_id, expires_at)
+            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+            ON CONFLICT (source, resource, parent) DO UPDATE SET owner = EXCLUDED.owner, run_id = EXCLUDED.run_id,
+                expires_at = EXCLUDED.expires_at
+            WHERE l.expires_at < now()
+            RETURNING owner""";
+
+    static final String RENEW = """
+            UPDATE poll_leases SET expires_at = now() + make_interval(secs => $5)
+            WHERE source = $1 AND resource = $2 AND parent = $3 AND owner = $4 AND run_id = $6""";
+
+    static final String RELEASE = """
+            DELETE FROM poll_leases WHERE source = $1 AND resource = $2 AND parent = $3 AND owner = $4 AND run_id = $5""";
+
+    static final String HOLDER = """
+            SELECT run_id FROM poll_leases WHERE source = $1 AND resource = $2 AND parent = $3 AND expires_at >= now()""";
+
+    static final String START_RUN = """
+            INSERT INTO sync_runs (id, source, resource, parent, mode, trigger, status, owner)
+            VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)""";
+
+    static final String PROGRESS = """
+            UPDATE sync_runs SET calls = $2, pages = $3, records = $4, retries = $5, rate_limit_waits = $6, waited_ms = $7
+            WHERE id = $1""";
+
+    static final String END_RUN = """
+            UPDATE sync_runs SET calls = $2, pages = $3, records = $4, retries = $5, rate_limit_waits = $6, waited_ms = $7,
+                status = $8, error = $9, ended_at = now()
+            WHERE id = $1""";
+
+    static final String RUN_COLUMNS = """
+            id, source, resource, parent, mode, trigger, status, owner, started_at, ended_at,
+            calls, pages, records, retries, rate_limit_waits, waited_ms, error""";
+
+    /**
+     * A source's stored OAuth2 state, unless the configured refresh token
+     * (the seed) changed since it was stored: then the operator re-authorized,
+     * and the stored state is void.
+     */
+    static final String AUTH_STATE = """
+            SELECT refresh_token, needs_reauthorization, reason FROM source_auth WHERE source = $1 AND seed_hash = $2""";
+
+    static final String SAVE_REFRESH_TOKEN = """
+            INSERT INTO source_auth (source, seed_hash, refresh_token) VALUES ($1, $2, $3)
+            ON CONFLICT (source) DO UPDATE SET seed_hash = EXCLUDED.seed_hash, refresh_token = EXCLUDED.refresh_token,
+                needs_reauthorization = false, reason = NULL, updated_at = now()""";
+
+    static final String REFUSE = """
+            INSERT INTO source_auth (source, seed_hash, needs_reauthorization, reason) VALUES ($1, $2, true, $3)
+            ON CONFLICT (source) DO UPDATE SET seed_hash = EXCLUDED.seed_hash, needs_reauthorization = true,
+                reason = EXCLUDED.reason, updated_at = now()""";
+
+    static final String REFUSED_SOURCES = "SELECT source, reason FROM source_auth WHERE needs_reauthorization";
+
+    /** What is stored of a source's OAuth2 grant: the latest refresh token, and why the provider refused, if it did. */
+    public record AuthState(Optional<String> refreshToken, Optional<String> refused) {
+    }
+
+    private final Pool pool;
+
+    public PollerStore(Pool pool) {
+        this.pool = pool;
+    }
+
+    public Uni<Optional<Checkpoint>> checkpoint(SyncTarget target) {
+        return pool.preparedQuery(LOAD_CHECKPOINT).execute(key(target)).map(rows -> {
+            if (rows.size() == 0) {
+                return Optional.empty();
+            }
+            Row row = rows.iterator().next();
+            Position position = new Position(instant(row, "since"), instant(row, "updated_at"), row.getString("last_id"),
+                    row.getLong("seen"), row.getString("token"));
+            return Optional.of(new Checkpoint(row.getString("mode"), row.getString("status"), row.getUUID("run_id"), position,
+                    instant(row, "saved_at")));
+        });
+    }
+
+    public Uni<Void> save(SyncTarget target, String mode, String status, UUID runId, Position position) {
+        Tuple values = key(target).addString(mode).addString(status).addUUID(runId)
+                .addOffsetDateTime(time(position.since())).addOffsetDateTime(time(position.updatedAt()))
+                .addString(position.id()).addLong(position.seen()).addString(position.token());
+        return pool.preparedQuery(SAVE_CHECKPOINT).execute(values).replaceWithVoid();
+    }
+
+    /** True if this replica now holds the resource's lease for {@code runId}. */
+    public Uni<Boolean> acquire(SyncTarget target, String owner, UUID runId, Duration ttl) {
+        return pool.preparedQuery(ACQUIRE).execute(key(target).addString(owner).addUUID(runId).addDouble(seconds(ttl)))
+                .map(rows -> rows.size() == 1);
+    }
+
+    /** False if the lease is no longer this run's (it expired and another replica took it). */
+    public Uni<Boolean> renew(SyncTarget target, String owner, UUID runId, Duration ttl) {
+        return pool.preparedQuery(RENEW).execute(key(target).addString(owner).addDouble(seconds(ttl)).addUUID(runId))
+                .map(rows -> rows.rowCount() == 1);
+    }
+
+    public Uni<Void> release(SyncTarget target, String owner, UUID runId) {
+        return pool.preparedQuery(RELEASE).execute(key(target).addString(owner).addUUID(runId)).replaceWithVoid();
+    }
+
+    /** The run holding an unexpired lease on the resource, if any. */
+    public Uni<Optional<UUID>> holder(SyncTarget target) {
+        return pool.preparedQuery(HOLDER).execute(key(target))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getUUID("run_id")));
+    }
+
+    public Uni<Void> startRun(UUID id, SyncTarget target, String mode, String trigger, String owner) {
+        return pool.preparedQuery(START_RUN).execute(Tuple.of(id, target.source(), target.resource(), target.parent(), mode, trigger)
+                .addString(owner)).replaceWithVoid();
+    }
+
+    public Uni<Void> progress(UUID id, CallStats stats) {
+        return pool.preparedQuery(PROGRESS).execute(counters(id, stats)).replaceWithVoid();
+    }
+
+    public Uni<Void> endRun(UUID id, CallStats stats, String status, String error) {
+        return pool.preparedQuery(END_RUN).execute(counters(id, stats).addString(status).addString(error)).replaceWithVoid();
+    }
+
+    public Uni<Optional<SyncRun>> run(UUID id) {
+        return pool.preparedQuery("SELECT " + RUN_COLUMNS + " FROM sync_runs WHERE id = $1").execute(Tuple.of(id))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(run(rows.iterator().next())));
+    }
+
+    /** Newest first; {@code source} null for every source. */
+    public Uni<List<SyncRun>> runs(String source, String resource, int limit) {
+        return pool.preparedQuery("SELECT " + RUN_COLUMNS + """
+                 FROM sync_runs WHERE ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR resource = $2)
+                ORDER BY started_at DESC, id LIMIT $3""").execute(Tuple.of(source, resource, limit)).map(rows -> {
+            List<SyncRun> runs = new ArrayList<>();
+            rows.forEach(row -> runs.add(run(row)));
+            return runs;
+        });
+    }
+
+    public Uni<AuthState> authState(String source, String seed) {
+        return pool.preparedQuery(AUTH_STATE).execute(Tuple.of(source, hash(seed))).map(rows -> {
+            if (rows.size() == 0) {
+                return new AuthState(Optional.empty(), Optional.empty());
+            }
+            Row row = rows.iterator().next();
+            return new AuthState(Optional.ofNullable(row.getString("refresh_token")),
+                    row.getBoolean("needs_reauthorization") ? Optional.of(row.getString("reason")) : Optional.empty());
+        });
+    }
+
+    public Uni<Void> saveRefreshToken(String source, String seed, String refreshToken) {
+        return pool.preparedQuery(SAVE_REFRESH_TOKEN).execute(Tuple.of(source, hash(seed), refreshToken)).replaceWithVoid();
+    }
+
+    public Uni<Void> refuse(String source, String seed, String reason) {
+        return pool.preparedQuery(REFUSE).execute(Tuple.of(source, hash(seed), reason)).replaceWithVoid();
+    }
+
+    /** Sources whose provider refused the grant, and why. */
+    public Uni<java.util.Map<String, String>> refusedSources() {
+        return pool.query(REFUSED_SOURCES).execute().map(rows -> {
+            java.util.Map<String, String> refused = new java.util.HashMap<>();
+            rows.forEach(row -> refused.put(row.getString("source"), row.getString("reason")));
+            return refused;
+        });
+    }
+
+    /** The seed is a secret: only its hash is stored, to notice that it changed. */
+    private static String hash(String seed) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(seed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static SyncRun run(Row row) {
+        return new SyncRun(row.getUUID("id"), row.getString("source"), row.getString("resource"), row.getString("parent"),
+                row.getString("mode"), row.getString("trigger"), row.getString("status"), row.getString("owner"),
+                instant(row, "started_at"), Optional.ofNullable(instant(row, "ended_at")), row.getLong("calls"),
+                row.getLong("pages"), row.getLong("records"), row.getLong("retries"), row.getLong("rate_limit_waits"),
+                row.getLong("waited_ms"), Optional.ofNullable(row.getString("error")));
+    }
+
+    private static Tuple counters(UUID id, CallStats stats) {
+        return Tuple.of(id, stats.calls(), stats.pages(), stats.records(), stats.retries(), stats.rateLimitWaits())
+                .addLong(stats.waitedMillis());
+    }
+
+    private static Tuple key(SyncTarget target) {
+        return Tuple.of(target.source(), target.resource(), target.parent());
+    }
+
+    private static double seconds(Duration duration) {
+        return duration.toMillis() / 1000.0;
+    }
+
+    private static OffsetDateTime time(Instant instant) {
+        return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    private static Instant instant(Row row, String column) {
+        OffsetDateTime value = row.getOffsetDateTime(column);
+        return value == null ? null : value.toInstant();
+    }
+}

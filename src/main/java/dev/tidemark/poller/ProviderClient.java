@@ -1,0 +1,231 @@
+package dev.tidemark.poller;
+
+import dev.tidemark.config.TidemarkConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.core.http.HttpClient;
+import io.vertx.mutiny.core.http.HttpClientResponse;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Every call to a provider's API goes through here: the source's rate limit
+ * and concurrency, its credentials, and what to do with each kind of failure.
+ * A 429 or 503 waits as long as the provider says (Retry-After, or its quota's
+ * reset) and does not count as a retry; 5xx, timeouts and connection errors
+ * are retried with exponential backoff and jitter; any other 4xx fails at
+ * once. A wait longer than {@code tidemark.poller.max-rate-limit-wait} cuts the
+ * run short as partial.
+ */
+@ApplicationScoped
+public class ProviderClient {
+
+    private static final Logger LOG = Logger.getLogger(ProviderClient.class);
+    /** Consecutive 429/503 answers to one call before the run stops as partial instead of waiting on. */
+    static final int MAX_RATE_LIMITED_ANSWERS = 50;
+
+    private final TidemarkConfig config;
+    private final MeterRegistry metrics;
+    private final HttpClient http;
+    private final InstantSource clock;
+    private final Map<String, SourceBudget> budgets = new ConcurrentHashMap<>();
+    private final Map<String, OAuth2Session> sessions = new ConcurrentHashMap<>();
+    private final PollerStore store;
+
+    /** One source's limiter and concurrency gate, shared by every resource of the source. */
+    private record SourceBudget(RateLimiter limiter, ConcurrencyGate gate) {
+    }
+
+    @jakarta.inject.Inject
+    public ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, PollerStore store) {
+        this(config, metrics, vertx, store, InstantSource.system());
+    }
+
+    ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, PollerStore store, InstantSource clock) {
+        this.config = config;
+        this.store = store;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxPoolSize(8)
+                .setConnectTimeout((int) config.poller().requestTimeout().toMillis()));
+    }
+
+    /** GETs {@code uri} for {@code source}'s resource, retrying and waiting as described above; only a 2xx returns. */
+    public Uni<ProviderResponse> get(String source, String resource, URI uri, CallStats stats) {
+        return attempt(source, resource, uri, stats, 0, 0, false);
+    }
+
+    /** True if the source's OAuth2 grant was refused and a person must re-authorize it. */
+    public boolean needsReauthorization(String source) {
+        OAuth2Session session = sessions.get(source);
+        return session != null && session.refused();
+    }
+
+    private Uni<ProviderResponse> attempt(String source, String resource, URI uri, CallStats stats, int retries, int limited,
+            boolean reauthenticated) {
+        SourceBudget budget = budget(source);
+        Duration pace = budget.limiter().reserve();
+        if (pace.toNanos() > 0) {
+            stats.waitedMillis.addAndGet(pace.toMillis());
+        }
+        return delay(pace)
+                .chain(() -> budget.gate().run(() -> send(source, resource, uri, stats)))
+                // A call that could not be made (a timeout, a refused connection) is retried like a 5xx; a
+                // decision already taken (a refused OAuth2 grant) is not.
+                .onFailure(failure -> !(failure instanceof ProviderCallException))
+                .recoverWithItem(failure -> new ProviderResponse(-1, Map.of(), failure.getClass().getSimpleName()
+                        + (failure.getMessage() == null ? "" : ": " + failure.getMessage())))
+                .chain(response -> {
+                    RateLimitHeaders quota = RateLimitHeaders.read(response::header, clock.instant());
+                    budget.limiter().observe(quota);
+                    int status = response.status();
+                    if (status >= 200 && status < 300) {
+                        return Uni.createFrom().item(response);
+                    }
+                    String call = "GET " + uri.getRawPath();
+                    if (status == 429 || status == 503) {
+                        Duration wait = quota.retryAfter().or(quota::reset)
+                                .orElseGet(() -> config.poller().backoff().delay(limited + 1, ThreadLocalRandom.current()::nextDouble));
+                        if (wait.compareTo(config.poller().maxRateLimitWait()) > 0 || limited + 1 >= MAX_RATE_LIMITED_ANSWERS) {
+                            return Uni.createFrom().failure(new ProviderCallException(call + " answered " + status
+                                    + "; the provider asks to wait " + wait.toSeconds() + " s, longer than tidemark.poller.max-rate-limit-wait ("
+                                    + config.poller().maxRateLimitWait().toSeconds() + " s) or too many times in a row", true));
+                        }
+                        budget.limiter().pause(wait);
+                        stats.rateLimitWaits.incrementAndGet();
+                        metrics.counter("tidemark.poller.rate.limited", "source", source).increment();
+                        LOG.infof("source=%s resource=%s %s answered %d: waiting %d ms as told", source, resource, call, status, wait.toMillis());
+                        return attempt(source, resource, uri, stats, retries, limited + 1, reauthenticated);
+                    }
+                    OAuth2Session session = sessions.get(source);
+                    if (status == 401 && session != null && !reauthenticated) {
+                        // The token may have been revoked or expired early: one new token, one more try.
+                        if (response.accessToken() != null) {
+                            session.rejected(response.accessToken());
+                        }
+                        LOG.infof("source=%s resource=%s %s answered 401: renewing the access token and trying once more",
+                                source, resource, call);
+                        return attempt(source, resource, uri, stats, retries, limited, true);
+                    }
+                    boolean retryable = status < 0 || status >= 500 || status == 408;
+                    String what = status < 0 ? "failed (" + response.body() + ")" : "answered " + status;
+                    if (!retryable) {
+                        return Uni.createFrom().failure(new ProviderCallException(call + " " + what + "; not retried (a client error)", false));
+                    }
+                    if (retries + 1 >= config.poller().backoff().attempts()) {
+                        return Uni.createFrom().failure(new ProviderCallException(call + " " + what + " after "
+                                + (retries + 1) + " attempts", false));
+                    }
+                    Duration wait = config.poller().backoff().delay(retries + 1, ThreadLocalRandom.current()::nextDouble);
+                    stats.retries.incrementAndGet();
+                    stats.waitedMillis.addAndGet(wait.toMillis());
+                    LOG.infof("source=%s resource=%s %s %s: retry %d in %d ms", source, resource, call, what, retries + 1, wait.toMillis());
+                    return delay(wait).chain(() -> attempt(source, resource, uri, stats, retries + 1, limited, reauthenticated));
+                });
+    }
+
+    private Uni<ProviderResponse> send(String source, String resource, URI uri, CallStats stats) {
+        TidemarkConfig.ProviderApi api = config.sources().get(source).api().orElseThrow();
+        Optional<TidemarkConfig.Auth> auth = api.auth();
+        if (auth.isPresent() && auth.get().type().startsWith("oauth2-")) {
+            return session(source, auth.get()).token().chain(token -> {
+                RequestOptions options = options(uri).putHeader("Authorization", "Bearer " + token);
+                return send(source, resource, options, stats).map(response -> response.withAccessToken(token));
+            });
+        }
+        RequestOptions options = options(uri);
+        if (auth.isPresent()) {
+            options.setAbsoluteURI(authenticate(auth.get(), options, uri).toString());
+        }
+        return send(source, resource, options, stats);
+    }
+
+    private RequestOptions options(URI uri) {
+        return new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(uri.toString())
+                .setIdleTimeout(config.poller().requestTimeout().toMillis())
+                .putHeader("Accept", "application/json");
+    }
+
+    private Uni<ProviderResponse> send(String source, String resource, RequestOptions options, CallStats stats) {
+        stats.calls.incrementAndGet();
+        long started = System.nanoTime();
+        return http.request(options)
+                .chain(request -> request.send())
+                .chain(response -> response.body().map(body -> new ProviderResponse(response.statusCode(),
+                        headers(response), body.toString(StandardCharsets.UTF_8))))
+                .invoke(response -> record(source, resource, started, Integer.toString(response.status())))
+                .onFailure().invoke(failure -> record(source, resource, started, "error"));
+    }
+
+    private void record(String source, String resource, long started, String status) {
+        Timer.builder("tidemark.poller.api.calls").tag("source", source).tag("resource", resource).tag("status", status)
+                .register(metrics).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    }
+
+    /** Adds the source's credentials; an API key may go in the query, so the URI may change. */
+    private static URI authenticate(TidemarkConfig.Auth auth, RequestOptions options, URI uri) {
+        switch (auth.type()) {
+            case "bearer" -> options.putHeader("Authorization", "Bearer " + auth.token().orElse(""));
+            case "basic" -> options.putHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                    (auth.username().orElse("") + ":" + auth.password().orElse("")).getBytes(StandardCharsets.UTF_8)));
+            case "api-key" -> {
+                if (auth.queryParam().isPresent()) {
+                    String param = java.net.URLEncoder.encode(auth.queryParam().get(), StandardCharsets.UTF_8) + "="
+                            + java.net.URLEncoder.encode(auth.token().orElse(""), StandardCharsets.UTF_8);
+                    return URI.create(uri + (uri.getRawQuery() == null ? "?" : "&") + param);
+                }
+                options.putHeader(auth.header().orElse("X-API-Key"), auth.token().orElse(""));
+            }
+            default -> throw new IllegalStateException("auth type " + auth.type() + " is checked at start-up");
+        }
+        return uri;
+    }
+
+    private static Map<String, List<String>> headers(HttpClientResponse response) {
+        Map<String, List<String>> headers = new HashMap<>();
+        response.headers().forEach(entry -> headers.computeIfAbsent(entry.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                .add(entry.getValue()));
+        return headers;
+    }
+
+    private OAuth2Session session(String source, TidemarkConfig.Auth auth) {
+        return sessions.computeIfAbsent(source, name -> new OAuth2Session(name, auth, http, store, clock,
+                config.poller().requestTimeout()));
+    }
+
+    private SourceBudget budget(String source) {
+        return budgets.computeIfAbsent(source, name -> {
+            TidemarkConfig.ProviderApi api = config.sources().get(name).api().orElseThrow();
+            double rate = api.rateLimit().map(TidemarkConfig.RateLimit::requestsPerSecond).orElse(1_000.0);
+            int burst = api.rateLimit().flatMap(TidemarkConfig.RateLimit::burst).orElse(1);
+            int concurrency = api.rateLimit().flatMap(TidemarkConfig.RateLimit::maxConcurrency).orElse(4);
+            return new SourceBudget(new RateLimiter(rate, burst, clock), new ConcurrencyGate(concurrency));
+        });
+    }
+
+    private static Uni<Void> delay(Duration wait) {
+        if (wait.toNanos() <= 0) {
+            return Uni.createFrom().voidItem();
+        }
+        return Uni.createFrom().voidItem().onItem().delayIt().by(wait);
+    }
+}

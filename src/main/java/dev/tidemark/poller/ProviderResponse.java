@@ -1,0 +1,30 @@
+package dev.tidemark.poller;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A provider's answer: status, headers (lower-case names) and body, and the
+ * OAuth2 access token the request carried (null for other auth), so a 401
+ * rejects exactly that token. {@link #toString()} leaves the token and body out.
+ */
+public record ProviderResponse(int status, Map<String, List<String>> headers, String body, String accessToken) {
+
+    public ProviderResponse(int status, Map<String, List<String>> headers, String body) {
+        this(status, headers, body, null);
+    }
+
+    public List<String> header(String name) {
+        return headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
+    }
+
+    ProviderResponse withAccessToken(String token) {
+        return new ProviderResponse(status, headers, body, token);
+    }
+
+    @Override
+    public String toString() {
+        return "ProviderResponse[status=" + status + ", " + (body == null ? 0 : body.length()) + " chars]";
+    }
+}

@@ -1,0 +1,79 @@
+package dev.tidemark.poller;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+
+/**
+ * One source's call budget: a token bucket of {@code requestsPerSecond} with
+ * room for {@code burst} calls at once, kept as the generic cell rate
+ * algorithm (a "theoretical arrival time" instead of a token count, so a
+ * reservation is one comparison). When the provider says how many calls
+ * remain until its window resets, the spacing stretches to spend exactly
+ * those calls evenly over the rest of the window, with no burst: a provider
+ * that advertises its quota sees it used to the end and never answers 429.
+ * After a 429 or 503 every call waits until the time the provider gave.
+ * Pure arithmetic over an injected clock; callers wait the returned time.
+ */
+public final class RateLimiter {
+
+    private final InstantSource clock;
+    private final long configuredIntervalNanos;
+    private final int burst;
+    private long intervalNanos;
+    private boolean advertised;
+    private Instant theoreticalArrival;
+    private Instant pausedUntil;
+
+    public RateLimiter(double requestsPerSecond, int burst, InstantSource clock) {
+        if (!(requestsPerSecond > 0)) {
+            throw new IllegalArgumentException("requests-per-second must be positive, was " + requestsPerSecond);
+        }
+        this.clock = clock;
+        this.configuredIntervalNanos = (long) (1_000_000_000L / requestsPerSecond);
+        this.intervalNanos = configuredIntervalNanos;
+        this.burst = Math.max(1, burst);
+        this.theoreticalArrival = clock.instant();
+        this.pausedUntil = Instant.MIN;
+    }
+
+    /** Takes the next call's slot; returns how long to wait before making the call. */
+    public synchronized Duration reserve() {
+        Instant now = clock.instant();
+        long tolerance = advertised ? 0 : (burst - 1) * intervalNanos;
+        Instant at = latest(now, theoreticalArrival.minusNanos(tolerance), pausedUntil);
+        theoreticalArrival = latest(theoreticalArrival, at, at).plusNanos(intervalNanos);
+        return Duration.between(now, at);
+    }
+
+    /** Adapts to what a response said of the quota. */
+    public synchronized void observe(RateLimitHeaders headers) {
+        if (headers.remaining().isEmpty() || headers.reset().isEmpty()) {
+            return;
+        }
+        long remaining = headers.remaining().get();
+        Duration reset = headers.reset().get();
+        Instant now = clock.instant();
+        advertised = true;
+        if (remaining <= 0) {
+            pausedUntil = latest(pausedUntil, now.plus(reset), now.plus(reset));
+            intervalNanos = configuredIntervalNanos;
+            return;
+        }
+        intervalNanos = Math.max(configuredIntervalNanos, reset.toNanos() / remaining);
+        // The call that brought this answer was just made: the next one is one new spacing away,
+        // neither a debt run up under the old spacing nor a burst saved up before.
+        theoreticalArrival = now.plusNanos(intervalNanos);
+    }
+
+    /** After a 429 or 503: no call before {@code wait} has passed. */
+    public synchronized void pause(Duration wait) {
+        Instant until = clock.instant().plus(wait);
+        pausedUntil = latest(pausedUntil, until, until);
+    }
+
+    private static Instant latest(Instant a, Instant b, Instant c) {
+        Instant max = a.isAfter(b) ? a : b;
+        return max.isAfter(c) ? max : c;
+    }
+}

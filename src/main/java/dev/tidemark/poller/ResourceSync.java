@@ -1,0 +1,288 @@
+package dev.tidemark.poller;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.change.ChangePublisher;
+import dev.tidemark.change.Op;
+import dev.tidemark.change.Origin;
+import dev.tidemark.config.TidemarkConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jboss.logging.Logger;
+
+/**
+ * One run over one resource: take the lease, start where the checkpoint says,
+ * and page through the list endpoint — call, read, put the page's records on
+ * {@code tidemark.changes}, and only once Kafka acknowledged them save the
+ * checkpoint and renew the lease — until the last page. The poller never
+ * writes records itself; the processor applies what it fetched like any
+ * webhook.
+ */
+@ApplicationScoped
+public class ResourceSync {
+
+    private static final Logger LOG = Logger.getLogger(ResourceSync.class);
+
+    public static final String INCREMENTAL = "incremental";
+    public static final String FULL = "full";
+
+    /** Rewinds in a row (the list changed under the walk at the same place) before the run gives up. */
+    static final int MAX_REWINDS = 5;
+
+    private final TidemarkConfig config;
+    private final ProviderClient client;
+    private final PollerStore store;
+    private final ChangePublisher changes;
+    private final ObjectMapper json;
+    private final MeterRegistry metrics;
+    private final InstantSource clock = InstantSource.system();
+    private final String owner;
+
+    public ResourceSync(TidemarkConfig config, ProviderClient client, PollerStore store, ChangePublisher changes,
+            ObjectMapper json, MeterRegistry metrics) {
+        this.config = config;
+        this.client = client;
+        this.store = store;
+        this.changes = changes;
+        this.json = json;
+        this.metrics = metrics;
+        this.owner = replicaName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** The name this replica holds leases under. */
+    public String owner() {
+        return owner;
+    }
+
+    /** What a run needs to know about its resource, resolved from configuration. */
+    private record Walk(SyncTarget target, URI baseUrl, ListQuery query, Pagination pagination, ItemReader reader,
+            Duration lookback) {
+    }
+
+    /**
+     * Starts a run if no other holds the resource: its id, or empty when the
+     * lease is taken. The run goes on in the background; its row tells how it ends.
+     */
+    public Uni<Optional<UUID>> start(SyncTarget target, String mode, String trigger) {
+        return begin(target, mode, trigger).map(started -> started.map(Started::id));
+    }
+
+    /** Runs to the end and returns the run's row (empty when another run held the resource). */
+    public Uni<Optional<SyncRun>> run(SyncTarget target, String mode, String trigger) {
+        return begin(target, mode, trigger).chain(started -> started.isEmpty()
+                ? Uni.createFrom().item(Optional.<SyncRun>empty())
+                : started.get().done().chain(() -> store.run(started.get().id())));
+    }
+
+    private record Started(UUID id, Uni<Void> done) {
+    }
+
+    /** How a run ended: completed, partial (cut short by the provider's quota) or failed, and why. */
+    private record Outcome(String status, String error) {
+    }
+
+    private Uni<Optional<Started>> begin(SyncTarget target, String mode, String trigger) {
+        Walk walk = walk(target);
+        UUID runId = UUID.randomUUID();
+        return store.acquire(target, owner, runId, config.poller().leaseTtl()).chain(acquired -> {
+            if (!acquired) {
+                return Uni.createFrom().item(Optional.<Started>empty());
+            }
+            return store.startRun(runId, target, mode, trigger, owner).map(ignored -> {
+                Uni<Void> done = execute(walk, mode, runId).memoize().indefinitely();
+                done.subscribe().with(ok -> { }, failure -> LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure));
+                return Optional.of(new Started(runId, done));
+            });
+        });
+    }
+
+    private Uni<Void> execute(Walk walk, String mode, UUID runId) {
+        CallStats stats = new CallStats();
+        long started = System.nanoTime();
+        return store.checkpoint(walk.target()).chain(checkpoint -> {
+            String walkMode = walkMode(checkpoint, mode);
+            Position from = startPosition(checkpoint, mode, walk);
+            LOG.infof("sync %s run=%s mode=%s starts at %s", walk.target(), runId, walkMode, describe(from));
+            return page(walk, walkMode, runId, stats, from, 0)
+                    .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null))
+                            .replaceWith(last))
+                    .map(last -> new Outcome("completed", null))
+                    .onFailure().recoverWithUni(failure -> {
+                        String status = failure instanceof ProviderCallException call && call.quota() ? "partial" : "failed";
+                        // The checkpoint already holds the last page Kafka acknowledged; only its status changes.
+                        return store.checkpoint(walk.target())
+                                .chain(saved -> saved.filter(c -> c.runId().equals(runId))
+                                        .map(c -> store.save(walk.target(), c.mode(), status, runId, c.position()))
+                                        .orElse(Uni.createFrom().voidItem()))
+                                .onFailure().recoverWithNull()
+                                .invoke(() -> LOG.warnf("sync %s run=%s %s: %s", walk.target(), runId, status, failure.getMessage()))
+                                .replaceWith(new Outcome(status, failure.getMessage()));
+                    });
+        }).chain(outcome -> {
+            String status = outcome.status();
+            String error = outcome.error();
+            metrics.counter("tidemark.poller.runs", "source", walk.target().source(), "resource", walk.target().resource(),
+                    "status", status).increment();
+            LOG.infof("sync %s run=%s %s: %d calls, %d pages, %d records, %d retries, %d rate-limit waits, %d ms",
+                    walk.target(), runId, status, stats.calls(), stats.pages(), stats.records(), stats.retries(),
+                    stats.rateLimitWaits(), (System.nanoTime() - started) / 1_000_000);
+            return store.endRun(runId, stats, status, error)
+                    .chain(() -> store.release(walk.target(), owner, runId));
+        });
+    }
+
+    /** One page and, unless it was the last, the rest of the walk. */
+    private Uni<Position> page(Walk walk, String mode, UUID runId, CallStats stats, Position position, int rewinds) {
+        PageRequest request = walk.pagination().request(position);
+        URI uri = request.resolve(walk.baseUrl());
+        long started = System.nanoTime();
+        return fetch(walk, uri, stats, 1).chain(page -> {
+            long latency = (System.nanoTime() - started) / 1_000_000;
+            PageResult result = walk.pagination().read(position, page);
+            stats.pages.incrementAndGet();
+            if (result.rewound()) {
+                if (rewinds + 1 > MAX_REWINDS) {
+                    return Uni.createFrom().failure(new IllegalStateException("the list did not continue where the last page ended "
+                            + MAX_REWINDS + " times in a row at " + describe(position)
+                            + ": is it sorted by updated_at ascending, and does it honour the updated-since filter?"));
+                }
+                LOG.infof("sync %s run=%s: the list changed under the walk at %s; going back to the first item at that time",
+                        walk.target(), runId, describe(position));
+            }
+            return publish(walk.target(), runId, result.take()).chain(() -> {
+                stats.records.addAndGet(result.take().size());
+                metrics.counter("tidemark.poller.records", "source", walk.target().source(), "resource", walk.target().resource())
+                        .increment(result.take().size());
+                return store.save(walk.target(), mode, "running", runId, result.next());
+            }).chain(() -> store.renew(walk.target(), owner, runId, config.poller().leaseTtl())).chain(held -> {
+                if (!held) {
+                    return Uni.createFrom().failure(new IllegalStateException("lost the lease (it expired and another replica took it)"));
+                }
+                return store.progress(runId, stats);
+            }).chain(() -> {
+                LOG.infof("sync %s run=%s page=%d records=%d api=%d ms retries=%d checkpoint=%s", walk.target(), runId,
+                        stats.pages(), result.take().size(), latency, stats.retries(), describe(result.next()));
+                return result.last()
+                        ? Uni.createFrom().item(result.next())
+                        : page(walk, mode, runId, stats, result.next(), result.rewound() ? rewinds + 1 : 0);
+            });
+        });
+    }
+
+    /** The page at {@code uri}, parsed; a body that is not the configured shape is fetched again, like a 5xx. */
+    private Uni<ListPage> fetch(Walk walk, URI uri, CallStats stats, int attempt) {
+        return client.get(walk.target().source(), walk.target().resource(), uri, stats).chain(response -> {
+            try {
+                JsonNode body = json.readTree(response.body());
+                if (body == null) {
+                    throw new MalformedPageException("the body is empty");
+                }
+                return Uni.createFrom().item(new ListPage(walk.reader().read(body), body, response.headers()));
+            } catch (JsonProcessingException | MalformedPageException e) {
+                String reason = e instanceof MalformedPageException ? e.getMessage() : "the body is not JSON";
+                if (attempt >= config.poller().backoff().attempts()) {
+                    return Uni.createFrom().failure(new MalformedPageException("GET " + uri.getRawPath() + ": " + reason
+                            + " (" + attempt + " attempts)"));
+                }
+                stats.retries.incrementAndGet();
+                Duration wait = config.poller().backoff().delay(attempt, ThreadLocalRandom.current()::nextDouble);
+                LOG.infof("sync %s: GET %s gave a malformed page (%s): retry %d in %d ms", walk.target(), uri.getRawPath(),
+                        reason, attempt, wait.toMillis());
+                return Uni.createFrom().voidItem().onItem().delayIt().by(wait).chain(() -> fetch(walk, uri, stats, attempt + 1));
+            }
+        });
+    }
+
+    private Uni<Void> publish(SyncTarget target, UUID runId, List<ListItem> items) {
+        if (items.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        Instant now = clock.instant();
+        List<ChangeEnvelope> envelopes = items.stream().map(item -> new ChangeEnvelope(target.source(), target.resource(),
+                item.id(), Op.UPSERT, item.updatedAt(), item.data(), Origin.POLL, "poll:" + runId, now)).toList();
+        return changes.publish(envelopes);
+    }
+
+    /** The walk a run continues: an unfinished one of any mode unless a full one is asked for anew. */
+    static String walkMode(Optional<Checkpoint> checkpoint, String mode) {
+        if (checkpoint.isEmpty()) {
+            return FULL;
+        }
+        Checkpoint last = checkpoint.get();
+        if (FULL.equals(mode)) {
+            return FULL;
+        }
+        return last.finished() ? INCREMENTAL : last.mode();
+    }
+
+    /**
+     * Where a run starts: from scratch on the first run and for a full one
+     * (unless a full one was cut short: it resumes); where an unfinished run
+     * stopped; after a finished one, at its last item (the lookback earlier).
+     */
+    static Position startPosition(Optional<Checkpoint> checkpoint, String mode, ListQuery query, Duration lookback) {
+        if (checkpoint.isEmpty()) {
+            return Position.START;
+        }
+        Checkpoint last = checkpoint.get();
+        if (FULL.equals(mode)) {
+            return !last.finished() && FULL.equals(last.mode()) ? last.position() : Position.START;
+        }
+        if (!last.finished()) {
+            return last.position();
+        }
+        Position end = last.position();
+        if (!query.filtered() || end.updatedAt() == null) {
+            return Position.START;
+        }
+        if (!lookback.isZero() && !lookback.isNegative()) {
+            return Position.from(end.updatedAt().minus(lookback));
+        }
+        return new Position(end.updatedAt(), end.updatedAt(), end.id(), end.seen(), null);
+    }
+
+    private Position startPosition(Optional<Checkpoint> checkpoint, String mode, Walk walk) {
+        return startPosition(checkpoint, mode, walk.query(), walk.lookback());
+    }
+
+    private Walk walk(SyncTarget target) {
+        TidemarkConfig.Source source = config.sources().get(target.source());
+        TidemarkConfig.Resource resource = source.resources().get(target.resource());
+        TidemarkConfig.ListEndpoint list = resource.list().orElseThrow();
+        ListQuery query = ListQuery.of(list);
+        return new Walk(target, URI.create(source.api().orElseThrow().baseUrl()), query, Pagination.of(query, list.pagination()),
+                new ItemReader(list.items(), resource.id(), resource.updatedAt()), resource.lookback());
+    }
+
+    static String describe(Position position) {
+        if (position.updatedAt() == null && position.token() == null) {
+            return "the start";
+        }
+        StringBuilder text = new StringBuilder();
+        if (position.updatedAt() != null) {
+            text.append("(").append(position.updatedAt()).append(", ").append(position.id()).append(", ")
+                    .append(position.seen()).append(" at that time)");
+        }
+        if (position.token() != null) {
+            // A next URL can carry a signature or an API key in its query: log only that there is one.
+            text.append(text.isEmpty() ? "" : " ").append("with a next-page token");
+        }
+        return text.toString();
+    }
+
+    private static String replicaName() {
+        String host = System.getenv("HOSTNAME");
+        return host == null || host.isBlank() ? "tidemark" : host;
+    }
+}

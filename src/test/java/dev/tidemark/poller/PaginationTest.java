@@ -1,0 +1,187 @@
+package dev.tidemark.poller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Each pagination kind's requests and readings, without HTTP. */
+class PaginationTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final URI BASE = URI.create("https://api.example/v2");
+    static final Instant T = Instant.parse("2026-11-26T10:00:00Z");
+
+    static ListQuery query(int size, boolean filtered, String afterId) {
+        return new ListQuery("/items", Map.of("sort", "updated_at"), size, Optional.of("limit"),
+                filtered ? Optional.of("updated_since") : Optional.empty(), "iso", Optional.ofNullable(afterId));
+    }
+
+    static ListItem item(String id, Instant at) {
+        return new ListItem(id, at, JSON.createObjectNode().put("id", id));
+    }
+
+    static List<ListItem> items(Instant at, int from, int count) {
+        List<ListItem> items = new ArrayList<>();
+        for (int i = from; i < from + count; i++) {
+            items.add(item(String.format("r%04d", i), at));
+        }
+        return items;
+    }
+
+    static ListPage page(List<ListItem> items, String body) throws Exception {
+        return new ListPage(items, JSON.readTree(body), Map.of());
+    }
+
+    @Test
+    void aConfiguredPathJoinsTheBaseUrlsPathAndAProviderLinkResolvesLikeABrowser() {
+        assertThat(PageRequest.path("/items", Map.of("b", "x y", "a", "1")).resolve(BASE).toString())
+                .isEqualTo("https://api.example/v2/items?a=1&b=x%20y");
+        assertThat(PageRequest.url("/v3/items?page=2").resolve(BASE).toString()).isEqualTo("https://api.example/v3/items?page=2");
+        assertThat(PageRequest.url("https://other.example/items?c=1").resolve(BASE).toString()).isEqualTo("https://other.example/items?c=1");
+    }
+
+    @Test
+    void aCursorWalkSendsTheFilterFirstThenTheTokenAndEndsWithoutOne() throws Exception {
+        Pagination cursor = new CursorPagination(query(2, true, null), "cursor", "/next_cursor");
+        Position start = Position.from(T);
+        assertThat(cursor.request(start).query()).containsEntry("updated_since", "2026-11-26T10:00:00Z").containsEntry("limit", "2")
+                .doesNotContainKey("cursor");
+        PageResult first = cursor.read(start, page(items(T, 0, 2), "{\"next_cursor\":\"abc\"}"));
+        assertThat(first.last()).isFalse();
+        assertThat(first.next().token()).isEqualTo("abc");
+        assertThat(first.next().seen()).isEqualTo(2);
+        assertThat(cursor.request(first.next()).query()).containsEntry("cursor", "abc").containsEntry("updated_since", "2026-11-26T10:00:00Z");
+        PageResult second = cursor.read(first.next(), page(items(T.plusSeconds(1), 2, 1), "{\"next_cursor\":null}"));
+        assertThat(second.last()).isTrue();
+        assertThat(second.next().updatedAt()).isEqualTo(T.plusSeconds(1));
+        assertThat(second.next().seen()).isEqualTo(1);
+    }
+
+    @Test
+    void aNextUrlOrLinkWalkCallsTheUrlItWasGiven() throws Exception {
+        Pagination next = new NextUrlPagination(query(2, true, null), "/links/next");
+        PageResult first = next.read(Position.START, page(items(T, 0, 2), "{\"links\":{\"next\":\"/v2/items?page=2\"}}"));
+        assertThat(next.request(first.next())).isEqualTo(PageRequest.url("/v2/items?page=2"));
+        assertThat(next.read(first.next(), page(List.of(), "{\"links\":{}}")).last()).isTrue();
+
+        assertThat(LinkHeaderPagination.next("<https://a.example/i?page=1>; rel=\"prev first\", <https://a.example/i?page=3>; rel=\"next\""))
+                .contains("https://a.example/i?page=3");
+        assertThat(LinkHeaderPagination.next("<https://a.example/i?page=3>; rel=next; title=\"a, b\"")).contains("https://a.example/i?page=3");
+        assertThat(LinkHeaderPagination.next("<https://a.example/i?page=1>; rel=\"prev\"")).isEmpty();
+    }
+
+    @Test
+    void anOffsetWalkStepsThroughARunOfEqualTimestampsLongerThanAPageTakingEachItemOnce() throws Exception {
+        ListQuery query = query(100, true, null);
+        Pagination offset = new OffsetPagination(query, "offset");
+        List<ListItem> all = items(T, 0, 1000);
+        Position position = Position.START;
+        List<String> taken = new ArrayList<>();
+        int calls = 0;
+        boolean last = false;
+        while (!last) {
+            PageRequest request = offset.request(position);
+            calls++;
+            int from = Integer.parseInt(request.query().get("offset"));
+            int count = Integer.parseInt(request.query().get("limit"));
+            List<ListItem> window = all.subList(Math.min(from, all.size()), Math.min(from + count, all.size()));
+            PageResult result = offset.read(position, page(window, "{}"));
+            assertThat(result.rewound()).isFalse();
+            result.take().forEach(item -> taken.add(item.id()));
+            position = result.next();
+            last = result.last();
+        }
+        assertThat(taken).hasSize(1000).doesNotHaveDuplicates();
+        assertThat(calls).isEqualTo(11);   // ⌈1000/100⌉ + the one that finds nothing more
+        assertThat(position.seen()).isEqualTo(1000);
+    }
+
+    @Test
+    void anOffsetWalkWhoseAnchorMovedGoesBackRatherThanSkip() throws Exception {
+        Pagination offset = new OffsetPagination(query(3, true, null), "offset");
+        Position after = new Position(null, T, "r0002", 3, null);
+        PageRequest request = offset.request(after);
+        assertThat(request.query()).containsEntry("offset", "2").containsEntry("limit", "4").containsEntry("updated_since", T.toString());
+        // r0000 was updated (it left the run at T): everything moved one place up, r0002 is no longer where it was.
+        PageResult moved = offset.read(after, page(items(T, 3, 4), "{}"));
+        assertThat(moved.rewound()).isTrue();
+        assertThat(moved.take()).isEmpty();
+        assertThat(moved.next()).isEqualTo(new Position(null, T, null, 0, null));
+        assertThat(offset.request(moved.next()).query()).containsEntry("offset", "0").containsEntry("limit", "3");
+    }
+
+    @Test
+    void aPageWalkChecksTheAnchorWhenItIsOnThePageAndTakesOnlyWhatFollows() throws Exception {
+        Pagination pages = new PageNumberPagination(query(100, true, null), "page", 1);
+        Position mid = new Position(null, T, "r0149", 150, null);
+        assertThat(pages.request(mid).query()).containsEntry("page", "2");
+        PageResult result = pages.read(mid, page(items(T, 100, 100), "{}"));
+        assertThat(result.take()).extracting(ListItem::id).first().isEqualTo("r0150");
+        assertThat(result.take()).hasSize(50);
+        assertThat(pages.read(mid, page(items(T, 101, 100), "{}")).rewound()).isTrue();
+    }
+
+    @Test
+    void aCompoundKeysetAsksForWhatFollowsTheLastItem() throws Exception {
+        Pagination keyset = new OffsetPagination(query(2, true, "after_id"), "offset");
+        Position at = new Position(null, T, "r0007", 8, null);
+        assertThat(keyset.request(at).query()).containsEntry("after_id", "r0007").containsEntry("offset", "0")
+                .containsEntry("limit", "2").containsEntry("updated_since", T.toString());
+        PageResult result = keyset.read(at, page(items(T, 8, 2), "{}"));
+        assertThat(result.take()).hasSize(2);
+        assertThat(result.last()).isFalse();
+        assertThat(keyset.read(at, page(items(T, 8, 1), "{}")).last()).isTrue();
+    }
+
+    @Test
+    void withoutAFilterAnIndexWalkGoesThroughTheOffsetsOnce() throws Exception {
+        Pagination offset = new OffsetPagination(query(2, false, null), "offset");
+        assertThat(offset.request(Position.START).query()).containsEntry("offset", "0").doesNotContainKey("updated_since");
+        PageResult first = offset.read(Position.START, page(items(T, 0, 2), "{}"));
+        assertThat(offset.request(first.next()).query()).containsEntry("offset", "2");
+        Pagination pages = new PageNumberPagination(query(2, false, null), "page", 0);
+        PageResult firstPage = pages.read(Position.START, page(items(T, 0, 2), "{}"));
+        assertThat(pages.request(firstPage.next()).query()).containsEntry("page", "1");
+    }
+
+    @Test
+    void itemsAreReadAtTheirPointersAndAPageOfAnotherShapeIsMalformed() throws Exception {
+        ItemReader reader = new ItemReader(Optional.of("/data"), "/id", "/updated_at");
+        JsonNode body = JSON.readTree("{\"data\":[{\"id\":7,\"updated_at\":1764151200}]}");
+        assertThat(reader.read(body)).containsExactly(new ListItem("7", Instant.ofEpochSecond(1764151200L), body.at("/data/0")));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> reader.read(JSON.readTree("{\"items\":[]}")))
+                .isInstanceOf(MalformedPageException.class).hasMessageContaining("/data");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> reader.read(JSON.readTree("{\"data\":[{\"id\":\"a\"}]}")))
+                .hasMessageContaining("updated_at");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> reader.read(JSON.readTree("{\"data\":[{\"updated_at\":1}]}")))
+                .hasMessageContaining("no id");
+    }
+
+    @Test
+    void aRunStartsFromScratchResumesAnUnfinishedWalkAndContinuesAFinishedOneWithItsLookback() {
+        ListQuery query = query(100, true, null);
+        java.util.UUID run = java.util.UUID.randomUUID();
+        Position mid = new Position(null, T, "r5", 3, "tok");
+        assertThat(ResourceSync.startPosition(Optional.empty(), "incremental", query, java.time.Duration.ZERO)).isEqualTo(Position.START);
+        Checkpoint cut = new Checkpoint("full", "failed", run, mid, T);
+        assertThat(ResourceSync.startPosition(Optional.of(cut), "incremental", query, java.time.Duration.ZERO)).isEqualTo(mid);
+        assertThat(ResourceSync.walkMode(Optional.of(cut), "incremental")).isEqualTo("full");
+        assertThat(ResourceSync.startPosition(Optional.of(cut), "full", query, java.time.Duration.ZERO)).isEqualTo(mid);
+        Checkpoint done = new Checkpoint("full", "completed", run, mid.withToken(null), T);
+        assertThat(ResourceSync.startPosition(Optional.of(done), "full", query, java.time.Duration.ZERO)).isEqualTo(Position.START);
+        assertThat(ResourceSync.startPosition(Optional.of(done), "incremental", query, java.time.Duration.ZERO))
+                .isEqualTo(new Position(T, T, "r5", 3, null));
+        assertThat(ResourceSync.startPosition(Optional.of(done), "incremental", query, java.time.Duration.ofMinutes(5)))
+                .isEqualTo(Position.from(T.minusSeconds(300)));
+        assertThat(ResourceSync.startPosition(Optional.of(done), "incremental", query(100, false, null), java.time.Duration.ZERO))
+                .isEqualTo(Position.START);
+    }
+}

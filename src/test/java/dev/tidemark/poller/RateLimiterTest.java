@@ -1,0 +1,98 @@
+package dev.tidemark.poller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class RateLimiterTest {
+
+    static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+
+    static final class Clock implements InstantSource {
+        final AtomicReference<Instant> now = new AtomicReference<>(T0);
+
+        @Override
+        public Instant instant() {
+            return now.get();
+        }
+
+        void advance(Duration d) {
+            now.set(now.get().plus(d));
+        }
+    }
+
+    @Test
+    void aBurstGoesAtOnceAndThenCallsAreSpacedByTheRate() {
+        Clock clock = new Clock();
+        RateLimiter limiter = new RateLimiter(10, 3, clock);
+        assertThat(limiter.reserve()).isZero();
+        assertThat(limiter.reserve()).isZero();
+        assertThat(limiter.reserve()).isZero();
+        assertThat(limiter.reserve()).isEqualTo(Duration.ofMillis(100));
+        assertThat(limiter.reserve()).isEqualTo(Duration.ofMillis(200));
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(limiter.reserve()).isZero();
+    }
+
+    @Test
+    void anAdvertisedQuotaIsSpreadEvenlyOverWhatIsLeftOfItsWindow() {
+        Clock clock = new Clock();
+        RateLimiter limiter = new RateLimiter(1000, 50, clock);
+        limiter.observe(new RateLimitHeaders(java.util.Optional.of(4L), java.util.Optional.of(Duration.ofSeconds(2)), java.util.Optional.empty()));
+        // Four calls left in two seconds: one every 500 ms, no burst.
+        assertThat(limiter.reserve()).isEqualTo(Duration.ofMillis(500));
+        assertThat(limiter.reserve()).isEqualTo(Duration.ofMillis(1000));
+    }
+
+    @Test
+    void noCallsLeftMeansWaitingForTheResetAndA429PausesEveryCall() {
+        Clock clock = new Clock();
+        RateLimiter limiter = new RateLimiter(100, 10, clock);
+        limiter.observe(new RateLimitHeaders(java.util.Optional.of(0L), java.util.Optional.of(Duration.ofSeconds(3)), java.util.Optional.empty()));
+        assertThat(limiter.reserve()).isEqualTo(Duration.ofSeconds(3));
+        RateLimiter other = new RateLimiter(100, 10, clock);
+        other.pause(Duration.ofSeconds(7));
+        assertThat(other.reserve()).isEqualTo(Duration.ofSeconds(7));
+    }
+
+    @Test
+    void quotaHeadersOfEveryCommonDialectAreRead() {
+        Instant now = T0;
+        RateLimitHeaders ietf = RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=50;t=30",
+                "RateLimit-Policy", "\"default\";q=100;w=60")), now);
+        assertThat(ietf.remaining()).contains(50L);
+        assertThat(ietf.reset()).contains(Duration.ofSeconds(30));
+        RateLimitHeaders draft = RateLimitHeaders.read(headers(Map.of("RateLimit-Limit", "100", "RateLimit-Remaining", "7",
+                "RateLimit-Reset", "12")), now);
+        assertThat(draft.remaining()).contains(7L);
+        assertThat(draft.reset()).contains(Duration.ofSeconds(12));
+        RateLimitHeaders github = RateLimitHeaders.read(headers(Map.of("X-RateLimit-Remaining", "0",
+                "X-RateLimit-Reset", Long.toString(now.getEpochSecond() + 90))), now);
+        assertThat(github.remaining()).contains(0L);
+        assertThat(github.reset()).contains(Duration.ofSeconds(90));
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "120")), now).retryAfter()).contains(Duration.ofSeconds(120));
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "Thu, 26 Nov 2026 10:01:00 GMT")), now).retryAfter())
+                .contains(Duration.ofSeconds(60));
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "soon")), now).retryAfter()).isEmpty();
+        assertThat(RateLimitHeaders.read(headers(Map.of()), now)).isEqualTo(RateLimitHeaders.NONE);
+    }
+
+    @Test
+    void backoffGrowsExponentiallyWithFullJitterUpToItsCap() {
+        Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 5);
+        assertThat(backoff.delay(1, () -> 1.0)).isEqualTo(Duration.ofMillis(100));
+        assertThat(backoff.delay(3, () -> 1.0)).isEqualTo(Duration.ofMillis(400));
+        assertThat(backoff.delay(10, () -> 1.0)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(backoff.delay(3, () -> 0.5)).isEqualTo(Duration.ofMillis(200));
+    }
+
+    static java.util.function.Function<String, List<String>> headers(Map<String, String> values) {
+        return name -> values.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).toList();
+    }
+}

@@ -1,0 +1,467 @@
+package dev.tidemark.support;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+
+/**
+ * A provider's REST API, really served over HTTP, over a data set the test
+ * controls. One data set, every pagination kind at its own path:
+ * <pre>
+ *   GET /cursor/items?limit&amp;cursor&amp;updated_since        {"data": [...], "next_cursor": "…" | null}
+ *   GET /next/items?limit&amp;cursor&amp;updated_since          {"data": [...], "next": "/next/items?…" | null}
+ *   GET /link/items?limit&amp;cursor&amp;updated_since          [...] with Link: &lt;…&gt;; rel="next"
+ *   GET /page/items?page&amp;per_page&amp;updated_since         {"data": [...]}            (pages from 1)
+ *   GET /offset/items?offset&amp;limit&amp;updated_since[&amp;after_id]   {"data": [...]}
+ *   GET /items/{id}                                     the item, or 404
+ * </pre>
+ * Lists are in (updated_at, id) order; updated_since is inclusive (>=);
+ * after_id makes it the compound keyset (updated_at, id) &gt; (since, after_id).
+ * Cursors are keysets too, so they stay valid while the data changes.
+ * Knobs: a fixed-window rate limit with RateLimit headers and 429 +
+ * Retry-After, a queue of injected faults (a status, a malformed body, a
+ * slow answer), a required bearer token, and a hook run before each list
+ * answer (to change the data between two pages).
+ */
+public final class ProviderSimulator implements AutoCloseable {
+
+    /** One record: its id, its updated_at (microseconds), and a value. */
+    public record Item(String id, Instant updatedAt, long amount) {
+    }
+
+    /** An answer to give instead of the real one. */
+    public record Fault(int status, String body, long delayMillis, Map<String, String> headers) {
+
+        public static Fault status(int status) {
+            return new Fault(status, "{\"error\":\"injected\"}", 0, Map.of());
+        }
+
+        public static Fault status(int status, Map<String, String> headers) {
+            return new Fault(status, "{\"error\":\"injected\"}", 0, headers);
+        }
+
+        /** A 200 whose body is cut off mid-JSON. */
+        public static Fault malformed() {
+            return new Fault(200, "{\"data\": [{\"id\": \"x", 0, Map.of());
+        }
+
+        /** The real answer, after this long. */
+        public static Fault slow(long millis) {
+            return new Fault(-1, null, millis, Map.of());
+        }
+    }
+
+    private static final Comparator<Item> ORDER = Comparator.comparing(Item::updatedAt).thenComparing(Item::id);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final Map<String, Item> items = new ConcurrentHashMap<>();
+    private final NavigableSet<Item> ordered = new ConcurrentSkipListSet<>(ORDER);
+    private final Deque<Fault> faults = new ArrayDeque<>();
+    private final Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
+    private final AtomicInteger listCalls = new AtomicInteger();
+    private final AtomicInteger tooMany = new AtomicInteger();
+    private volatile IntConsumer beforeList = call -> { };
+    // OAuth2: the token endpoint at /oauth/token, and the tokens it issued (token -> expiry).
+    private volatile boolean oauth;
+    private volatile String clientId;
+    private volatile String clientSecret;
+    private volatile long lifetimeMillis;
+    private volatile String currentRefreshToken;
+    private volatile boolean refuseGrants;
+    private final Map<String, Long> accessTokens = new ConcurrentHashMap<>();
+    private final AtomicInteger tokenRequests = new AtomicInteger();
+    private final AtomicInteger unauthorized = new AtomicInteger();
+    private volatile String bearer;
+    private volatile int perSecond;
+    private long windowStart;
+    private int windowCalls;
+
+    public ProviderSimulator(int port) {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.createContext("/", this::handle);
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.start();
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+
+    // --- the data set -----------------------------------------------------------------
+
+    /** Creates or replaces a record. */
+    public synchronized void put(String id, Instant updatedAt, long amount) {
+        Item item = new Item(id, updatedAt.truncatedTo(ChronoUnit.MICROS), amount);
+        Item old = items.put(id, item);
+        if (old != null) {
+            ordered.remove(old);
+        }
+        ordered.add(item);
+    }
+
+    public synchronized void delete(String id) {
+        Item old = items.remove(id);
+        if (old != null) {
+            ordered.remove(old);
+        }
+    }
+
+    public synchronized void clear() {
+        items.clear();
+        ordered.clear();
+    }
+
+    /** Every record now, by id. */
+    public Map<String, Item> data() {
+        return Map.copyOf(items);
+    }
+
+    // --- knobs and counters ---------------------------------------------------------------
+
+    /** Resets every knob and counter (not the data). */
+    public synchronized void reset() {
+        faults.clear();
+        served.clear();
+        listCalls.set(0);
+        tooMany.set(0);
+        beforeList = call -> { };
+        bearer = null;
+        perSecond = 0;
+        oauth = false;
+        refuseGrants = false;
+        accessTokens.clear();
+        tokenRequests.set(0);
+        unauthorized.set(0);
+    }
+
+    /**
+     * Turns on OAuth2: list calls need an access token from /oauth/token, valid
+     * {@code lifetimeMillis}; a refresh token grant must present the current
+     * refresh token and gets a new one (rotation), the old one refused.
+     */
+    public void oauth(String clientId, String clientSecret, long lifetimeMillis, String refreshToken) {
+        this.clientId = clientId;
+        this.clientSecret = clientSecret;
+        this.lifetimeMillis = lifetimeMillis;
+        this.currentRefreshToken = refreshToken;
+        this.oauth = true;
+    }
+
+    /** Every access token issued so far stops working (a revocation). */
+    public void revokeAccessTokens() {
+        accessTokens.clear();
+    }
+
+    /** The token endpoint answers every grant with invalid_grant. */
+    public void refuseGrants() {
+        refuseGrants = true;
+    }
+
+    public String currentRefreshToken() {
+        return currentRefreshToken;
+    }
+
+    public int tokenRequests() {
+        return tokenRequests.get();
+    }
+
+    /** List or record calls answered 401. */
+    public int unauthorized() {
+        return unauthorized.get();
+    }
+
+    public synchronized void fail(Fault... next) {
+        faults.addAll(List.of(next));
+    }
+
+    public void requireBearer(String token) {
+        bearer = token;
+    }
+
+    /** At most {@code limit} calls per one-second window; 0 for none. */
+    public synchronized void rateLimit(int limit) {
+        perSecond = limit;
+        windowStart = System.currentTimeMillis();
+        windowCalls = 0;
+    }
+
+    /** Runs before each list answer is built, with the list call's number (1 for the first). */
+    public void beforeList(IntConsumer hook) {
+        beforeList = hook;
+    }
+
+    public int listCalls() {
+        return listCalls.get();
+    }
+
+    public int tooManyRequests() {
+        return tooMany.get();
+    }
+
+    /** How many times each record was returned by a list call. */
+    public Map<String, Integer> served() {
+        Map<String, Integer> copy = new HashMap<>();
+        served.forEach((id, n) -> copy.put(id, n.get()));
+        return copy;
+    }
+
+    // --- HTTP ---------------------------------------------------------------------------
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (exchange.getRequestURI().getPath().equals("/oauth/token")) {
+                token(exchange);
+                return;
+            }
+            if (oauth && !validAccessToken(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                unauthorized.incrementAndGet();
+                send(exchange, 401, "{\"error\":\"invalid_token\"}", Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\""));
+                return;
+            }
+            if (bearer != null && !("Bearer " + bearer).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                send(exchange, 401, "{\"error\":\"unauthorized\"}", Map.of());
+                return;
+            }
+            Map<String, String> quota = new HashMap<>();
+            if (!admit(quota)) {
+                tooMany.incrementAndGet();
+                quota.put("Retry-After", "1");
+                send(exchange, 429, "{\"error\":\"rate limited\"}", quota);
+                return;
+            }
+            String path = exchange.getRequestURI().getPath();
+            Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+            String kind = path.endsWith("/items") ? path.substring(1, path.length() - "/items".length()) : "";
+            boolean list = List.of("cursor", "next", "link", "page", "offset").contains(kind);
+            if (list) {
+                // First the hook, so that a fault it injects is this call's answer.
+                beforeList.accept(listCalls.incrementAndGet());
+            }
+            Fault fault;
+            synchronized (this) {
+                fault = faults.poll();
+            }
+            if (fault != null && fault.delayMillis() > 0) {
+                sleep(fault.delayMillis());
+            }
+            if (fault != null && fault.status() > 0) {
+                Map<String, String> headers = new HashMap<>(quota);
+                headers.putAll(fault.headers());
+                send(exchange, fault.status(), fault.body(), headers);
+                return;
+            }
+            if (path.startsWith("/items/")) {
+                Item item = items.get(path.substring("/items/".length()));
+                send(exchange, item == null ? 404 : 200, item == null ? "{\"error\":\"not found\"}" : json(item).toString(), quota);
+                return;
+            }
+            if (!list) {
+                send(exchange, 404, "{\"error\":\"no such path\"}", quota);
+                return;
+            }
+            list(exchange, kind, query, quota);
+        } catch (RuntimeException e) {
+            send(exchange, 500, "{\"error\":\"simulator: " + e.getMessage().replace('"', '\'') + "\"}", Map.of());
+        }
+    }
+
+    private void list(HttpExchange exchange, String kind, Map<String, String> query, Map<String, String> headers) throws IOException {
+        Instant since = Optional.ofNullable(query.get("updated_since")).map(Instant::parse).orElse(null);
+        NavigableSet<Item> view = ordered;
+        if (query.containsKey("cursor")) {
+            String[] at = new String(Base64.getUrlDecoder().decode(query.get("cursor")), StandardCharsets.UTF_8).split("\\|", 2);
+            view = ordered.tailSet(new Item(at[1], Instant.parse(at[0]), 0), false);
+        } else if (since != null && query.containsKey("after_id")) {
+            view = ordered.tailSet(new Item(query.get("after_id"), since, 0), false);
+        } else if (since != null) {
+            view = ordered.tailSet(new Item("", since, 0), true);
+        }
+        int size;
+        long skip;
+        switch (kind) {
+            case "page" -> {
+                size = Integer.parseInt(query.getOrDefault("per_page", "100"));
+                skip = (Long.parseLong(query.getOrDefault("page", "1")) - 1) * size;
+            }
+            case "offset" -> {
+                size = Integer.parseInt(query.getOrDefault("limit", "100"));
+                skip = Long.parseLong(query.getOrDefault("offset", "0"));
+            }
+            default -> {
+                size = Integer.parseInt(query.getOrDefault("limit", "100"));
+                skip = 0;
+            }
+        }
+        List<Item> page = new ArrayList<>(size);
+        Iterator<Item> it = view.iterator();
+        for (long i = 0; i < skip && it.hasNext(); i++) {
+            it.next();
+        }
+        while (page.size() < size && it.hasNext()) {
+            page.add(it.next());
+        }
+        boolean more = it.hasNext();
+        ArrayNode data = JSON.createArrayNode();
+        page.forEach(item -> {
+            data.add(json(item));
+            served.computeIfAbsent(item.id(), id -> new AtomicInteger()).incrementAndGet();
+        });
+        String next = null;
+        if (more && !page.isEmpty()) {
+            Item last = page.get(page.size() - 1);
+            String cursor = Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString((last.updatedAt() + "|" + last.id()).getBytes(StandardCharsets.UTF_8));
+            next = "/" + kind + "/items?limit=" + size + "&cursor=" + cursor;
+        }
+        Map<String, String> out = new HashMap<>(headers);
+        switch (kind) {
+            case "cursor" -> {
+                ObjectNode body = JSON.createObjectNode().set("data", data);
+                body.put("next_cursor", next == null ? null : next.substring(next.indexOf("cursor=") + "cursor=".length()));
+                send(exchange, 200, body.toString(), out);
+            }
+            case "next" -> {
+                ObjectNode body = JSON.createObjectNode().set("data", data);
+                body.put("next", next);
+                send(exchange, 200, body.toString(), out);
+            }
+            case "link" -> {
+                if (next != null) {
+                    out.put("Link", "<" + baseUrl() + "/first>; rel=\"first\", <" + baseUrl() + next + ">; rel=\"next\"");
+                }
+                send(exchange, 200, data.toString(), out);
+            }
+            default -> send(exchange, 200, JSON.createObjectNode().set("data", data).toString(), out);
+        }
+    }
+
+    private boolean validAccessToken(String authorization) {
+        if (authorization == null || !authorization.startsWith("Bearer ")) {
+            return false;
+        }
+        Long expiry = accessTokens.get(authorization.substring("Bearer ".length()));
+        return expiry != null && expiry > System.currentTimeMillis();
+    }
+
+    private synchronized void token(HttpExchange exchange) throws IOException {
+        tokenRequests.incrementAndGet();
+        Map<String, String> form = query(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        String basic = "Basic " + Base64.getEncoder().encodeToString((clientId + ":" + clientSecret).getBytes(StandardCharsets.UTF_8));
+        if (!basic.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            send(exchange, 401, "{\"error\":\"invalid_client\"}", Map.of());
+            return;
+        }
+        String grant = form.get("grant_type");
+        if (refuseGrants || ("refresh_token".equals(grant) && !form.getOrDefault("refresh_token", "").equals(currentRefreshToken))) {
+            send(exchange, 400, "{\"error\":\"invalid_grant\"}", Map.of());
+            return;
+        }
+        if (!"refresh_token".equals(grant) && !"client_credentials".equals(grant)) {
+            send(exchange, 400, "{\"error\":\"unsupported_grant_type\"}", Map.of());
+            return;
+        }
+        String access = "at-" + java.util.UUID.randomUUID();
+        accessTokens.put(access, System.currentTimeMillis() + lifetimeMillis);
+        ObjectNode body = JSON.createObjectNode().put("access_token", access).put("token_type", "Bearer")
+                .put("expires_in", Math.max(1, lifetimeMillis / 1000));
+        if ("refresh_token".equals(grant)) {
+            currentRefreshToken = "rt-" + java.util.UUID.randomUUID();
+            body.put("refresh_token", currentRefreshToken);
+        }
+        send(exchange, 200, body.toString(), Map.of());
+    }
+
+    /** The fixed window: true if this call is within the limit; fills the quota headers either way. */
+    private synchronized boolean admit(Map<String, String> headers) {
+        if (perSecond <= 0) {
+            return true;
+        }
+        long now = System.currentTimeMillis();
+        if (now - windowStart >= 1000) {
+            windowStart = now - (now - windowStart) % 1000;
+            windowCalls = 0;
+        }
+        boolean admitted = windowCalls < perSecond;
+        if (admitted) {
+            windowCalls++;
+        }
+        long reset = Math.max(1, (long) Math.ceil((windowStart + 1000 - now) / 1000.0));
+        headers.put("RateLimit-Limit", Integer.toString(perSecond));
+        headers.put("RateLimit-Remaining", Integer.toString(perSecond - windowCalls));
+        headers.put("RateLimit-Reset", Long.toString(reset));
+        return admitted;
+    }
+
+    private static ObjectNode json(Item item) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("id", item.id());
+        node.put("updated_at", item.updatedAt().toString());
+        node.put("amount", item.amount());
+        return node;
+    }
+
+    private static void send(HttpExchange exchange, int status, String body, Map<String, String> headers) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> query = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return query;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            query.put(name, value);
+        }
+        return query;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
