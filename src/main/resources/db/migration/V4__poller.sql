@@ -66,3 +66,11 @@ CREATE TABLE source_auth (
     reason                 text,
     updated_at             timestamptz NOT NULL DEFAULT now()
 );
+
+-- The ids a reconciliation sweep saw, while it runs. Only a sweep that read
+-- every page compares them with the table; then they are removed.
+CREATE TABLE sweep_seen (
+    run_id  uuid NOT NULL,
+    id      text NOT NULL,
+    PRIMARY KEY (run_id, id)
+);

@@ -37,7 +37,7 @@ import java.util.UUID;
 @Produces(MediaType.APPLICATION_JSON)
 public class SyncResource {
 
-    static final Set<String> MODES = Set.of(ResourceSync.INCREMENTAL, ResourceSync.FULL);
+    static final Set<String> MODES = Set.of(ResourceSync.INCREMENTAL, ResourceSync.FULL, ResourceSync.RECONCILE);
     static final int MAX_LIMIT = 500;
 
     private final TidemarkConfig config;
@@ -65,8 +65,7 @@ public class SyncResource {
         String mode = request == null || request.mode() == null ? ResourceSync.INCREMENTAL : request.mode();
         if (!MODES.contains(mode)) {
             return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,
-                    "mode: 'incremental' or 'full'" + ("reconcile".equals(mode)
-                            ? " (reconciliation sweeps are not built yet; see the README's status)" : "")));
+                    "mode: 'incremental', 'full' or 'reconcile'"));
         }
         SyncTarget target = SyncTarget.of(source, resource);
         return sync.start(target, mode, "api").chain(started -> {

@@ -21,7 +21,8 @@ public class RolesConfigSourceFactory implements ConfigSourceFactory {
 
     /** A property, and the role whose presence turns it on. */
     static final Map<String, Roles> SWITCHES = Map.of(
-            "mp.messaging.incoming.changes-in.enabled", Roles.PROCESSOR);
+            "mp.messaging.incoming.changes-in.enabled", Roles.PROCESSOR,
+            "mp.messaging.incoming.refetch-in.enabled", Roles.POLLER);
 
     static final int ORDINAL = 150;
 

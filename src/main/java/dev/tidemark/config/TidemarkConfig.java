@@ -61,6 +61,13 @@ public interface TidemarkConfig {
         @WithDefault("60s")
         Duration leaseTtl();
 
+        /**
+         * A reconciliation sweep that would delete more than this share of a resource's records deletes
+         * nothing and fails: an API answering an empty list by mistake must not empty the local copy.
+         */
+        @WithDefault("0.5")
+        double sweepMaxDeleteShare();
+
         default dev.tidemark.poller.Backoff backoff() {
             return new dev.tidemark.poller.Backoff(retryBase(), retryMax(), retryAttempts());
         }
@@ -245,8 +252,11 @@ public interface TidemarkConfig {
 
         Optional<ListEndpoint> list();
 
-        /** Path of the single-record endpoint, with {id}. */
+        /** Path of the single-record endpoint, with {id}: serves refetches (thin webhooks, ordering conflicts). */
         Optional<String> fetch();
+
+        /** JSON pointer to the record in the single-record endpoint's answer; empty means the whole body. */
+        Optional<String> fetchRecord();
 
         /** Interval of incremental polls. */
         Optional<Duration> schedule();

@@ -175,7 +175,7 @@ final class OAuth2Session {
     }
 
     private ProviderCallException needsReauthorization() {
-        return new ProviderCallException("source " + source + " needs re-authorization: " + refused, false);
+        return new ProviderCallException("source " + source + " needs re-authorization: " + refused, false, -1);
     }
 
     private static String encode(String text) {

@@ -14,7 +14,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Starts each resource's incremental poll on its {@code schedule}, and once
- * soon after start-up (a first run with no checkpoint is a full backfill).
+ * soon after start-up (a first run with no checkpoint is a full backfill), and
+ * its reconciliation sweep on its {@code reconcile} interval.
  * In a replica with the poller role only; the lease keeps two replicas from
  * running the same resource, so every poller replica may schedule every
  * resource.
@@ -24,6 +25,7 @@ public class PollScheduler {
 
     private static final Logger LOG = Logger.getLogger(PollScheduler.class);
     static final Duration FIRST_RUN_DELAY = Duration.ofSeconds(2);
+    static final Duration SWEEP_RETRY = Duration.ofMinutes(1);
 
     private final TidemarkConfig config;
     private final ResourceSync sync;
@@ -59,10 +61,30 @@ public class PollScheduler {
             timers.add(vertx.setPeriodic(r.schedule().get().toMillis(), id -> poll(target)));
             LOG.infof("polling %s every %s", target, r.schedule().get());
         }));
+        config.sources().forEach((source, settings) -> settings.resources().forEach((resource, r) -> {
+            if (r.list().isEmpty() || r.reconcile().isEmpty() || settings.api().isEmpty()) {
+                return;
+            }
+            SyncTarget target = SyncTarget.of(source, resource);
+            timers.add(vertx.setPeriodic(r.reconcile().get().toMillis(), id -> sweep(target)));
+            LOG.infof("sweeping %s for deletions every %s", target, r.reconcile().get());
+        }));
     }
 
     void stop(@Observes ShutdownEvent stopping) {
         timers.forEach(vertx::cancelTimer);
+    }
+
+    /** A sweep's turn comes rarely: when a poll holds the resource, it waits a minute and tries again. */
+    private void sweep(SyncTarget target) {
+        sync.start(target, ResourceSync.RECONCILE, "schedule").subscribe().with(
+                run -> {
+                    if (run.isEmpty()) {
+                        LOG.debugf("%s is busy; sweeping it in %s", target, SWEEP_RETRY);
+                        timers.add(vertx.setTimer(SWEEP_RETRY.toMillis(), id -> sweep(target)));
+                    }
+                },
+                failure -> LOG.warnf("could not start sweeping %s: %s", target, failure.toString()));
     }
 
     private void poll(SyncTarget target) {

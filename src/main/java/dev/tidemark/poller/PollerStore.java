@@ -90,6 +90,30 @@ public class PollerStore {
 
     static final String REFUSED_SOURCES = "SELECT source, reason FROM source_auth WHERE needs_reauthorization";
 
+    static final String SEEN = """
+            INSERT INTO sweep_seen (run_id, id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING""";
+
+    /** Rows of sweeps that ended without cleaning up after themselves (their replica died). */
+    static final String FORGET_ENDED_SWEEPS = """
+            DELETE FROM sweep_seen s USING sync_runs r WHERE s.run_id = r.id AND r.status <> 'running'""";
+
+    static final String FORGET_SWEEP = "DELETE FROM sweep_seen WHERE run_id = $1";
+
+    /**
+     * What a completed sweep did not see, among the records that existed
+     * before it began: neither written by Tidemark nor updated at the provider
+     * since then. Those are the records the provider no longer has.
+     */
+    static final String UNSEEN = """
+            SELECT r.id FROM records r
+            WHERE r.source = $1 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
+              AND r.applied_at < $4 AND r.updated_at < $4
+              AND NOT EXISTS (SELECT 1 FROM sweep_seen s WHERE s.run_id = $3 AND s.id = r.id)
+            ORDER BY r.id""";
+
+    static final String LIVE = """
+            SELECT count(*) AS live FROM records WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL""";
+
     /** What is stored of a source's OAuth2 grant: the latest refresh token, and why the provider refused, if it did. */
     public record AuthState(Optional<String> refreshToken, Optional<String> refused) {
     }
@@ -197,6 +221,40 @@ public class PollerStore {
             rows.forEach(row -> refused.put(row.getString("source"), row.getString("reason")));
             return refused;
         });
+    }
+
+    /** The database's clock: sweeps compare it with records.applied_at, which it wrote. */
+    public Uni<Instant> now() {
+        return pool.query("SELECT now() AS now").execute().map(rows -> rows.iterator().next().getOffsetDateTime("now").toInstant());
+    }
+
+    public Uni<Void> seen(UUID runId, List<String> ids) {
+        if (ids.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return pool.preparedQuery(SEEN).execute(Tuple.of(runId, ids.toArray(String[]::new))).replaceWithVoid();
+    }
+
+    public Uni<Void> forgetEndedSweeps() {
+        return pool.query(FORGET_ENDED_SWEEPS).execute().replaceWithVoid();
+    }
+
+    public Uni<Void> forgetSweep(UUID runId) {
+        return pool.preparedQuery(FORGET_SWEEP).execute(Tuple.of(runId)).replaceWithVoid();
+    }
+
+    /** Ids of live records the sweep {@code runId}, begun at {@code began}, did not see. */
+    public Uni<List<String>> unseen(SyncTarget target, UUID runId, Instant began) {
+        return pool.preparedQuery(UNSEEN).execute(Tuple.of(target.source(), target.resource(), runId, time(began))).map(rows -> {
+            List<String> ids = new ArrayList<>();
+            rows.forEach(row -> ids.add(row.getString("id")));
+            return ids;
+        });
+    }
+
+    public Uni<Long> live(SyncTarget target) {
+        return pool.preparedQuery(LIVE).execute(Tuple.of(target.source(), target.resource()))
+                .map(rows -> rows.iterator().next().getLong("live"));
     }
 
     /** The seed is a secret: only its hash is stored, to notice that it changed. */

@@ -8,13 +8,20 @@ package dev.tidemark.poller;
 public class ProviderCallException extends RuntimeException {
 
     private final boolean quota;
+    private final int status;
 
-    public ProviderCallException(String message, boolean quota) {
+    /** @param status the provider's answer, or -1 when there was none (the call failed, a grant was refused) */
+    public ProviderCallException(String message, boolean quota, int status) {
         super(message);
         this.quota = quota;
+        this.status = status;
     }
 
     public boolean quota() {
         return quota;
+    }
+
+    public int status() {
+        return status;
     }
 }

@@ -108,7 +108,7 @@ public class ProviderClient {
                         if (wait.compareTo(config.poller().maxRateLimitWait()) > 0 || limited + 1 >= MAX_RATE_LIMITED_ANSWERS) {
                             return Uni.createFrom().failure(new ProviderCallException(call + " answered " + status
                                     + "; the provider asks to wait " + wait.toSeconds() + " s, longer than tidemark.poller.max-rate-limit-wait ("
-                                    + config.poller().maxRateLimitWait().toSeconds() + " s) or too many times in a row", true));
+                                    + config.poller().maxRateLimitWait().toSeconds() + " s) or too many times in a row", true, status));
                         }
                         budget.limiter().pause(wait);
                         stats.rateLimitWaits.incrementAndGet();
@@ -129,11 +129,11 @@ public class ProviderClient {
                     boolean retryable = status < 0 || status >= 500 || status == 408;
                     String what = status < 0 ? "failed (" + response.body() + ")" : "answered " + status;
                     if (!retryable) {
-                        return Uni.createFrom().failure(new ProviderCallException(call + " " + what + "; not retried (a client error)", false));
+                        return Uni.createFrom().failure(new ProviderCallException(call + " " + what + "; not retried (a client error)", false, status));
                     }
                     if (retries + 1 >= config.poller().backoff().attempts()) {
                         return Uni.createFrom().failure(new ProviderCallException(call + " " + what + " after "
-                                + (retries + 1) + " attempts", false));
+                                + (retries + 1) + " attempts", false, status));
                     }
                     Duration wait = config.poller().backoff().delay(retries + 1, ThreadLocalRandom.current()::nextDouble);
                     stats.retries.incrementAndGet();

@@ -36,6 +36,7 @@ public class ResourceSync {
 
     public static final String INCREMENTAL = "incremental";
     public static final String FULL = "full";
+    public static final String RECONCILE = "reconcile";
 
     /** Rewinds in a row (the list changed under the walk at the same place) before the run gives up. */
     static final int MAX_REWINDS = 5;
@@ -110,16 +111,31 @@ public class ResourceSync {
     private Uni<Void> execute(Walk walk, String mode, UUID runId) {
         CallStats stats = new CallStats();
         long started = System.nanoTime();
+        Uni<Outcome> outcome = RECONCILE.equals(mode) ? sweep(walk, runId, stats) : poll(walk, mode, runId, stats);
+        return outcome.chain(ended -> {
+            metrics.counter("tidemark.poller.runs", "source", walk.target().source(), "resource", walk.target().resource(),
+                    "mode", mode, "status", ended.status()).increment();
+            LOG.infof("sync %s run=%s %s %s: %d calls, %d pages, %d records, %d retries, %d rate-limit waits, %d ms",
+                    walk.target(), runId, mode, ended.status(), stats.calls(), stats.pages(), stats.records(), stats.retries(),
+                    stats.rateLimitWaits(), (System.nanoTime() - started) / 1_000_000);
+            return store.endRun(runId, stats, ended.status(), ended.error())
+                    .chain(() -> store.release(walk.target(), owner, runId));
+        });
+    }
+
+    /** An incremental or full walk: what it reads goes downstream, and the checkpoint follows every page. */
+    private Uni<Outcome> poll(Walk walk, String mode, UUID runId, CallStats stats) {
         return store.checkpoint(walk.target()).chain(checkpoint -> {
             String walkMode = walkMode(checkpoint, mode);
             Position from = startPosition(checkpoint, mode, walk);
             LOG.infof("sync %s run=%s mode=%s starts at %s", walk.target(), runId, walkMode, describe(from));
-            return page(walk, walkMode, runId, stats, from, 0)
-                    .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null))
-                            .replaceWith(last))
-                    .map(last -> new Outcome("completed", null))
+            PageSink sink = (items, next) -> publish(walk.target(), runId, items, Origin.POLL)
+                    .chain(() -> store.save(walk.target(), walkMode, "running", runId, next));
+            return page(walk, runId, stats, from, 0, sink)
+                    .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null)))
+                    .map(ignored -> new Outcome("completed", null))
                     .onFailure().recoverWithUni(failure -> {
-                        String status = failure instanceof ProviderCallException call && call.quota() ? "partial" : "failed";
+                        String status = status(failure);
                         // The checkpoint already holds the last page Kafka acknowledged; only its status changes.
                         return store.checkpoint(walk.target())
                                 .chain(saved -> saved.filter(c -> c.runId().equals(runId))
@@ -129,21 +145,67 @@ public class ResourceSync {
                                 .invoke(() -> LOG.warnf("sync %s run=%s %s: %s", walk.target(), runId, status, failure.getMessage()))
                                 .replaceWith(new Outcome(status, failure.getMessage()));
                     });
-        }).chain(outcome -> {
-            String status = outcome.status();
-            String error = outcome.error();
-            metrics.counter("tidemark.poller.runs", "source", walk.target().source(), "resource", walk.target().resource(),
-                    "status", status).increment();
-            LOG.infof("sync %s run=%s %s: %d calls, %d pages, %d records, %d retries, %d rate-limit waits, %d ms",
-                    walk.target(), runId, status, stats.calls(), stats.pages(), stats.records(), stats.retries(),
-                    stats.rateLimitWaits(), (System.nanoTime() - started) / 1_000_000);
-            return store.endRun(runId, stats, status, error)
-                    .chain(() -> store.release(walk.target(), owner, runId));
         });
     }
 
+    /**
+     * A reconciliation sweep: a full walk whose records go downstream as
+     * authoritative reads (origin reconcile), noting every id seen. Only when
+     * it read the last page does it look for what it did not see — records
+     * that existed before it began and were neither written nor updated since —
+     * and put a delete for each on tidemark.changes, timestamped at the sweep's
+     * start, so the processor applies it as a tombstone (and falling edges fire)
+     * unless a newer change got there first. A sweep that fails or is cut short
+     * deletes nothing; neither does one that would delete more than
+     * tidemark.poller.sweep-max-delete-share of the records. It leaves the
+     * incremental checkpoint alone.
+     */
+    private Uni<Outcome> sweep(Walk walk, UUID runId, CallStats stats) {
+        PageSink sink = (items, next) -> publish(walk.target(), runId, items, Origin.RECONCILE)
+                .chain(() -> store.seen(runId, items.stream().map(ListItem::id).toList()));
+        return store.forgetEndedSweeps().chain(store::now).chain(began -> {
+            LOG.infof("sync %s run=%s reconcile: a full walk from the start; deletes only if it reads every page", walk.target(), runId);
+            return page(walk, runId, stats, Position.START, 0, sink)
+                    .chain(() -> store.unseen(walk.target(), runId, began))
+                    .chain(unseen -> store.live(walk.target()).chain(live -> {
+                        double share = live == 0 ? 0 : (double) unseen.size() / live;
+                        if (unseen.size() > 1 && share > config.poller().sweepMaxDeleteShare()) {
+                            return Uni.createFrom().<Outcome>failure(new IllegalStateException("the sweep would delete "
+                                    + unseen.size() + " of " + live + " records, more than tidemark.poller.sweep-max-delete-share ("
+                                    + config.poller().sweepMaxDeleteShare() + "); nothing was deleted"));
+                        }
+                        Instant at = dev.tidemark.change.Timestamps.micros(began);
+                        Instant now = clock.instant();
+                        List<ChangeEnvelope> deletes = unseen.stream().map(id -> new ChangeEnvelope(walk.target().source(),
+                                walk.target().resource(), id, Op.DELETE, at, null, Origin.RECONCILE, "reconcile:" + runId, now)).toList();
+                        LOG.infof("sync %s run=%s reconcile: %d of %d records are gone at the provider", walk.target(), runId,
+                                deletes.size(), live);
+                        metrics.counter("tidemark.poller.sweep.deletes", "source", walk.target().source(),
+                                "resource", walk.target().resource()).increment(deletes.size());
+                        return (deletes.isEmpty() ? Uni.createFrom().voidItem() : changes.publish(deletes))
+                                .replaceWith(new Outcome("completed", null));
+                    }))
+                    .onFailure().recoverWithItem(failure -> {
+                        LOG.warnf("sync %s run=%s reconcile %s, nothing deleted: %s", walk.target(), runId, status(failure),
+                                failure.getMessage());
+                        return new Outcome(status(failure), failure.getMessage());
+                    })
+                    .call(() -> store.forgetSweep(runId).onFailure().recoverWithNull());
+        });
+    }
+
+    private static String status(Throwable failure) {
+        return failure instanceof ProviderCallException call && call.quota() ? "partial" : "failed";
+    }
+
+    /** What a walk does with each page's records once they are read: put them downstream and note where it stands. */
+    @FunctionalInterface
+    private interface PageSink {
+        Uni<Void> accept(List<ListItem> items, Position next);
+    }
+
     /** One page and, unless it was the last, the rest of the walk. */
-    private Uni<Position> page(Walk walk, String mode, UUID runId, CallStats stats, Position position, int rewinds) {
+    private Uni<Position> page(Walk walk, UUID runId, CallStats stats, Position position, int rewinds, PageSink sink) {
         PageRequest request = walk.pagination().request(position);
         URI uri = request.resolve(walk.baseUrl());
         long started = System.nanoTime();
@@ -160,11 +222,10 @@ public class ResourceSync {
                 LOG.infof("sync %s run=%s: the list changed under the walk at %s; going back to the first item at that time",
                         walk.target(), runId, describe(position));
             }
-            return publish(walk.target(), runId, result.take()).chain(() -> {
+            return sink.accept(result.take(), result.next()).invoke(() -> {
                 stats.records.addAndGet(result.take().size());
                 metrics.counter("tidemark.poller.records", "source", walk.target().source(), "resource", walk.target().resource())
                         .increment(result.take().size());
-                return store.save(walk.target(), mode, "running", runId, result.next());
             }).chain(() -> store.renew(walk.target(), owner, runId, config.poller().leaseTtl())).chain(held -> {
                 if (!held) {
                     return Uni.createFrom().failure(new IllegalStateException("lost the lease (it expired and another replica took it)"));
@@ -175,7 +236,7 @@ public class ResourceSync {
                         stats.pages(), result.take().size(), latency, stats.retries(), describe(result.next()));
                 return result.last()
                         ? Uni.createFrom().item(result.next())
-                        : page(walk, mode, runId, stats, result.next(), result.rewound() ? rewinds + 1 : 0);
+                        : page(walk, runId, stats, result.next(), result.rewound() ? rewinds + 1 : 0, sink);
             });
         });
     }
@@ -204,13 +265,13 @@ public class ResourceSync {
         });
     }
 
-    private Uni<Void> publish(SyncTarget target, UUID runId, List<ListItem> items) {
+    private Uni<Void> publish(SyncTarget target, UUID runId, List<ListItem> items, Origin origin) {
         if (items.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
         Instant now = clock.instant();
         List<ChangeEnvelope> envelopes = items.stream().map(item -> new ChangeEnvelope(target.source(), target.resource(),
-                item.id(), Op.UPSERT, item.updatedAt(), item.data(), Origin.POLL, "poll:" + runId, now)).toList();
+                item.id(), Op.UPSERT, item.updatedAt(), item.data(), origin, origin.wireName() + ":" + runId, now)).toList();
         return changes.publish(envelopes);
     }
 

@@ -85,6 +85,7 @@ public final class ProviderSimulator implements AutoCloseable {
     private final Deque<Fault> faults = new ArrayDeque<>();
     private final Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
     private final AtomicInteger listCalls = new AtomicInteger();
+    private final AtomicInteger recordCalls = new AtomicInteger();
     private final AtomicInteger tooMany = new AtomicInteger();
     private volatile IntConsumer beforeList = call -> { };
     // OAuth2: the token endpoint at /oauth/token, and the tokens it issued (token -> expiry).
@@ -158,6 +159,7 @@ public final class ProviderSimulator implements AutoCloseable {
         faults.clear();
         served.clear();
         listCalls.set(0);
+        recordCalls.set(0);
         tooMany.set(0);
         beforeList = call -> { };
         bearer = null;
@@ -229,6 +231,11 @@ public final class ProviderSimulator implements AutoCloseable {
         return listCalls.get();
     }
 
+    /** Calls of the single-record endpoint. */
+    public int recordCalls() {
+        return recordCalls.get();
+    }
+
     public int tooManyRequests() {
         return tooMany.get();
     }
@@ -286,6 +293,7 @@ public final class ProviderSimulator implements AutoCloseable {
                 return;
             }
             if (path.startsWith("/items/")) {
+                recordCalls.incrementAndGet();
                 Item item = items.get(path.substring("/items/".length()));
                 send(exchange, item == null ? 404 : 200, item == null ? "{\"error\":\"not found\"}" : json(item).toString(), quota);
                 return;

@@ -1,0 +1,89 @@
+package dev.tidemark.poller;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.change.ChangePublisher;
+import dev.tidemark.change.Op;
+import dev.tidemark.change.Origin;
+import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.support.ProviderSimulator;
+import dev.tidemark.support.ProviderSimulatorResource;
+import dev.tidemark.support.Records;
+import dev.tidemark.support.SignedWebhook;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * op=refetch changes served by the poller: a thin webhook end to end, a
+ * record the provider no longer has, and a burst of requests for one record.
+ */
+@QuarkusTest
+@QuarkusTestResource(LocalInfraResource.class)
+@QuarkusTestResource(ProviderSimulatorResource.class)
+class RefetchTests {
+
+    @Inject
+    ChangePublisher changes;
+
+    ProviderSimulator provider;
+
+    @BeforeEach
+    void fresh() {
+        provider = ProviderSimulatorResource.simulator();
+        provider.reset();
+        provider.clear();
+    }
+
+    static ChangeEnvelope refetch(String id, Instant observed) {
+        return new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, observed, null, Origin.WEBHOOK, "test", observed);
+    }
+
+    @Test
+    void aThinWebhookIsAnsweredWithTheRecordTheProviderHolds() {
+        String id = "thin-" + UUID.randomUUID();
+        provider.put(id, Instant.parse("2026-07-01T10:00:00.123456Z"), 4_242);
+        String body = "{\"type\":\"item.touched\",\"id\":\"" + id + "\"}";
+        long now = Instant.now().getEpochSecond();
+        given().contentType("application/json").header("X-Timestamp", Long.toString(now))
+                .header("X-Signature", SignedWebhook.signature(SignedWebhook.SECRET, now, body))
+                .body(body.getBytes(StandardCharsets.UTF_8)).post("/webhooks/sim").then().statusCode(202);
+        Records.await("sim/cursor-items/" + id, response -> response.body("data.amount", equalTo(4_242))
+                .body("updatedAt", equalTo("2026-07-01T10:00:00.123456Z")));
+        assertThat(provider.recordCalls()).isEqualTo(1);
+    }
+
+    @Test
+    void aRecordTheProviderNoLongerHasIsDeletedAndABurstOfRequestsCostsOneCall() {
+        String id = "gone-" + UUID.randomUUID();
+        provider.put(id, Instant.parse("2026-07-02T10:00:00Z"), 7);
+        changes.publish(refetch(id, Instant.now())).await().atMost(Duration.ofSeconds(10));
+        Records.await("sim/cursor-items/" + id, response -> response.body("data.amount", equalTo(7)));
+
+        provider.delete(id);
+        provider.reset();
+        Instant asked = Instant.now();
+        List<ChangeEnvelope> burst = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            burst.add(refetch(id, asked));
+        }
+        changes.publish(burst).await().atMost(Duration.ofSeconds(10));
+        Records.await("sim/cursor-items/" + id, response -> response.body("deleted", equalTo(true)));
+        Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(provider.recordCalls()).isEqualTo(1));
+        String metrics = given().get("/q/metrics").then().extract().asString();
+        assertThat(metrics).contains("tidemark_poller_refetches_total{outcome=\"answered-already\",resource=\"cursor-items\",source=\"sim\"} 4.0");
+    }
+}
