@@ -11,6 +11,14 @@ public final class CallStats {
     final AtomicLong waitedMillis = new AtomicLong();
     final AtomicLong pages = new AtomicLong();
     final AtomicLong records = new AtomicLong();
+    private final AtomicLong progressAt = new AtomicLong(System.nanoTime());
+
+    /** True at most once a second: the run's row is brought up to date that often, not after every page. */
+    boolean progressDue() {
+        long now = System.nanoTime();
+        long last = progressAt.get();
+        return now - last >= 1_000_000_000L && progressAt.compareAndSet(last, now);
+    }
 
     public long calls() {
         return calls.get();

@@ -35,6 +35,23 @@ public class PollerStore {
                 run_id = EXCLUDED.run_id, since = EXCLUDED.since, updated_at = EXCLUDED.updated_at, last_id = EXCLUDED.last_id,
                 seen = EXCLUDED.seen, token = EXCLUDED.token, saved_at = now()""";
 
+    /**
+     * After a page: the walk's checkpoint, saved only while the run still
+     * holds the resource's lease (which this renews), in one statement. A run
+     * whose lease another replica took can never move the checkpoint.
+     */
+    static final String SAVE_HELD = """
+            WITH held AS (
+                UPDATE poll_leases SET expires_at = now() + make_interval(secs => $12)
+                WHERE source = $1 AND resource = $2 AND parent = $3 AND owner = $11 AND run_id = $6
+                RETURNING 1)
+            INSERT INTO poll_checkpoints (source, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token, saved_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, now() WHERE EXISTS (SELECT 1 FROM held)
+            ON CONFLICT (source, resource, parent) DO UPDATE SET mode = EXCLUDED.mode, status = EXCLUDED.status,
+                run_id = EXCLUDED.run_id, since = EXCLUDED.since, updated_at = EXCLUDED.updated_at, last_id = EXCLUDED.last_id,
+                seen = EXCLUDED.seen, token = EXCLUDED.token, saved_at = now()
+            RETURNING 1""";
+
     static final String ACQUIRE = """
             INSERT INTO poll_leases AS l (source, resource, parent, owner, run_id, expires_at)
             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
@@ -142,6 +159,15 @@ public class PollerStore {
                 .addOffsetDateTime(time(position.since())).addOffsetDateTime(time(position.updatedAt()))
                 .addString(position.id()).addLong(position.seen()).addString(position.token());
         return pool.preparedQuery(SAVE_CHECKPOINT).execute(values).replaceWithVoid();
+    }
+
+    /** Saves a running walk's checkpoint and renews its lease; false (nothing saved) if the run no longer holds the lease. */
+    public Uni<Boolean> saveHeld(SyncTarget target, String mode, UUID runId, Position position, String owner, Duration ttl) {
+        Tuple values = key(target).addString(mode).addString("running").addUUID(runId)
+                .addOffsetDateTime(time(position.since())).addOffsetDateTime(time(position.updatedAt()))
+                .addString(position.id()).addLong(position.seen()).addString(owner).addDouble(seconds(ttl))
+                .addString(position.token());
+        return pool.preparedQuery(SAVE_HELD).execute(values).map(rows -> rows.size() == 1);
     }
 
     /** True if this replica now holds the resource's lease for {@code runId}. */

@@ -18,9 +18,11 @@ import java.util.regex.Pattern;
  * ({@code "default";r=50;t=30}, with {@code RateLimit-Policy} for the quota),
  * the earlier IETF drafts' {@code RateLimit-Limit / -Remaining / -Reset}, and
  * the common {@code X-RateLimit-*} (a reset larger than a billion is an epoch
- * time, as GitHub sends it). {@code Retry-After} is seconds or an HTTP date.
+ * time, as GitHub sends it), and {@code RateLimit-Policy} for the quota per
+ * window. {@code Retry-After} is seconds or an HTTP date.
  */
-public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> reset, Optional<Duration> retryAfter) {
+public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> reset, Optional<Duration> retryAfter,
+        Optional<Long> quota, Optional<Duration> window) {
 
     private static final Pattern STRUCTURED_REMAINING = Pattern.compile("(?:^|;)\\s*r\\s*=\\s*(\\d+)");
     private static final Pattern STRUCTURED_RESET = Pattern.compile("(?:^|;)\\s*t\\s*=\\s*(\\d+)");
@@ -28,7 +30,16 @@ public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> rese
     private static final Pattern LEGACY_RESET = Pattern.compile("(?:^|[,;\\s])reset\\s*=\\s*(\\d+)");
     private static final long EPOCH_THRESHOLD = 1_000_000_000L;
 
-    public static final RateLimitHeaders NONE = new RateLimitHeaders(Optional.empty(), Optional.empty(), Optional.empty());
+    private static final Pattern POLICY_QUOTA = Pattern.compile("(?:^|;|\\s)q\\s*=\\s*(\\d+)");
+    private static final Pattern POLICY_LEGACY_QUOTA = Pattern.compile("^\\s*(\\d+)\\s*;");
+    private static final Pattern POLICY_WINDOW = Pattern.compile("(?:^|;)\\s*w\\s*=\\s*(\\d+)");
+
+    public static final RateLimitHeaders NONE = new RateLimitHeaders(Optional.empty(), Optional.empty(), Optional.empty(),
+            Optional.empty(), Optional.empty());
+
+    public RateLimitHeaders(Optional<Long> remaining, Optional<Duration> reset, Optional<Duration> retryAfter) {
+        this(remaining, reset, retryAfter, Optional.empty(), Optional.empty());
+    }
 
     /** @param header a response header by name (case-insensitive), all its values */
     public static RateLimitHeaders read(Function<String, List<String>> header, Instant now) {
@@ -53,7 +64,11 @@ public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> rese
                     .map(d -> d.isNegative() ? Duration.ZERO : d);
         }
         Optional<Duration> retryAfter = first(header.apply("Retry-After")).flatMap(value -> retryAfter(value, now));
-        return new RateLimitHeaders(remaining, reset, retryAfter);
+        // The quota policy: "default";q=100;w=60 (structured) or 100;w=60 (earlier drafts).
+        Optional<String> policy = first(header.apply("RateLimit-Policy"));
+        Optional<Long> quota = policy.flatMap(value -> number(POLICY_QUOTA, value).or(() -> number(POLICY_LEGACY_QUOTA, value)));
+        Optional<Duration> window = policy.flatMap(value -> number(POLICY_WINDOW, value)).filter(w -> w > 0).map(Duration::ofSeconds);
+        return new RateLimitHeaders(remaining, reset, retryAfter, quota.filter(q -> q > 0), window);
     }
 
     static Optional<Duration> retryAfter(String value, Instant now) {

@@ -17,6 +17,12 @@ import java.time.InstantSource;
  */
 public final class RateLimiter {
 
+    /** The share of an advertised policy's rate the calls are paced at: timers firing late must not make two calls too close. */
+    static final double POLICY_SHARE = 0.98;
+    /** Added to a window's end computed from the calls' send times: the provider counts them when they arrive. */
+    static final Duration WINDOW_MARGIN = Duration.ofMillis(25);
+    static final int REMEMBERED_CALLS = 1024;
+
     private final InstantSource clock;
     private final long configuredIntervalNanos;
     private final int burst;
@@ -24,6 +30,8 @@ public final class RateLimiter {
     private boolean advertised;
     private Instant theoreticalArrival;
     private Instant pausedUntil;
+    /** When the last calls were let go, oldest first: a provider's rolling window, as seen from here. */
+    private final java.util.ArrayList<Instant> sent = new java.util.ArrayList<>();
 
     public RateLimiter(double requestsPerSecond, int burst, InstantSource clock) {
         if (!(requestsPerSecond > 0)) {
@@ -43,17 +51,45 @@ public final class RateLimiter {
         long tolerance = advertised ? 0 : (burst - 1) * intervalNanos;
         Instant at = latest(now, theoreticalArrival.minusNanos(tolerance), pausedUntil);
         theoreticalArrival = latest(theoreticalArrival, at, at).plusNanos(intervalNanos);
+        sent.add(at);
+        if (sent.size() > REMEMBERED_CALLS) {
+            sent.subList(0, sent.size() - REMEMBERED_CALLS).clear();
+        }
         return Duration.between(now, at);
     }
 
-    /** Adapts to what a response said of the quota. */
+    /**
+     * Adapts to what a response said of the quota. With a policy (quota per
+     * window) the calls are paced at just under that rate, which a provider
+     * counting over any window of that length accepts; otherwise what remains
+     * is spread over the time to the reset (precise enough for the usual hour
+     * windows, where the reset's whole seconds do not matter). No call left:
+     * wait for the reset.
+     */
     public synchronized void observe(RateLimitHeaders headers) {
+        Instant now = clock.instant();
+        if (headers.quota().isPresent() && headers.window().isPresent()) {
+            advertised = true;
+            intervalNanos = Math.max(configuredIntervalNanos,
+                    (long) (headers.window().get().toNanos() / (double) headers.quota().get() / POLICY_SHARE));
+            // "None left" under a policy: the window is full, and it frees when the oldest call in it leaves, at
+            // that call's time plus the window. The reset, in whole seconds, would overstate that wait by up to a
+            // second each time; the times of this limiter's own last calls tell it to the millisecond. If someone
+            // else is spending the same quota, the provider's 429 and its Retry-After say how long.
+            long quota = headers.quota().get();
+            if (headers.remaining().filter(r -> r <= 0).isPresent()) {
+                Instant until = sent.size() >= quota
+                        ? sent.get((int) (sent.size() - quota)).plus(headers.window().get()).plus(WINDOW_MARGIN)
+                        : now.plus(headers.reset().orElse(headers.window().get()));
+                pausedUntil = latest(pausedUntil, until, until);
+            }
+            return;
+        }
         if (headers.remaining().isEmpty() || headers.reset().isEmpty()) {
             return;
         }
         long remaining = headers.remaining().get();
         Duration reset = headers.reset().get();
-        Instant now = clock.instant();
         advertised = true;
         if (remaining <= 0) {
             pausedUntil = latest(pausedUntil, now.plus(reset), now.plus(reset));

@@ -130,8 +130,9 @@ public class ResourceSync {
             Position from = startPosition(checkpoint, mode, walk);
             LOG.infof("sync %s run=%s mode=%s starts at %s", walk.target(), runId, walkMode, describe(from));
             PageSink sink = (items, next) -> publish(walk.target(), runId, items, Origin.POLL)
-                    .chain(() -> store.save(walk.target(), walkMode, "running", runId, next));
-            return page(walk, runId, stats, from, 0, sink)
+                    .chain(() -> store.saveHeld(walk.target(), walkMode, runId, next, owner, config.poller().leaseTtl()))
+                    .chain(held -> held ? Uni.createFrom().voidItem() : lostLease());
+            return walkFrom(walk, runId, stats, from, sink)
                     .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null)))
                     .map(ignored -> new Outcome("completed", null))
                     .onFailure().recoverWithUni(failure -> {
@@ -162,10 +163,12 @@ public class ResourceSync {
      */
     private Uni<Outcome> sweep(Walk walk, UUID runId, CallStats stats) {
         PageSink sink = (items, next) -> publish(walk.target(), runId, items, Origin.RECONCILE)
-                .chain(() -> store.seen(runId, items.stream().map(ListItem::id).toList()));
+                .chain(() -> store.seen(runId, items.stream().map(ListItem::id).toList()))
+                .chain(() -> store.renew(walk.target(), owner, runId, config.poller().leaseTtl()))
+                .chain(held -> held ? Uni.createFrom().voidItem() : lostLease());
         return store.forgetEndedSweeps().chain(store::now).chain(began -> {
             LOG.infof("sync %s run=%s reconcile: a full walk from the start; deletes only if it reads every page", walk.target(), runId);
-            return page(walk, runId, stats, Position.START, 0, sink)
+            return walkFrom(walk, runId, stats, Position.START, sink)
                     .chain(() -> store.unseen(walk.target(), runId, began))
                     .chain(unseen -> store.live(walk.target()).chain(live -> {
                         double share = live == 0 ? 0 : (double) unseen.size() / live;
@@ -194,6 +197,10 @@ public class ResourceSync {
         });
     }
 
+    private static Uni<Void> lostLease() {
+        return Uni.createFrom().failure(new IllegalStateException("lost the lease (it expired and another replica took it)"));
+    }
+
     private static String status(Throwable failure) {
         return failure instanceof ProviderCallException call && call.quota() ? "partial" : "failed";
     }
@@ -204,52 +211,176 @@ public class ResourceSync {
         Uni<Void> accept(List<ListItem> items, Position next);
     }
 
-    /** One page and, unless it was the last, the rest of the walk. */
-    private Uni<Position> page(Walk walk, UUID runId, CallStats stats, Position position, int rewinds, PageSink sink) {
-        PageRequest request = walk.pagination().request(position);
-        URI uri = request.resolve(walk.baseUrl());
-        long started = System.nanoTime();
-        return fetch(walk, uri, stats, 1).chain(page -> {
-            long latency = (System.nanoTime() - started) / 1_000_000;
-            PageResult result = walk.pagination().read(position, page);
-            stats.pages.incrementAndGet();
-            if (result.rewound()) {
-                if (rewinds + 1 > MAX_REWINDS) {
-                    return Uni.createFrom().failure(new IllegalStateException("the list did not continue where the last page ended "
-                            + MAX_REWINDS + " times in a row at " + describe(position)
-                            + ": is it sorted by updated_at ascending, and does it honour the updated-since filter?"));
+    /** Pages fetched ahead of the one going downstream: calls overlap Kafka and the checkpoint, and the heap stays bounded. */
+    static final int LOOKAHEAD = 3;
+
+    /** The walk from {@code position} to its last page; what it yields is the position after that page. */
+    private Uni<Position> walkFrom(Walk walk, UUID runId, CallStats stats, Position position, PageSink sink) {
+        return Uni.createFrom().emitter(done -> new Walker(walk, runId, stats, position, sink, done).pump());
+    }
+
+    /**
+     * One walk as two loops that meet in a short queue: the fetch loop calls
+     * the provider page after page (each request follows from the page
+     * before) while at most {@link #LOOKAHEAD} pages wait; the sink loop
+     * takes them in order and puts each downstream (records on Kafka, then
+     * the checkpoint). Nothing holds on to a page once it is downstream. A
+     * failure on either side stops both; the walk fails once the page going
+     * downstream, if any, is done; pages fetched before a failed call still go
+     * downstream first, so the checkpoint keeps everything that was read.
+     */
+    private final class Walker {
+        private final Walk walk;
+        private final UUID runId;
+        private final CallStats stats;
+        private final PageSink sink;
+        private final io.smallrye.mutiny.subscription.UniEmitter<? super Position> done;
+        private final java.util.ArrayDeque<Ready> ready = new java.util.ArrayDeque<>();
+        private Position fetchFrom;
+        private Position sunk;
+        private int rewinds;
+        private boolean fetching;
+        private boolean sinking;
+        private boolean fetchedLast;
+        private Throwable failure;
+        private Throwable fetchFailure;
+        private boolean finished;
+
+        private record Ready(PageResult result, long millis) {
+        }
+
+        Walker(Walk walk, UUID runId, CallStats stats, Position from, PageSink sink,
+                io.smallrye.mutiny.subscription.UniEmitter<? super Position> done) {
+            this.walk = walk;
+            this.runId = runId;
+            this.stats = stats;
+            this.sink = sink;
+            this.done = done;
+            this.fetchFrom = from;
+            this.sunk = from;
+        }
+
+        void pump() {
+            Position fetchNow = null;
+            Ready sinkNow = null;
+            boolean finishNow = false;
+            synchronized (this) {
+                if (finished) {
+                    return;
                 }
-                LOG.infof("sync %s run=%s: the list changed under the walk at %s; going back to the first item at that time",
-                        walk.target(), runId, describe(position));
+                if (failure != null) {
+                    if (sinking) {
+                        return;   // the page going downstream finishes first, so its checkpoint is not left half-told
+                    }
+                    finished = true;
+                    finishNow = true;
+                } else {
+                    if (!fetching && !fetchedLast && fetchFailure == null && ready.size() < LOOKAHEAD) {
+                        fetching = true;
+                        fetchNow = fetchFrom;
+                    }
+                    if (!sinking && !ready.isEmpty()) {
+                        sinking = true;
+                        sinkNow = ready.poll();
+                    }
+                    boolean fetchOver = fetchedLast || fetchFailure != null;
+                    if (fetchNow == null && sinkNow == null && !fetching && !sinking && fetchOver && ready.isEmpty()) {
+                        failure = fetchFailure;
+                        finished = true;
+                        finishNow = true;
+                    }
+                }
             }
-            return sink.accept(result.take(), result.next()).invoke(() -> {
+            if (finishNow) {
+                if (failure != null) {
+                    done.fail(failure);
+                } else {
+                    done.complete(sunk);
+                }
+                return;
+            }
+            if (fetchNow != null) {
+                fetch(fetchNow);
+            }
+            if (sinkNow != null) {
+                sink(sinkNow);
+            }
+        }
+
+        private void fetch(Position position) {
+            URI uri = walk.pagination().request(position).resolve(walk.baseUrl());
+            ResourceSync.this.fetch(walk, uri, stats, 1).subscribe().with(fetched -> {
+                PageResult result = walk.pagination().read(position, fetched.page());
+                synchronized (this) {
+                    fetching = false;
+                    if (result.rewound()) {
+                        rewinds++;
+                        if (rewinds > MAX_REWINDS) {
+                            fetchFailure = new IllegalStateException("the list did not continue where the last page ended "
+                                    + MAX_REWINDS + " times in a row at " + describe(position)
+                                    + ": is it sorted by updated_at ascending, and does it honour the updated-since filter?");
+                        } else {
+                            LOG.infof("sync %s run=%s: the list changed under the walk at %s; going back to the first item at that time",
+                                    walk.target(), runId, describe(position));
+                        }
+                    } else {
+                        rewinds = 0;
+                    }
+                    ready.add(new Ready(result, fetched.millis()));
+                    fetchFrom = result.next();
+                    fetchedLast = result.last();
+                }
+                pump();
+            }, failed -> {
+                synchronized (this) {
+                    fetching = false;
+                    fetchFailure = failed;
+                }
+                pump();
+            });
+        }
+
+        private void sink(Ready page) {
+            PageResult result = page.result();
+            sink.accept(result.take(), result.next()).chain(() -> {
+                stats.pages.incrementAndGet();
                 stats.records.addAndGet(result.take().size());
                 metrics.counter("tidemark.poller.records", "source", walk.target().source(), "resource", walk.target().resource())
                         .increment(result.take().size());
-            }).chain(() -> store.renew(walk.target(), owner, runId, config.poller().leaseTtl())).chain(held -> {
-                if (!held) {
-                    return Uni.createFrom().failure(new IllegalStateException("lost the lease (it expired and another replica took it)"));
-                }
-                return store.progress(runId, stats);
-            }).chain(() -> {
+                return stats.progressDue() ? store.progress(runId, stats) : Uni.createFrom().voidItem();
+            }).subscribe().with(ok -> {
                 LOG.infof("sync %s run=%s page=%d records=%d api=%d ms retries=%d checkpoint=%s", walk.target(), runId,
-                        stats.pages(), result.take().size(), latency, stats.retries(), describe(result.next()));
-                return result.last()
-                        ? Uni.createFrom().item(result.next())
-                        : page(walk, runId, stats, result.next(), result.rewound() ? rewinds + 1 : 0, sink);
+                        stats.pages(), result.take().size(), page.millis(), stats.retries(), describe(result.next()));
+                synchronized (this) {
+                    sinking = false;
+                    sunk = result.next();
+                }
+                pump();
+            }, failed -> {
+                synchronized (this) {
+                    sinking = false;
+                    failure = failure == null ? failed : failure;
+                }
+                pump();
             });
-        });
+        }
+    }
+
+    /** A page as read, and how long the provider took to answer it (retries and waits included). */
+    private record Fetched(ListPage page, long millis) {
     }
 
     /** The page at {@code uri}, parsed; a body that is not the configured shape is fetched again, like a 5xx. */
-    private Uni<ListPage> fetch(Walk walk, URI uri, CallStats stats, int attempt) {
+    private Uni<Fetched> fetch(Walk walk, URI uri, CallStats stats, int attempt) {
+        long started = System.nanoTime();
         return client.get(walk.target().source(), walk.target().resource(), uri, stats).chain(response -> {
             try {
                 JsonNode body = json.readTree(response.body());
                 if (body == null) {
                     throw new MalformedPageException("the body is empty");
                 }
-                return Uni.createFrom().item(new ListPage(walk.reader().read(body), body, response.headers()));
+                return Uni.createFrom().item(new Fetched(new ListPage(walk.reader().read(body), body, response.headers()),
+                        (System.nanoTime() - started) / 1_000_000));
             } catch (JsonProcessingException | MalformedPageException e) {
                 String reason = e instanceof MalformedPageException ? e.getMessage() : "the body is not JSON";
                 if (attempt >= config.poller().backoff().attempts()) {

@@ -51,6 +51,33 @@ class RateLimiterTest {
     }
 
     @Test
+    void anAdvertisedPolicyIsPacedJustUnderItsRateWithoutBurst() {
+        Clock clock = new Clock();
+        RateLimiter limiter = new RateLimiter(1000, 50, clock);
+        limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "20;w=1", "RateLimit-Remaining", "3",
+                "RateLimit-Reset", "1")), T0));
+        // 20 a second is one every 50 ms; at 98 % of it, one every 51 ms, however few remain in this second.
+        Duration first = limiter.reserve();
+        Duration second = limiter.reserve();
+        assertThat(second.minus(first).toMillis()).isEqualTo(51);
+        // None left, and this limiter sent the window's calls: it frees when the oldest of them is a window old.
+        RateLimiter full = new RateLimiter(20, 1, clock);
+        for (int i = 0; i < 20; i++) {
+            full.reserve();
+            clock.advance(Duration.ofMillis(50));
+        }
+        full.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=1",
+                "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant()));
+        // The oldest went at T0, so the next goes at T0 + 1 s + the margin: 25 ms from now, not the whole second the reset says.
+        assertThat(full.reserve()).isEqualTo(Duration.ofMillis(25));
+        // Not its own calls: it waits for the reset.
+        RateLimiter shared = new RateLimiter(1000, 50, clock);
+        shared.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=2",
+                "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant()));
+        assertThat(shared.reserve()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
     void noCallsLeftMeansWaitingForTheResetAndA429PausesEveryCall() {
         Clock clock = new Clock();
         RateLimiter limiter = new RateLimiter(100, 10, clock);

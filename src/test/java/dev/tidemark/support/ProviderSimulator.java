@@ -39,11 +39,13 @@ import java.util.function.IntConsumer;
  *   GET /page/items?page&amp;per_page&amp;updated_since         {"data": [...]}            (pages from 1)
  *   GET /offset/items?offset&amp;limit&amp;updated_since[&amp;after_id]   {"data": [...]}
  *   GET /items/{id}                                     the item, or 404
+ *   GET /_stats                                         what it served (for a benchmark in another process)
+ *   GET /_ratelimit?perSecond=N                         a new rate limit, counters from zero (the same)
  * </pre>
  * Lists are in (updated_at, id) order; updated_since is inclusive (>=);
  * after_id makes it the compound keyset (updated_at, id) &gt; (since, after_id).
  * Cursors are keysets too, so they stay valid while the data changes.
- * Knobs: a fixed-window rate limit with RateLimit headers and 429 +
+ * Knobs: a rolling-window rate limit with RateLimit headers and 429 +
  * Retry-After, a queue of injected faults (a status, a malformed body, a
  * slow answer), a required bearer token, and a hook run before each list
  * answer (to change the data between two pages).
@@ -100,8 +102,10 @@ public final class ProviderSimulator implements AutoCloseable {
     private final AtomicInteger unauthorized = new AtomicInteger();
     private volatile String bearer;
     private volatile int perSecond;
-    private long windowStart;
-    private int windowCalls;
+    private final Deque<Long> admitted = new ArrayDeque<>();
+    /** List calls per wall-clock second since the first one, for benchmarks. */
+    private final List<Integer> listCallSeconds = new ArrayList<>();
+    private long firstListSecond = -1;
 
     public ProviderSimulator(int port) {
         try {
@@ -159,6 +163,8 @@ public final class ProviderSimulator implements AutoCloseable {
         faults.clear();
         served.clear();
         listCalls.set(0);
+        listCallSeconds.clear();
+        firstListSecond = -1;
         recordCalls.set(0);
         tooMany.set(0);
         beforeList = call -> { };
@@ -218,8 +224,7 @@ public final class ProviderSimulator implements AutoCloseable {
     /** At most {@code limit} calls per one-second window; 0 for none. */
     public synchronized void rateLimit(int limit) {
         perSecond = limit;
-        windowStart = System.currentTimeMillis();
-        windowCalls = 0;
+        admitted.clear();
     }
 
     /** Runs before each list answer is built, with the list call's number (1 for the first). */
@@ -251,6 +256,24 @@ public final class ProviderSimulator implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            if (exchange.getRequestURI().getPath().equals("/_stats")) {
+                ObjectNode stats = JSON.createObjectNode().put("listCalls", listCalls.get()).put("recordCalls", recordCalls.get())
+                        .put("tooManyRequests", tooMany.get()).put("records", items.size());
+                ArrayNode perSecond = stats.putArray("listCallsPerSecond");
+                synchronized (this) {
+                    listCallSeconds.forEach(perSecond::add);
+                }
+                send(exchange, 200, stats.toString(), Map.of());
+                return;
+            }
+            if (exchange.getRequestURI().getPath().equals("/_ratelimit")) {
+                // For benchmarks in another process: a new limit, and the counters from zero.
+                int limit = Integer.parseInt(query(exchange.getRequestURI().getRawQuery()).getOrDefault("perSecond", "0"));
+                reset();
+                rateLimit(limit);
+                send(exchange, 204, "", Map.of());
+                return;
+            }
             if (exchange.getRequestURI().getPath().equals("/oauth/token")) {
                 token(exchange);
                 return;
@@ -276,6 +299,17 @@ public final class ProviderSimulator implements AutoCloseable {
             String kind = path.endsWith("/items") ? path.substring(1, path.length() - "/items".length()) : "";
             boolean list = List.of("cursor", "next", "link", "page", "offset").contains(kind);
             if (list) {
+                synchronized (this) {
+                    long second = System.currentTimeMillis() / 1000;
+                    if (firstListSecond < 0) {
+                        firstListSecond = second;
+                    }
+                    int index = (int) (second - firstListSecond);
+                    while (listCallSeconds.size() <= index) {
+                        listCallSeconds.add(0);
+                    }
+                    listCallSeconds.set(index, listCallSeconds.get(index) + 1);
+                }
                 // First the hook, so that a fault it injects is this call's answer.
                 beforeList.accept(listCalls.incrementAndGet());
             }
@@ -414,25 +448,30 @@ public final class ProviderSimulator implements AutoCloseable {
         send(exchange, 200, body.toString(), Map.of());
     }
 
-    /** The fixed window: true if this call is within the limit; fills the quota headers either way. */
+    /**
+     * A rolling one-second window, as providers that count "N per second"
+     * usually do: true if fewer than the limit were admitted in the last
+     * second; fills the quota headers either way (IETF draft names, and the
+     * policy, so a client can pace itself).
+     */
     private synchronized boolean admit(Map<String, String> headers) {
         if (perSecond <= 0) {
             return true;
         }
-        long now = System.currentTimeMillis();
-        if (now - windowStart >= 1000) {
-            windowStart = now - (now - windowStart) % 1000;
-            windowCalls = 0;
+        long now = System.nanoTime();
+        while (!admitted.isEmpty() && now - admitted.peekFirst() >= 1_000_000_000L) {
+            admitted.pollFirst();
         }
-        boolean admitted = windowCalls < perSecond;
-        if (admitted) {
-            windowCalls++;
+        boolean admit = admitted.size() < perSecond;
+        if (admit) {
+            admitted.addLast(now);
         }
-        long reset = Math.max(1, (long) Math.ceil((windowStart + 1000 - now) / 1000.0));
+        long reset = admitted.isEmpty() ? 0 : (long) Math.ceil((admitted.peekFirst() + 1_000_000_000L - now) / 1e9);
         headers.put("RateLimit-Limit", Integer.toString(perSecond));
-        headers.put("RateLimit-Remaining", Integer.toString(perSecond - windowCalls));
+        headers.put("RateLimit-Remaining", Integer.toString(perSecond - admitted.size()));
         headers.put("RateLimit-Reset", Long.toString(reset));
-        return admitted;
+        headers.put("RateLimit-Policy", perSecond + ";w=1");
+        return admit;
     }
 
     private static ObjectNode json(Item item) {
@@ -447,7 +486,7 @@ public final class ProviderSimulator implements AutoCloseable {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
         exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
         exchange.getResponseBody().write(bytes);
     }
 
