@@ -61,6 +61,18 @@ public interface TidemarkConfig {
         @WithDefault("60s")
         Duration leaseTtl();
 
+        /** The circuit breaker per source counts the provider's failures over this many calls... */
+        @WithDefault("20")
+        int circuitBreakerVolume();
+
+        /** ...opens when this share of them failed... */
+        @WithDefault("0.5")
+        double circuitBreakerRatio();
+
+        /** ...and lets a call through again after this long. */
+        @WithDefault("30s")
+        Duration circuitBreakerDelay();
+
         /**
          * A reconciliation sweep that would delete more than this share of a resource's records deletes
          * nothing and fails: an API answering an empty list by mistake must not empty the local copy.

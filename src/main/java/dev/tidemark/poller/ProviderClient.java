@@ -3,6 +3,10 @@ package dev.tidemark.poller;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.smallrye.faulttolerance.api.CircuitBreakerState;
+import io.smallrye.faulttolerance.api.TypedGuard;
+import jakarta.enterprise.util.TypeLiteral;
+import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -51,8 +55,26 @@ public class ProviderClient {
     private final Map<String, OAuth2Session> sessions = new ConcurrentHashMap<>();
     private final PollerStore store;
 
-    /** One source's limiter and concurrency gate, shared by every resource of the source. */
-    private record SourceBudget(RateLimiter limiter, ConcurrencyGate gate) {
+    /**
+     * One source's limiter, concurrency gate and circuit breaker, shared by
+     * every resource of the source. The breaker (SmallRye Fault Tolerance)
+     * counts the provider's own failures — 5xx other than 503, timeouts,
+     * refused connections — and, once they dominate its window, stops calling
+     * the source for a while: runs fail at once with the reason, and the
+     * first call after the delay tries the provider again.
+     */
+    private record SourceBudget(RateLimiter limiter, ConcurrencyGate gate, TypedGuard<Uni<ProviderResponse>> breaker,
+            java.util.concurrent.atomic.AtomicReference<CircuitBreakerState> circuit) {
+    }
+
+    /** A provider failure as the breaker sees it; turned back into the answer it was right after. */
+    private static final class ProviderFailure extends RuntimeException {
+        final ProviderResponse response;
+
+        ProviderFailure(ProviderResponse response) {
+            super(null, null, false, false);
+            this.response = response;
+        }
     }
 
     @jakarta.inject.Inject
@@ -88,9 +110,13 @@ public class ProviderClient {
             stats.waitedMillis.addAndGet(pace.toMillis());
         }
         return delay(pace)
-                .chain(() -> budget.gate().run(() -> send(source, resource, uri, stats)))
+                .chain(() -> budget.gate().run(() -> guarded(budget, source, resource, uri, stats)))
+                .onFailure(CircuitBreakerOpenException.class).transform(open -> new ProviderCallException("GET " + uri.getRawPath()
+                        + " not made: the circuit breaker of source " + source + " is open after repeated provider failures; "
+                        + "it lets a call through again after " + config.poller().circuitBreakerDelay().toSeconds() + " s", false, -1))
+                .onFailure(ProviderFailure.class).recoverWithItem(failure -> ((ProviderFailure) failure).response)
                 // A call that could not be made (a timeout, a refused connection) is retried like a 5xx; a
-                // decision already taken (a refused OAuth2 grant) is not.
+                // decision already taken (a refused OAuth2 grant, an open circuit) is not.
                 .onFailure(failure -> !(failure instanceof ProviderCallException))
                 .recoverWithItem(failure -> new ProviderResponse(-1, Map.of(), failure.getClass().getSimpleName()
                         + (failure.getMessage() == null ? "" : ": " + failure.getMessage())))
@@ -141,6 +167,23 @@ public class ProviderClient {
                     LOG.infof("source=%s resource=%s %s %s: retry %d in %d ms", source, resource, call, what, retries + 1, wait.toMillis());
                     return delay(wait).chain(() -> attempt(source, resource, uri, stats, retries + 1, limited, reauthenticated));
                 });
+    }
+
+    /** One attempt through the source's circuit breaker: the provider's own failures count against it. */
+    private Uni<ProviderResponse> guarded(SourceBudget budget, String source, String resource, URI uri, CallStats stats) {
+        // Deferred: a breaker that refuses synchronously still ends as a failed Uni, so the gate is left.
+        return Uni.createFrom().deferred(() -> budget.breaker().get(() -> send(source, resource, uri, stats).chain(response -> {
+            int status = response.status();
+            return status >= 500 && status != 503
+                    ? Uni.createFrom().failure(new ProviderFailure(response))
+                    : Uni.createFrom().item(response);
+        })));
+    }
+
+    /** Whether the source's circuit breaker is open now (no calls are made). */
+    public boolean circuitOpen(String source) {
+        SourceBudget budget = budgets.get(source);
+        return budget != null && budget.circuit().get() == CircuitBreakerState.OPEN;
     }
 
     private Uni<ProviderResponse> send(String source, String resource, URI uri, CallStats stats) {
@@ -218,7 +261,23 @@ public class ProviderClient {
             double rate = api.rateLimit().map(TidemarkConfig.RateLimit::requestsPerSecond).orElse(1_000.0);
             int burst = api.rateLimit().flatMap(TidemarkConfig.RateLimit::burst).orElse(1);
             int concurrency = api.rateLimit().flatMap(TidemarkConfig.RateLimit::maxConcurrency).orElse(4);
-            return new SourceBudget(new RateLimiter(rate, burst, clock), new ConcurrencyGate(concurrency));
+            var circuit = new java.util.concurrent.atomic.AtomicReference<>(CircuitBreakerState.CLOSED);
+            TypedGuard<Uni<ProviderResponse>> breaker = TypedGuard.create(new TypeLiteral<Uni<ProviderResponse>>() { })
+                    .withCircuitBreaker()
+                    .name("tidemark-source-" + name)
+                    .requestVolumeThreshold(config.poller().circuitBreakerVolume())
+                    .failureRatio(config.poller().circuitBreakerRatio())
+                    .delay(config.poller().circuitBreakerDelay().toMillis(), java.time.temporal.ChronoUnit.MILLIS)
+                    .successThreshold(1)
+                    .onStateChange(state -> {
+                        circuit.set(state);
+                        LOG.warnf("source=%s: circuit breaker %s", name, state.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+                    })
+                    .done()
+                    .build();
+            metrics.gauge("tidemark.poller.circuit.open", java.util.List.of(io.micrometer.core.instrument.Tag.of("source", name)),
+                    circuit, c -> c.get() == CircuitBreakerState.OPEN ? 1 : 0);
+            return new SourceBudget(new RateLimiter(rate, burst, clock), new ConcurrencyGate(concurrency), breaker, circuit);
         });
     }
 

@@ -57,8 +57,8 @@ class PollerTests {
         provider = ProviderSimulatorResource.simulator();
         provider.reset();
         provider.clear();
-        pool.query("DELETE FROM poll_checkpoints WHERE source = 'sim'").execute()
-                .chain(() -> pool.query("DELETE FROM poll_leases WHERE source = 'sim'").execute())
+        pool.query("DELETE FROM poll_checkpoints WHERE source LIKE 'sim%'").execute()
+                .chain(() -> pool.query("DELETE FROM poll_leases WHERE source LIKE 'sim%'").execute())
                 .chain(() -> pool.query("DELETE FROM records WHERE source = 'sim'").execute())
                 .await().atMost(Duration.ofSeconds(10));
     }
@@ -179,6 +179,36 @@ class PollerTests {
         assertThat(run.retries()).isEqualTo(4);
         assertThat(run.records()).isEqualTo(250);
         awaitTableMatchesProvider("cursor-items");
+    }
+
+    @Test
+    void aProviderThatKeepsFailingOpensItsSourcesCircuitUntilTheDelayHasPassed() throws Exception {
+        fill(50, later());
+        Fault[] failures = new Fault[10];
+        java.util.Arrays.fill(failures, Fault.status(500));
+        provider.fail(failures);
+        SyncTarget fragile = SyncTarget.of("simfragile", "items");
+        // Two runs of five attempts each: ten failures in the breaker's window of ten.
+        assertThat(runOf(fragile).status()).isEqualTo("failed");
+        assertThat(runOf(fragile).status()).isEqualTo("failed");
+        int calls = provider.listCalls();
+        SyncRun prevented = runOf(fragile);
+        assertThat(prevented.status()).isEqualTo("failed");
+        assertThat(prevented.error()).get().asString().contains("circuit breaker of source simfragile is open");
+        assertThat(provider.listCalls()).as("no call while the circuit is open").isEqualTo(calls);
+        String metrics = io.restassured.RestAssured.given().get("/q/metrics").then().extract().asString();
+        assertThat(metrics).contains("tidemark_poller_circuit_open{source=\"simfragile\"} 1.0");
+
+        Thread.sleep(2_100);   // tidemark.poller.circuit-breaker-delay in tests
+        SyncRun recovered = runOf(fragile);
+        assertThat(recovered.status()).as(recovered.error().orElse("")).isEqualTo("completed");
+        assertThat(recovered.records()).isEqualTo(50);
+    }
+
+    SyncRun runOf(SyncTarget target) {
+        Optional<SyncRun> run = sync.run(target, "full", "api").await().atMost(Duration.ofSeconds(60));
+        assertThat(run).isPresent();
+        return run.get();
     }
 
     @Test
