@@ -260,6 +260,15 @@ public interface TidemarkConfig {
         @WithDefault("/updated_at")
         String updatedAt();
 
+        /**
+         * How a poll tells a changed record: {@code updated-at} (the record's own timestamp orders
+         * everything), or {@code hash} for a resource whose records carry none — every poll walks the
+         * whole list and only records whose content differs from the local copy go downstream, stamped
+         * with the time the poll read them.
+         */
+        @WithDefault("updated-at")
+        String changeDetection();
+
         Optional<ResourceWebhook> webhook();
 
         Optional<ListEndpoint> list();

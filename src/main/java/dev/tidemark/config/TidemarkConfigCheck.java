@@ -54,6 +54,11 @@ public final class TidemarkConfigCheck {
             pointer(rkey + ".id", resource.id(), problems);
             pointer(rkey + ".updated-at", resource.updatedAt(), problems);
             resource.list().ifPresent(list -> checkList(rkey + ".list", list, problems));
+            oneOf(rkey + ".change-detection", resource.changeDetection(), Set.of("updated-at", "hash"), problems);
+            if ("hash".equals(resource.changeDetection()) && resource.list().flatMap(TidemarkConfig.ListEndpoint::updatedSince).isPresent()) {
+                problems.add(rkey + ".list.updated-since: a resource with change-detection: hash has no updated_at to filter on; "
+                        + "every poll walks the whole list");
+            }
             if (resource.list().isPresent() && source.api().isEmpty()) {
                 problems.add(rkey + ".list: polls a list endpoint, but " + key + ".api (base-url) is not configured");
             }

@@ -14,12 +14,13 @@ final class ItemReader {
 
     private final Optional<JsonPointer> items;
     private final JsonPointer id;
-    private final JsonPointer updatedAt;
+    private final Optional<JsonPointer> updatedAt;
 
-    ItemReader(Optional<String> items, String id, String updatedAt) {
+    /** @param updatedAt where each item's updated_at is; empty for a resource whose records carry none (change detection by hash) */
+    ItemReader(Optional<String> items, String id, Optional<String> updatedAt) {
         this.items = items.filter(path -> !path.isEmpty()).map(JsonPointers::compile);
         this.id = JsonPointers.compile(id);
-        this.updatedAt = JsonPointers.compile(updatedAt);
+        this.updatedAt = updatedAt.map(JsonPointers::compile);
     }
 
     /** The page's items in the provider's order; a page that is not what the configuration describes is malformed. */
@@ -37,8 +38,11 @@ final class ItemReader {
                 throw new MalformedPageException("item " + index + " has no id at " + id);
             }
             int position = index;
-            Instant at = Timestamps.parse(item.at(updatedAt)).orElseThrow(() -> new MalformedPageException(
-                    "item " + position + " (id " + idNode.asText() + ") has no updated_at at " + updatedAt));
+            Instant at = null;
+            if (updatedAt.isPresent()) {
+                at = Timestamps.parse(item.at(updatedAt.get())).orElseThrow(() -> new MalformedPageException(
+                        "item " + position + " (id " + idNode.asText() + ") has no updated_at at " + updatedAt.get()));
+            }
             read.add(new ListItem(idNode.asText(), at, item));
             index++;
         }

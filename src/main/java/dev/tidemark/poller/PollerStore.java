@@ -128,6 +128,11 @@ public class PollerStore {
               AND NOT EXISTS (SELECT 1 FROM sweep_seen s WHERE s.run_id = $3 AND s.id = r.id)
             ORDER BY r.id""";
 
+    /** The content hashes of the local copies of these records (live ones only: a deleted record that is listed again has changed). */
+    static final String HASHES = """
+            SELECT id, content_hash FROM records
+            WHERE source = $1 AND resource = $2 AND id = ANY($3::text[]) AND NOT deleted AND updated_at IS NOT NULL""";
+
     static final String LIVE = """
             SELECT count(*) AS live FROM records WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL""";
 
@@ -276,6 +281,16 @@ public class PollerStore {
             rows.forEach(row -> ids.add(row.getString("id")));
             return ids;
         });
+    }
+
+    /** id -> SHA-256 content hash of the local copy, for those of {@code ids} that have a live one. */
+    public Uni<java.util.Map<String, byte[]>> hashes(SyncTarget target, List<String> ids) {
+        return pool.preparedQuery(HASHES).execute(Tuple.of(target.source(), target.resource(), ids.toArray(String[]::new)))
+                .map(rows -> {
+                    java.util.Map<String, byte[]> hashes = new java.util.HashMap<>();
+                    rows.forEach(row -> hashes.put(row.getString("id"), row.getBuffer("content_hash").getBytes()));
+                    return hashes;
+                });
     }
 
     public Uni<Long> live(SyncTarget target) {

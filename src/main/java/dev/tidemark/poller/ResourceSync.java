@@ -68,7 +68,7 @@ public class ResourceSync {
 
     /** What a run needs to know about its resource, resolved from configuration. */
     private record Walk(SyncTarget target, URI baseUrl, ListQuery query, Pagination pagination, ItemReader reader,
-            Duration lookback) {
+            Duration lookback, boolean byHash) {
     }
 
     /**
@@ -129,9 +129,10 @@ public class ResourceSync {
             String walkMode = walkMode(checkpoint, mode);
             Position from = startPosition(checkpoint, mode, walk);
             LOG.infof("sync %s run=%s mode=%s starts at %s", walk.target(), runId, walkMode, describe(from));
-            PageSink sink = (items, next) -> publish(walk.target(), runId, items, Origin.POLL)
+            Instant read = dev.tidemark.change.Timestamps.micros(clock.instant());
+            PageSink sink = (items, next) -> changed(walk, items, read).chain(changed -> publish(walk.target(), runId, changed, Origin.POLL)
                     .chain(() -> store.saveHeld(walk.target(), walkMode, runId, next, owner, config.poller().leaseTtl()))
-                    .chain(held -> held ? Uni.createFrom().voidItem() : lostLease());
+                    .chain(held -> held ? Uni.createFrom().item(changed.size()) : lostLease()));
             return walkFrom(walk, runId, stats, from, sink)
                     .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null)))
                     .map(ignored -> new Outcome("completed", null))
@@ -162,10 +163,11 @@ public class ResourceSync {
      * incremental checkpoint alone.
      */
     private Uni<Outcome> sweep(Walk walk, UUID runId, CallStats stats) {
-        PageSink sink = (items, next) -> publish(walk.target(), runId, items, Origin.RECONCILE)
+        Instant read = dev.tidemark.change.Timestamps.micros(clock.instant());
+        PageSink sink = (items, next) -> changed(walk, items, read).chain(changed -> publish(walk.target(), runId, changed, Origin.RECONCILE)
                 .chain(() -> store.seen(runId, items.stream().map(ListItem::id).toList()))
                 .chain(() -> store.renew(walk.target(), owner, runId, config.poller().leaseTtl()))
-                .chain(held -> held ? Uni.createFrom().voidItem() : lostLease());
+                .chain(held -> held ? Uni.createFrom().item(changed.size()) : lostLease()));
         return store.forgetEndedSweeps().chain(store::now).chain(began -> {
             LOG.infof("sync %s run=%s reconcile: a full walk from the start; deletes only if it reads every page", walk.target(), runId);
             return walkFrom(walk, runId, stats, Position.START, sink)
@@ -197,8 +199,25 @@ public class ResourceSync {
         });
     }
 
-    private static Uni<Void> lostLease() {
+    private static Uni<Integer> lostLease() {
         return Uni.createFrom().failure(new IllegalStateException("lost the lease (it expired and another replica took it)"));
+    }
+
+    /**
+     * The page's records that go downstream: all of them for a resource with
+     * updated_at; for one changed-detected by hash, those whose content
+     * differs from the local copy (or that have none), stamped with the time
+     * this walk read them.
+     */
+    private Uni<List<ListItem>> changed(Walk walk, List<ListItem> items, Instant read) {
+        if (!walk.byHash() || items.isEmpty()) {
+            return Uni.createFrom().item(items);
+        }
+        return store.hashes(walk.target(), items.stream().map(ListItem::id).toList()).map(local -> items.stream()
+                .filter(item -> !java.util.Arrays.equals(local.get(item.id()),
+                        dev.tidemark.processor.ContentHash.of(item.data()).bytes()))
+                .map(item -> new ListItem(item.id(), read, item.data()))
+                .toList());
     }
 
     private static String status(Throwable failure) {
@@ -208,7 +227,8 @@ public class ResourceSync {
     /** What a walk does with each page's records once they are read: put them downstream and note where it stands. */
     @FunctionalInterface
     private interface PageSink {
-        Uni<Void> accept(List<ListItem> items, Position next);
+        /** Returns how many records went downstream. */
+        Uni<Integer> accept(List<ListItem> items, Position next);
     }
 
     /** Pages fetched ahead of the one going downstream: calls overlap Kafka and the checkpoint, and the heap stays bounded. */
@@ -342,11 +362,11 @@ public class ResourceSync {
 
         private void sink(Ready page) {
             PageResult result = page.result();
-            sink.accept(result.take(), result.next()).chain(() -> {
+            sink.accept(result.take(), result.next()).chain(downstream -> {
                 stats.pages.incrementAndGet();
-                stats.records.addAndGet(result.take().size());
+                stats.records.addAndGet(downstream);
                 metrics.counter("tidemark.poller.records", "source", walk.target().source(), "resource", walk.target().resource())
-                        .increment(result.take().size());
+                        .increment(downstream);
                 return stats.progressDue() ? store.progress(runId, stats) : Uni.createFrom().voidItem();
             }).subscribe().with(ok -> {
                 LOG.infof("sync %s run=%s page=%d records=%d api=%d ms retries=%d checkpoint=%s", walk.target(), runId,
@@ -453,8 +473,10 @@ public class ResourceSync {
         TidemarkConfig.Resource resource = source.resources().get(target.resource());
         TidemarkConfig.ListEndpoint list = resource.list().orElseThrow();
         ListQuery query = ListQuery.of(list);
+        boolean byHash = "hash".equals(resource.changeDetection());
         return new Walk(target, URI.create(source.api().orElseThrow().baseUrl()), query, Pagination.of(query, list.pagination()),
-                new ItemReader(list.items(), resource.id(), resource.updatedAt()), resource.lookback());
+                new ItemReader(list.items(), resource.id(), byHash ? Optional.empty() : Optional.of(resource.updatedAt())),
+                resource.lookback(), byHash);
     }
 
     static String describe(Position position) {

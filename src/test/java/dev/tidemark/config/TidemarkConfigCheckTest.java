@@ -107,6 +107,31 @@ class TidemarkConfigCheckTest {
     }
 
     @Test
+    void pollingMistakesNameTheirKeys() {
+        String base = "tidemark.sources.billing";
+        assertThat(problemsOf(VALID.replace("pagination: {type: cursor}", "pagination: {type: scroll}")))
+                .contains(base + ".resources.subscriptions.list.pagination.type: 'scroll' is not one of cursor, link-header, next-url, offset, page");
+        assertThat(problemsOf(VALID.replace("base-url: https://api.billing.example", "base-url: api.billing.example")))
+                .contains(base + ".api.base-url: must be an absolute http(s) URL, was 'api.billing.example'");
+        assertThat(problemsOf(VALID.replace("token-url: https://auth.example/token, ", "")))
+                .contains(base + ".api.auth.token-url: OAuth2 needs the token endpoint's http(s) URL");
+        assertThat(problemsOf(VALID.replace("type: oauth2-client-credentials", "type: oauth2-refresh-token")))
+                .contains(base + ".api.auth.refresh-token: auth type oauth2-refresh-token needs the refresh token it starts from");
+        assertThat(problemsOf(VALID.replace("type: oauth2-client-credentials", "type: kerberos")))
+                .contains(base + ".api.auth.type: 'kerberos' is not one of");
+        assertThat(problemsOf(VALID.replace("requests-per-second: 10", "requests-per-second: 0")))
+                .contains(base + ".api.rate-limit.requests-per-second: must be positive, was 0.0");
+        assertThat(problemsOf(VALID.replaceAll("(?s)      api:.*?burst: 20}\n", "")))
+                .contains(base + ".resources.subscriptions.list: polls a list endpoint, but " + base + ".api (base-url) is not configured");
+        assertThat(problemsOf(VALID.replace("list: {path: /v1/subscriptions, items: /data, pagination: {type: cursor}}",
+                "list: {path: /v1/subscriptions, updated-since: {param: since}, pagination: {type: cursor}}\n"
+                        + "          change-detection: hash")))
+                .contains(base + ".resources.subscriptions.list.updated-since: a resource with change-detection: hash has no updated_at");
+        assertThat(problemsOf(VALID.replaceAll("(?m)^\\s*list:.*\\n", "")))
+                .contains(base + ".resources.subscriptions.schedule: polls on a schedule, but " + base + ".resources.subscriptions.list is not configured");
+    }
+
+    @Test
     void aRuleThatIsNotABooleanCelPredicateIsNamed() {
         assertThat(problemsOf(VALID.replace("record.amount >= 10000", "record.amount >=")))
                 .contains("tidemark.rules.subscription-over-10k.when: not a boolean CEL predicate over record: ")

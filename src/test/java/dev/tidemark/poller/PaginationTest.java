@@ -154,7 +154,7 @@ class PaginationTest {
 
     @Test
     void itemsAreReadAtTheirPointersAndAPageOfAnotherShapeIsMalformed() throws Exception {
-        ItemReader reader = new ItemReader(Optional.of("/data"), "/id", "/updated_at");
+        ItemReader reader = new ItemReader(Optional.of("/data"), "/id", Optional.of("/updated_at"));
         JsonNode body = JSON.readTree("{\"data\":[{\"id\":7,\"updated_at\":1764151200}]}");
         assertThat(reader.read(body)).containsExactly(new ListItem("7", Instant.ofEpochSecond(1764151200L), body.at("/data/0")));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> reader.read(JSON.readTree("{\"items\":[]}")))

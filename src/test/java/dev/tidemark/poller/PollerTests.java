@@ -171,6 +171,26 @@ class PollerTests {
     }
 
     @Test
+    void withoutUpdatedAtOnlyRecordsWhoseContentChangedGoDownstream() {
+        fill(150, later());
+        SyncRun first = run("hashed-items", "incremental");
+        assertThat(first.status()).isEqualTo("completed");
+        assertThat(first.records()).isEqualTo(150);
+        awaitTableMatchesProvider("hashed-items");
+
+        SyncRun unchanged = run("hashed-items", "incremental");
+        assertThat(unchanged.records()).isZero();
+        assertThat(unchanged.calls()).isEqualTo(2);   // the whole list is walked: 100 + 50
+
+        provider.put("r00007", later(), 70_000);
+        provider.put("r00120", later(), 12_000);
+        provider.put("brand-new", later(), 1);
+        SyncRun changed = run("hashed-items", "incremental");
+        assertThat(changed.records()).isEqualTo(3);
+        awaitTableMatchesProvider("hashed-items");
+    }
+
+    @Test
     void fivexxTimeoutsAndMalformedPagesAreRetriedAndCounted() {
         fill(250, later());
         provider.fail(Fault.status(500), Fault.status(502), Fault.malformed(), Fault.slow(1_500));

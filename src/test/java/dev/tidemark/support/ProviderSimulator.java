@@ -38,6 +38,7 @@ import java.util.function.IntConsumer;
  *   GET /link/items?limit&amp;cursor&amp;updated_since          [...] with Link: &lt;…&gt;; rel="next"
  *   GET /page/items?page&amp;per_page&amp;updated_since         {"data": [...]}            (pages from 1)
  *   GET /offset/items?offset&amp;limit&amp;updated_since[&amp;after_id]   {"data": [...]}
+ *   GET /plain/items?offset&amp;limit                   [...] without updated_at (a resource for hash change detection)
  *   GET /items/{id}                                     the item, or 404
  *   GET /_stats                                         what it served (for a benchmark in another process)
  *   GET /_ratelimit?perSecond=N                         a new rate limit, counters from zero (the same)
@@ -297,7 +298,7 @@ public final class ProviderSimulator implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
             String kind = path.endsWith("/items") ? path.substring(1, path.length() - "/items".length()) : "";
-            boolean list = List.of("cursor", "next", "link", "page", "offset").contains(kind);
+            boolean list = List.of("cursor", "next", "link", "page", "offset", "plain").contains(kind);
             if (list) {
                 synchronized (this) {
                     long second = System.currentTimeMillis() / 1000;
@@ -360,7 +361,7 @@ public final class ProviderSimulator implements AutoCloseable {
                 size = Integer.parseInt(query.getOrDefault("per_page", "100"));
                 skip = (Long.parseLong(query.getOrDefault("page", "1")) - 1) * size;
             }
-            case "offset" -> {
+            case "offset", "plain" -> {
                 size = Integer.parseInt(query.getOrDefault("limit", "100"));
                 skip = Long.parseLong(query.getOrDefault("offset", "0"));
             }
@@ -380,7 +381,11 @@ public final class ProviderSimulator implements AutoCloseable {
         boolean more = it.hasNext();
         ArrayNode data = JSON.createArrayNode();
         page.forEach(item -> {
-            data.add(json(item));
+            ObjectNode node = json(item);
+            if (kind.equals("plain")) {
+                node.remove("updated_at");
+            }
+            data.add(node);
             served.computeIfAbsent(item.id(), id -> new AtomicInteger()).incrementAndGet();
         });
         String next = null;
@@ -402,6 +407,7 @@ public final class ProviderSimulator implements AutoCloseable {
                 body.put("next", next);
                 send(exchange, 200, body.toString(), out);
             }
+            case "plain" -> send(exchange, 200, data.toString(), out);
             case "link" -> {
                 if (next != null) {
                     out.put("Link", "<" + baseUrl() + "/first>; rel=\"first\", <" + baseUrl() + next + ">; rel=\"next\"");
