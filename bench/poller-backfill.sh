@@ -2,14 +2,14 @@
 # The poller's backfill against the provider simulator (bench/src/SimulatorServer.java).
 #
 #   bench/poller-backfill.sh [RECORDS...]            default: 50000 200000
-#   BENCH_QUOTA_RECORDS=60000 bench/poller-backfill.sh   the quota run's size (default 200000)
+#   BENCH_QUOTA_RECORDS=60000 bench/poller-backfill.sh   the quota run's size (default 200000; 0 skips it)
 #
 # Starts fresh local servers and, for each size N, a simulator with N records
 # and a packaged app with only the poller role (no processor, so the machine
 # works for the poller alone); asks for a full sync of N records, page size 200,
 # cursor pagination, and reports records/s (from the run's own start and end),
-# calls made against ⌈N/200⌉+1, and the largest heap in use (sampled every 0.5 s
-# from /q/metrics). Then the same with a quota of 20 requests per rolling second
+# calls made against ⌈N/200⌉+1, and the largest heap in use and the largest old
+# generation (what outlived young collections; sampled every 0.5 s from /q/metrics). Then the same with a quota of 20 requests per rolling second
 # advertised in RateLimit headers (RateLimit-Limit/-Remaining/-Reset and
 # RateLimit-Policy: 20;w=1), after one unlimited full sync of the same records
 # so the JIT has compiled the path: the share of the quota the run used
@@ -42,9 +42,13 @@ sync() { # -> the finished run's JSON
   run=$(api -X POST -H 'Content-Type: application/json' -d '{"mode":"full"}' \
     "localhost:$APP_PORT/api/sources/bench/resources/items/sync" | field runId)
   PEAK=0
+  OLD=0
   while :; do
-    HEAP=$(curl -s "localhost:$APP_PORT/q/metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/ { s += $NF } END { printf "%d", s }')
+    METRICS=$(curl -s "localhost:$APP_PORT/q/metrics")
+    HEAP=$(echo "$METRICS" | awk '/^jvm_memory_used_bytes\{area="heap"/ { s += $NF } END { printf "%d", s }')
+    GEN=$(echo "$METRICS" | awk '/^jvm_memory_used_bytes\{area="heap",id="G1 Old Gen"/ { s += $NF } END { printf "%d", s }')
     [ "$HEAP" -gt "$PEAK" ] && PEAK=$HEAP
+    [ "$GEN" -gt "$OLD" ] && OLD=$GEN
     [ "$(api "localhost:$APP_PORT/api/runs/$run" | field status)" != "running" ] && break
     sleep 0.5
   done
@@ -73,14 +77,14 @@ YAML
   STATS=$(curl -s "http://127.0.0.1:$SIM_PORT/_stats")
   kill -TERM $APP; wait $APP 2>/dev/null || true
   kill -TERM $SIM; wait $SIM 2>/dev/null || true
-  python3 - "$1" "$2" "$3" "$PEAK" "$RUNJSON" "$STATS" <<'PY'
+  python3 - "$1" "$2" "$3" "$PEAK" "$RUNJSON" "$STATS" "$OLD" <<'PY'
 import json, sys, datetime, math
 n, rate, label, peak = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-run, stats = json.loads(sys.argv[5]), json.loads(sys.argv[6])
+run, stats, old = json.loads(sys.argv[5]), json.loads(sys.argv[6]), int(sys.argv[7])
 t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
 secs = (t(run["endedAt"]) - t(run["startedAt"])).total_seconds()
 line = (f"   {label}: {run['status']}, {run['records']} records in {secs:.1f} s = {run['records'] / secs:,.0f} records/s; "
-        f"{run['calls']} calls (⌈N/200⌉+1 = {math.ceil(n / 200) + 1}); peak heap {peak / 2**20:.0f} MiB")
+        f"{run['calls']} calls (⌈N/200⌉+1 = {math.ceil(n / 200) + 1}); peak heap {peak / 2**20:.0f} MiB, of it old generation {old / 2**20:.0f} MiB")
 if rate:
     line += f"; quota {rate}/s: {run['calls'] / (secs * rate):.1%} used, {stats['tooManyRequests']} × 429"
 print(line)
@@ -92,4 +96,5 @@ PY
 for n in "${SIZES[@]}"; do
   backfill "$n" 0 "backfill of $n"
 done
-backfill "$QUOTA_RECORDS" 20 "backfill of $QUOTA_RECORDS at an advertised 20 requests/s"
+[ "$QUOTA_RECORDS" -gt 0 ] && backfill "$QUOTA_RECORDS" 20 "backfill of $QUOTA_RECORDS at an advertised 20 requests/s"
+true

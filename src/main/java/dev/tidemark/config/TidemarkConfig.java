@@ -61,6 +61,13 @@ public interface TidemarkConfig {
         @WithDefault("60s")
         Duration leaseTtl();
 
+        /**
+         * Pages a walk reads ahead of the one going downstream, so calls overlap Kafka and the checkpoint.
+         * A walk killed mid-way fetches again the page it had not checkpointed and these; 0 makes it one page.
+         */
+        @WithDefault("1")
+        int prefetchPages();
+
         /** The circuit breaker per source counts the provider's failures over this many calls... */
         @WithDefault("20")
         int circuitBreakerVolume();

@@ -70,6 +70,16 @@ public class PollerStore {
     static final String HOLDER = """
             SELECT run_id FROM poll_leases WHERE source = $1 AND resource = $2 AND parent = $3 AND expires_at >= now()""";
 
+    /**
+     * Runs of the resource still marked running when a new run holds its
+     * lease: their replica stopped without ending them (the lease it held
+     * expired), so they never will.
+     */
+    static final String ABANDON = """
+            UPDATE sync_runs SET status = 'failed', ended_at = now(),
+                error = 'abandoned: the replica running it stopped; a later run resumed from its checkpoint'
+            WHERE source = $1 AND resource = $2 AND parent = $3 AND status = 'running' AND id <> $4""";
+
     static final String START_RUN = """
             INSERT INTO sync_runs (id, source, resource, parent, mode, trigger, status, owner)
             VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)""";
@@ -195,6 +205,11 @@ public class PollerStore {
     public Uni<Optional<UUID>> holder(SyncTarget target) {
         return pool.preparedQuery(HOLDER).execute(key(target))
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getUUID("run_id")));
+    }
+
+    /** Marks the resource's other runs that are still "running" as abandoned; call while holding its lease. */
+    public Uni<Void> abandonOthers(SyncTarget target, UUID runId) {
+        return pool.preparedQuery(ABANDON).execute(key(target).addUUID(runId)).replaceWithVoid();
     }
 
     public Uni<Void> startRun(UUID id, SyncTarget target, String mode, String trigger, String owner) {

@@ -209,6 +209,7 @@ public class ProviderClient {
     }
 
     private Uni<ProviderResponse> send(String source, String resource, RequestOptions options, CallStats stats) {
+        budget(source).limiter().sending();
         stats.calls.incrementAndGet();
         long started = System.nanoTime();
         return http.request(options)

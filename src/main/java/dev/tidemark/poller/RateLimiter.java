@@ -51,11 +51,27 @@ public final class RateLimiter {
         long tolerance = advertised ? 0 : (burst - 1) * intervalNanos;
         Instant at = latest(now, theoreticalArrival.minusNanos(tolerance), pausedUntil);
         theoreticalArrival = latest(theoreticalArrival, at, at).plusNanos(intervalNanos);
-        sent.add(at);
+        return Duration.between(now, at);
+    }
+
+    /**
+     * A call goes out now. Paced by an advertised quota, the next one goes
+     * no sooner than one spacing after this: a call that left late (a busy
+     * event loop, a GC pause) must not bring the next one closer to it than
+     * the provider allows. Its time is kept as the provider's window sees it.
+     */
+    public synchronized void sending() {
+        Instant now = clock.instant();
+        if (advertised) {
+            Instant next = now.plusNanos(intervalNanos);
+            if (next.isAfter(theoreticalArrival)) {
+                theoreticalArrival = next;
+            }
+        }
+        sent.add(now);
         if (sent.size() > REMEMBERED_CALLS) {
             sent.subList(0, sent.size() - REMEMBERED_CALLS).clear();
         }
-        return Duration.between(now, at);
     }
 
     /**

@@ -100,7 +100,7 @@ public class ResourceSync {
             if (!acquired) {
                 return Uni.createFrom().item(Optional.<Started>empty());
             }
-            return store.startRun(runId, target, mode, trigger, owner).map(ignored -> {
+            return store.abandonOthers(target, runId).chain(() -> store.startRun(runId, target, mode, trigger, owner)).map(ignored -> {
                 Uni<Void> done = execute(walk, mode, runId).memoize().indefinitely();
                 done.subscribe().with(ok -> { }, failure -> LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure));
                 return Optional.of(new Started(runId, done));
@@ -231,8 +231,6 @@ public class ResourceSync {
         Uni<Integer> accept(List<ListItem> items, Position next);
     }
 
-    /** Pages fetched ahead of the one going downstream: calls overlap Kafka and the checkpoint, and the heap stays bounded. */
-    static final int LOOKAHEAD = 3;
 
     /** The walk from {@code position} to its last page; what it yields is the position after that page. */
     private Uni<Position> walkFrom(Walk walk, UUID runId, CallStats stats, Position position, PageSink sink) {
@@ -242,7 +240,8 @@ public class ResourceSync {
     /**
      * One walk as two loops that meet in a short queue: the fetch loop calls
      * the provider page after page (each request follows from the page
-     * before) while at most {@link #LOOKAHEAD} pages wait; the sink loop
+     * before) while at most {@code tidemark.poller.prefetch-pages} pages are
+     * read and not yet checkpointed besides the one going downstream; the sink loop
      * takes them in order and puts each downstream (records on Kafka, then
      * the checkpoint). Nothing holds on to a page once it is downstream. A
      * failure on either side stops both; the walk fails once the page going
@@ -295,7 +294,10 @@ public class ResourceSync {
                     finished = true;
                     finishNow = true;
                 } else {
-                    if (!fetching && !fetchedLast && fetchFailure == null && ready.size() < LOOKAHEAD) {
+                    // Pages read and not yet checkpointed: those a crash would fetch again. One at a time when
+                    // prefetch-pages is 0; with n, the call for the next page overlaps the one going downstream.
+                    int unsaved = ready.size() + (sinking ? 1 : 0);
+                    if (!fetching && !fetchedLast && fetchFailure == null && unsaved <= config.poller().prefetchPages()) {
                         fetching = true;
                         fetchNow = fetchFrom;
                     }

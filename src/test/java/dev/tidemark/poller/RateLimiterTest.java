@@ -64,6 +64,7 @@ class RateLimiterTest {
         RateLimiter full = new RateLimiter(20, 1, clock);
         for (int i = 0; i < 20; i++) {
             full.reserve();
+            full.sending();
             clock.advance(Duration.ofMillis(50));
         }
         full.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=1",
@@ -75,6 +76,18 @@ class RateLimiterTest {
         shared.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=2",
                 "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant()));
         assertThat(shared.reserve()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void underAnAdvertisedQuotaACallThatLeftLatePushesTheNextOneBack() {
+        Clock clock = new Clock();
+        RateLimiter limiter = new RateLimiter(1000, 1, clock);
+        limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "20;w=1", "RateLimit-Remaining", "19",
+                "RateLimit-Reset", "1")), T0));
+        Duration due = limiter.reserve();
+        clock.advance(due.plusMillis(30));   // it left 30 ms after its slot
+        limiter.sending();
+        assertThat(limiter.reserve().toMillis()).isEqualTo(51);   // one spacing after it actually left, not after its slot
     }
 
     @Test
