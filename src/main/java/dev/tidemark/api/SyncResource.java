@@ -3,6 +3,7 @@ package dev.tidemark.api;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.poller.Checkpoint;
 import dev.tidemark.poller.PollerStore;
+import dev.tidemark.poller.ProviderClient;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.SyncRun;
 import dev.tidemark.poller.SyncTarget;
@@ -43,11 +44,13 @@ public class SyncResource {
     private final TidemarkConfig config;
     private final ResourceSync sync;
     private final PollerStore store;
+    private final ProviderClient client;
 
-    public SyncResource(TidemarkConfig config, ResourceSync sync, PollerStore store) {
+    public SyncResource(TidemarkConfig config, ResourceSync sync, PollerStore store, ProviderClient client) {
         this.config = config;
         this.sync = sync;
         this.store = store;
+        this.client = client;
     }
 
     /** The body of a sync request. */
@@ -136,6 +139,10 @@ public class SyncResource {
                     state.put("reason", refused.get(source));
                     return state;
                 }).orElse(null));
+                if (config.sources().get(source).api().isPresent()) {
+                    // This replica's view: each replica keeps its own breaker per source.
+                    view.put("circuit", client.circuitOpen(source) ? "open" : "closed");
+                }
                 view.put("resources", list);
                 sources.add(view);
             });

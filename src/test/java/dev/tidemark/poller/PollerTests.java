@@ -218,6 +218,8 @@ class PollerTests {
         assertThat(provider.listCalls()).as("no call while the circuit is open").isEqualTo(calls);
         String metrics = io.restassured.RestAssured.given().get("/q/metrics").then().extract().asString();
         assertThat(metrics).contains("tidemark_poller_circuit_open{source=\"simfragile\"} 1.0");
+        io.restassured.RestAssured.given().header("Authorization", dev.tidemark.support.Records.TOKEN).get("/api/sources").then()
+                .body("sources.find { it.source == 'simfragile' }.circuit", org.hamcrest.Matchers.equalTo("open"));
 
         Thread.sleep(2_100);   // tidemark.poller.circuit-breaker-delay in tests
         SyncRun recovered = runOf(fragile);
