@@ -32,6 +32,9 @@ public final class TidemarkConfigCheck {
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }
+        if (config.poller().prefetchPages() < 0) {
+            problems.add("tidemark.poller.prefetch-pages: must be 0 or more, was " + config.poller().prefetchPages());
+        }
         config.sources().forEach((name, source) -> checkSource("tidemark.sources." + name, source, problems));
         config.rules().forEach((name, rule) -> checkRule("tidemark.rules." + name, rule, config, problems));
         return problems;
@@ -67,6 +70,12 @@ public final class TidemarkConfigCheck {
             }
             resource.schedule().filter(every -> every.isZero() || every.isNegative())
                     .ifPresent(every -> problems.add(rkey + ".schedule: must be positive, was " + every));
+            boolean shifting = resource.list().map(l -> Set.of("page", "offset").contains(l.pagination().type())
+                    && l.updatedSince().flatMap(TidemarkConfig.UpdatedSince::afterIdParam).isEmpty()).orElse(false);
+            if (resource.reconcile().isPresent() && shifting) {
+                problems.add(rkey + ".reconcile: a sweep needs a walk that cannot miss a record while the list changes: "
+                        + "cursor, next-url or link-header pagination, or list.updated-since.after-id-param");
+            }
             if (resource.lookback().isNegative()) {
                 problems.add(rkey + ".lookback: must not be negative, was " + resource.lookback());
             }

@@ -72,7 +72,8 @@ abstract class IndexWalk implements Pagination {
             return PageResult.rewind(position);
         }
         List<ListItem> fresh = items.subList(Math.min(skip, items.size()), items.size());
-        return PageResult.taken(List.copyOf(fresh), position, items.size() < windowCount(seen));
+        // Short of the page size is the end; a provider that clamps the anchor's extra item away is not.
+        return PageResult.taken(List.copyOf(fresh), position, items.size() < Math.min(windowCount(seen), query.pageSize()));
     }
 
     private PageRequest windowAt(java.time.Instant since, long start, int count) {

@@ -48,6 +48,7 @@ final class OAuth2Session {
     private boolean loaded;
     private String refused;
     private Uni<String> renewal;
+    private volatile boolean retriedAfterRotation;
 
     OAuth2Session(String source, TidemarkConfig.Auth auth, HttpClient http, PollerStore store, InstantSource clock, Duration timeout) {
         this.source = source;
@@ -67,7 +68,7 @@ final class OAuth2Session {
             return Uni.createFrom().item(accessToken);
         }
         if (renewal == null) {
-            renewal = load().chain(this::renew)
+            renewal = load().chain(this::latestRefreshToken).chain(this::renew)
                     .onTermination().invoke(() -> {
                         synchronized (this) {
                             renewal = null;
@@ -95,14 +96,28 @@ final class OAuth2Session {
                 return Uni.createFrom().voidItem();
             }
         }
-        String seed = auth.refreshToken().orElse("");
-        return store.authState(source, seed).invoke(state -> {
+        return store.authState(source, seed()).invoke(state -> {
             synchronized (this) {
                 loaded = true;
                 refreshToken = state.refreshToken().orElse(auth.refreshToken().orElse(null));
                 refused = state.refused().orElse(null);
             }
         }).replaceWithVoid();
+    }
+
+    /**
+     * Another replica may have rotated the refresh token since this one read
+     * it (the old one is then refused): take the stored one before each grant.
+     */
+    private Uni<Void> latestRefreshToken() {
+        if (!"oauth2-refresh-token".equals(auth.type())) {
+            return Uni.createFrom().voidItem();
+        }
+        return store.authState(source, seed()).invoke(state -> state.refreshToken().ifPresent(stored -> {
+            synchronized (this) {
+                refreshToken = stored;
+            }
+        })).replaceWithVoid();
     }
 
     private Uni<String> renew() {
@@ -154,7 +169,7 @@ final class OAuth2Session {
                 renewAt = asked.plusMillis((long) (lifetime * 1000 * share));
                 if (rotated != null && !rotated.equals(refreshToken)) {
                     refreshToken = rotated;
-                    persisted = store.saveRefreshToken(source, auth.refreshToken().orElse(""), rotated);
+                    persisted = store.saveRefreshToken(source, seed(), rotated);
                 }
             }
             LOG.debugf("source=%s: new access token, valid %d s%s", source, lifetime, rotated != null ? ", refresh token rotated" : "");
@@ -162,16 +177,40 @@ final class OAuth2Session {
             return persisted.replaceWith(token);
         }
         String error = json.path("error").asText("");
+        if ("invalid_grant".equals(error) && "oauth2-refresh-token".equals(auth.type()) && !retriedAfterRotation) {
+            // Refused because another replica rotated the token a moment ago? Then the store has a newer one.
+            String sent;
+            synchronized (this) {
+                sent = refreshToken;
+            }
+            retriedAfterRotation = true;
+            return latestRefreshToken().chain(() -> {
+                boolean newer;
+                synchronized (this) {
+                    newer = !java.util.Objects.equals(sent, refreshToken);
+                }
+                return newer ? renew() : granted(status, body, asked);
+            }).eventually(() -> retriedAfterRotation = false);
+        }
         if ("invalid_grant".equals(error) || "invalid_client".equals(error) || "unauthorized_client".equals(error)) {
             String reason = "the token endpoint refused the grant (" + error + ")";
             synchronized (this) {
                 refused = reason;
             }
             LOG.errorf("source=%s needs re-authorization: %s; configure a new refresh token or client credentials", source, reason);
-            return store.refuse(source, auth.refreshToken().orElse(""), reason).chain(() -> Uni.createFrom().failure(needsReauthorization()));
+            return store.refuse(source, seed(), reason).chain(() -> Uni.createFrom().failure(needsReauthorization()));
         }
         // Anything else (5xx, a proxy's page): a failed call like any other, retried by the caller's backoff.
         return Uni.createFrom().failure(new IllegalStateException("token endpoint answered " + status));
+    }
+
+    /**
+     * What the operator configured for this grant. When any of it changes (a new client secret, a new refresh
+     * token), the stored state — a rotated token, a refusal — belongs to the old grant and is ignored.
+     */
+    private String seed() {
+        return String.join("\u0000", auth.type(), auth.tokenUrl().orElse(""), auth.clientId().orElse(""),
+                auth.clientSecret().orElse(""), auth.refreshToken().orElse(""));
     }
 
     private ProviderCallException needsReauthorization() {

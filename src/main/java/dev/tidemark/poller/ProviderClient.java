@@ -106,6 +106,12 @@ public class ProviderClient {
             boolean reauthenticated) {
         SourceBudget budget = budget(source);
         Duration pace = budget.limiter().reserve();
+        if (pace.compareTo(config.poller().maxRateLimitWait()) > 0) {
+            // The provider said its quota is spent until then: the run stops here, checkpoint kept, rather than hold its lease.
+            return Uni.createFrom().failure(new ProviderCallException("GET " + uri.getRawPath() + " not made: the source's quota is spent for "
+                    + pace.toSeconds() + " s, longer than tidemark.poller.max-rate-limit-wait ("
+                    + config.poller().maxRateLimitWait().toSeconds() + " s)", true, -1));
+        }
         if (pace.toNanos() > 0) {
             stats.waitedMillis.addAndGet(pace.toMillis());
         }
@@ -118,8 +124,7 @@ public class ProviderClient {
                 // A call that could not be made (a timeout, a refused connection) is retried like a 5xx; a
                 // decision already taken (a refused OAuth2 grant, an open circuit) is not.
                 .onFailure(failure -> !(failure instanceof ProviderCallException))
-                .recoverWithItem(failure -> new ProviderResponse(-1, Map.of(), failure.getClass().getSimpleName()
-                        + (failure.getMessage() == null ? "" : ": " + failure.getMessage())))
+                .recoverWithItem(failure -> new ProviderResponse(-1, Map.of(), describe(failure)))
                 .chain(response -> {
                     RateLimitHeaders quota = RateLimitHeaders.read(response::header, clock.instant());
                     budget.limiter().observe(quota);
@@ -132,6 +137,7 @@ public class ProviderClient {
                         Duration wait = quota.retryAfter().or(quota::reset)
                                 .orElseGet(() -> config.poller().backoff().delay(limited + 1, ThreadLocalRandom.current()::nextDouble));
                         if (wait.compareTo(config.poller().maxRateLimitWait()) > 0 || limited + 1 >= MAX_RATE_LIMITED_ANSWERS) {
+                            budget.limiter().pause(wait);   // the next run of any resource of the source waits too
                             return Uni.createFrom().failure(new ProviderCallException(call + " answered " + status
                                     + "; the provider asks to wait " + wait.toSeconds() + " s, longer than tidemark.poller.max-rate-limit-wait ("
                                     + config.poller().maxRateLimitWait().toSeconds() + " s) or too many times in a row", true, status));
@@ -280,6 +286,28 @@ public class ProviderClient {
                     circuit, c -> c.get() == CircuitBreakerState.OPEN ? 1 : 0);
             return new SourceBudget(new RateLimiter(rate, burst, clock), new ConcurrencyGate(concurrency), breaker, circuit);
         });
+    }
+
+    /**
+     * What went wrong with a call that got no answer, in words safe to log and to store in a run's error:
+     * never the exception's own message, which names the URL and so any API key or signature in its query.
+     */
+    static String describe(Throwable failure) {
+        Throwable cause = failure;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        if (failure instanceof java.util.concurrent.TimeoutException || cause instanceof java.util.concurrent.TimeoutException
+                || failure.getClass().getSimpleName().contains("Timeout")) {
+            return "timed out after " + "tidemark.poller.request-timeout";
+        }
+        if (cause instanceof java.net.ConnectException) {
+            return "connection refused";
+        }
+        if (cause instanceof java.net.UnknownHostException) {
+            return "unknown host";
+        }
+        return failure.getClass().getSimpleName();
     }
 
     private static Uni<Void> delay(Duration wait) {

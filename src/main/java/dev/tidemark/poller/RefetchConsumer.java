@@ -104,7 +104,7 @@ public class RefetchConsumer {
                             ? new ChangeEnvelope(request.source(), request.resource(), request.id(), Op.DELETE,
                                     dev.tidemark.change.Timestamps.micros(reading), null, Origin.POLL, "refetch", reading)
                             : record(request, resource, response.get().body(), reading);
-                    return changes.publish(answer).invoke(() -> servedAt.put(key, reading))
+                    return changes.publish(answer).invoke(() -> remember(key, reading))
                             .chain(() -> count(request, response.isEmpty() ? "gone" : "fetched"));
                 })
                 .onFailure().recoverWithUni(failure -> {
@@ -112,6 +112,15 @@ public class RefetchConsumer {
                             request.source(), request.resource(), request.id(), failure.getMessage());
                     return count(request, "failed");
                 });
+    }
+
+    /** Kept for a minute: long enough to answer a burst with one call, short enough that the map stays small. */
+    private void remember(String key, Instant reading) {
+        servedAt.put(key, reading);
+        if (servedAt.size() > 10_000) {
+            Instant old = clock.instant().minus(Duration.ofMinutes(1));
+            servedAt.values().removeIf(at -> at.isBefore(old));
+        }
     }
 
     private ChangeEnvelope record(ChangeEnvelope request, TidemarkConfig.Resource resource, String body, Instant reading) {
@@ -122,9 +131,14 @@ public class RefetchConsumer {
             throw new MalformedPageException("the single-record answer is not JSON");
         }
         JsonNode record = resource.fetchRecord().filter(p -> !p.isEmpty()).map(p -> root.at(JsonPointers.compile(p))).orElse(root);
-        JsonPointer updatedAt = JsonPointers.compile(resource.updatedAt());
-        Instant at = Timestamps.parse(record.at(updatedAt))
-                .orElseThrow(() -> new MalformedPageException("the single-record answer has no updated_at at " + updatedAt));
+        Instant at;
+        if ("hash".equals(resource.changeDetection())) {
+            at = Timestamps.micros(reading);   // no updated_at: stamped with the time it was read, as polls do
+        } else {
+            JsonPointer updatedAt = JsonPointers.compile(resource.updatedAt());
+            at = Timestamps.parse(record.at(updatedAt))
+                    .orElseThrow(() -> new MalformedPageException("the single-record answer has no updated_at at " + updatedAt));
+        }
         return new ChangeEnvelope(request.source(), request.resource(), request.id(), Op.UPSERT, at, record, Origin.POLL,
                 "refetch", reading);
     }

@@ -50,8 +50,11 @@ public class ResourceSync {
     private final InstantSource clock = InstantSource.system();
     private final String owner;
 
+    private final io.vertx.mutiny.core.Vertx vertx;
+
     public ResourceSync(TidemarkConfig config, ProviderClient client, PollerStore store, ChangePublisher changes,
-            ObjectMapper json, MeterRegistry metrics) {
+            ObjectMapper json, MeterRegistry metrics, io.vertx.mutiny.core.Vertx vertx) {
+        this.vertx = vertx;
         this.config = config;
         this.client = client;
         this.store = store;
@@ -101,7 +104,12 @@ public class ResourceSync {
                 return Uni.createFrom().item(Optional.<Started>empty());
             }
             return store.abandonOthers(target, runId).chain(() -> store.startRun(runId, target, mode, trigger, owner)).map(ignored -> {
-                Uni<Void> done = execute(walk, mode, runId).memoize().indefinitely();
+                // Renewed with every checkpoint, and also every third of its lifetime: a run waiting out a provider's
+                // Retry-After or a slow answer must not lose the resource to another replica meanwhile.
+                long every = Math.max(1_000, config.poller().leaseTtl().toMillis() / 3);
+                long renewal = vertx.setPeriodic(every, id -> store.renew(target, owner, runId, config.poller().leaseTtl())
+                        .subscribe().with(held -> { }, failure -> LOG.debugf("lease of %s not renewed: %s", target, failure)));
+                Uni<Void> done = execute(walk, mode, runId).eventually(() -> vertx.cancelTimer(renewal)).memoize().indefinitely();
                 done.subscribe().with(ok -> { }, failure -> LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure));
                 return Optional.of(new Started(runId, done));
             });
@@ -111,7 +119,9 @@ public class ResourceSync {
     private Uni<Void> execute(Walk walk, String mode, UUID runId) {
         CallStats stats = new CallStats();
         long started = System.nanoTime();
-        Uni<Outcome> outcome = RECONCILE.equals(mode) ? sweep(walk, runId, stats) : poll(walk, mode, runId, stats);
+        Uni<Outcome> outcome = (RECONCILE.equals(mode) ? sweep(walk, runId, stats) : poll(walk, mode, runId, stats))
+                // A failure before the walk began (the database, say) still ends the run and frees the resource.
+                .onFailure().recoverWithItem(failure -> new Outcome(status(failure), failure.getMessage()));
         return outcome.chain(ended -> {
             metrics.counter("tidemark.poller.runs", "source", walk.target().source(), "resource", walk.target().resource(),
                     "mode", mode, "status", ended.status()).increment();
@@ -119,7 +129,7 @@ public class ResourceSync {
                     walk.target(), runId, mode, ended.status(), stats.calls(), stats.pages(), stats.records(), stats.retries(),
                     stats.rateLimitWaits(), (System.nanoTime() - started) / 1_000_000);
             return store.endRun(runId, stats, ended.status(), ended.error())
-                    .chain(() -> store.release(walk.target(), owner, runId));
+                    .eventually(() -> store.release(walk.target(), owner, runId));
         });
     }
 
@@ -168,6 +178,13 @@ public class ResourceSync {
                 .chain(() -> store.seen(runId, items.stream().map(ListItem::id).toList()))
                 .chain(() -> store.renew(walk.target(), owner, runId, config.poller().leaseTtl()))
                 .chain(held -> held ? Uni.createFrom().item(changed.size()) : lostLease()));
+        if (walk.pagination() instanceof IndexWalk && walk.query().afterIdParam().isEmpty()) {
+            // An offset or page walk shifts when a record before its position disappears, and would not see the
+            // one that moved into the page it had read: a sweep would delete a record the provider still has.
+            return Uni.createFrom().item(new Outcome("failed", "a reconciliation sweep needs a walk that cannot miss a record "
+                    + "while the list changes: cursor, next-url or link-header pagination, or updated-since.after-id-param; "
+                    + "nothing was deleted"));
+        }
         return store.forgetEndedSweeps().chain(store::now).chain(began -> {
             LOG.infof("sync %s run=%s reconcile: a full walk from the start; deletes only if it reads every page", walk.target(), runId);
             return walkFrom(walk, runId, stats, Position.START, sink)
@@ -257,7 +274,9 @@ public class ResourceSync {
         private final java.util.ArrayDeque<Ready> ready = new java.util.ArrayDeque<>();
         private Position fetchFrom;
         private Position sunk;
-        private int rewinds;
+        /** Pages in a row that took the walk no further than it had been (rewinds, repeats). */
+        private int stalls;
+        private Position furthest;
         private boolean fetching;
         private boolean sinking;
         private boolean fetchedLast;
@@ -277,6 +296,7 @@ public class ResourceSync {
             this.done = done;
             this.fetchFrom = from;
             this.sunk = from;
+            this.furthest = from;
         }
 
         void pump() {
@@ -330,23 +350,41 @@ public class ResourceSync {
         }
 
         private void fetch(Position position) {
-            URI uri = walk.pagination().request(position).resolve(walk.baseUrl());
+            URI uri;
+            try {
+                uri = walk.pagination().request(position).resolve(walk.baseUrl());
+            } catch (RuntimeException e) {
+                // A next URL the provider handed out that is not a URI: the walk cannot go on. Not its text: it may be signed.
+                synchronized (this) {
+                    fetching = false;
+                    fetchFailure = new IllegalStateException("the provider's next page is not a valid URL (" + e.getClass().getSimpleName() + ")");
+                }
+                pump();
+                return;
+            }
             ResourceSync.this.fetch(walk, uri, stats, 1).subscribe().with(fetched -> {
                 PageResult result = walk.pagination().read(position, fetched.page());
                 synchronized (this) {
                     fetching = false;
-                    if (result.rewound()) {
-                        rewinds++;
-                        if (rewinds > MAX_REWINDS) {
-                            fetchFailure = new IllegalStateException("the list did not continue where the last page ended "
-                                    + MAX_REWINDS + " times in a row at " + describe(position)
-                                    + ": is it sorted by updated_at ascending, and does it honour the updated-since filter?");
-                        } else {
+                    if (!result.last() && !beyond(result.next(), furthest)) {
+                        // A rewind, or a page that brought nothing new: the list is not where the walk left it.
+                        // Once in a while that is data changing; always, it is a list that ignores the filter,
+                        // the sort or the page token, and the walk would go round for ever.
+                        stalls++;
+                        if (stalls > MAX_REWINDS) {
+                            fetchFailure = new IllegalStateException("the walk made no progress " + MAX_REWINDS
+                                    + " pages in a row at " + describe(position)
+                                    + ": is the list sorted by updated_at ascending, and does it honour the updated-since filter "
+                                    + "and the page token?");
+                        } else if (result.rewound()) {
                             LOG.infof("sync %s run=%s: the list changed under the walk at %s; going back to the first item at that time",
                                     walk.target(), runId, describe(position));
                         }
                     } else {
-                        rewinds = 0;
+                        stalls = 0;
+                    }
+                    if (beyond(result.next(), furthest)) {
+                        furthest = result.next();
                     }
                     ready.add(new Ready(result, fetched.millis()));
                     fetchFrom = result.next();
@@ -364,7 +402,7 @@ public class ResourceSync {
 
         private void sink(Ready page) {
             PageResult result = page.result();
-            sink.accept(result.take(), result.next()).chain(downstream -> {
+            Uni.createFrom().deferred(() -> sink.accept(result.take(), result.next())).chain(downstream -> {
                 stats.pages.incrementAndGet();
                 stats.records.addAndGet(downstream);
                 metrics.counter("tidemark.poller.records", "source", walk.target().source(), "resource", walk.target().resource())
@@ -386,6 +424,20 @@ public class ResourceSync {
                 pump();
             });
         }
+    }
+
+    /** True if {@code next} is further along than {@code mark}: a later updated_at, more taken at the same one, or a new token. */
+    static boolean beyond(Position next, Position mark) {
+        if (next.token() != null && !next.token().equals(mark.token())) {
+            return true;
+        }
+        if (next.updatedAt() != null && (mark.updatedAt() == null || next.updatedAt().isAfter(mark.updatedAt()))) {
+            return true;
+        }
+        if (next.updatedAt() != null && next.updatedAt().equals(mark.updatedAt()) && next.seen() > mark.seen()) {
+            return true;
+        }
+        return false;
     }
 
     /** A page as read, and how long the provider took to answer it (retries and waits included). */
@@ -451,10 +503,18 @@ public class ResourceSync {
         }
         Checkpoint last = checkpoint.get();
         if (FULL.equals(mode)) {
-            return !last.finished() && FULL.equals(last.mode()) ? last.position() : Position.START;
+            // A full walk asked for anew resumes one cut short (partial, or its replica died) but not one that
+            // failed: that is how an operator gets past a checkpoint the provider no longer accepts.
+            return !last.finished() && FULL.equals(last.mode()) && !"failed".equals(last.status()) ? last.position() : Position.START;
         }
         if (!last.finished()) {
-            return last.position();
+            Position at = last.position();
+            if ("failed".equals(last.status()) && at.token() != null && at.updatedAt() != null) {
+                // The provider's token may be what failed (an expired cursor or next URL): continue from the last
+                // item taken with the filter instead, which takes at most that page again.
+                return new Position(at.updatedAt(), at.updatedAt(), at.id(), at.seen(), null);
+            }
+            return at;
         }
         Position end = last.position();
         if (!query.filtered() || end.updatedAt() == null) {

@@ -171,10 +171,16 @@ class PaginationTest {
         java.util.UUID run = java.util.UUID.randomUUID();
         Position mid = new Position(null, T, "r5", 3, "tok");
         assertThat(ResourceSync.startPosition(Optional.empty(), "incremental", query, java.time.Duration.ZERO)).isEqualTo(Position.START);
-        Checkpoint cut = new Checkpoint("full", "failed", run, mid, T);
+        Checkpoint cut = new Checkpoint("full", "partial", run, mid, T);
         assertThat(ResourceSync.startPosition(Optional.of(cut), "incremental", query, java.time.Duration.ZERO)).isEqualTo(mid);
         assertThat(ResourceSync.walkMode(Optional.of(cut), "incremental")).isEqualTo("full");
         assertThat(ResourceSync.startPosition(Optional.of(cut), "full", query, java.time.Duration.ZERO)).isEqualTo(mid);
+        // A walk that failed may have failed on its token (an expired cursor): it continues from its last item instead,
+        // and a full walk asked for anew starts over.
+        Checkpoint failed = new Checkpoint("full", "failed", run, mid, T);
+        assertThat(ResourceSync.startPosition(Optional.of(failed), "incremental", query, java.time.Duration.ZERO))
+                .isEqualTo(new Position(T, T, "r5", 3, null));
+        assertThat(ResourceSync.startPosition(Optional.of(failed), "full", query, java.time.Duration.ZERO)).isEqualTo(Position.START);
         Checkpoint done = new Checkpoint("full", "completed", run, mid.withToken(null), T);
         assertThat(ResourceSync.startPosition(Optional.of(done), "full", query, java.time.Duration.ZERO)).isEqualTo(Position.START);
         assertThat(ResourceSync.startPosition(Optional.of(done), "incremental", query, java.time.Duration.ZERO))

@@ -59,7 +59,7 @@ class PollerTests {
         provider.clear();
         pool.query("DELETE FROM poll_checkpoints WHERE source LIKE 'sim%'").execute()
                 .chain(() -> pool.query("DELETE FROM poll_leases WHERE source LIKE 'sim%'").execute())
-                .chain(() -> pool.query("DELETE FROM records WHERE source = 'sim'").execute())
+                .chain(() -> pool.query("DELETE FROM records WHERE source LIKE 'sim%'").execute())
                 .await().atMost(Duration.ofSeconds(10));
     }
 
@@ -168,6 +168,16 @@ class PollerTests {
         assertThat(run.status()).isEqualTo("completed");
         assertThat(provider.served().keySet()).containsAll(provider.data().keySet());
         awaitTableMatchesProvider(resource);
+    }
+
+    @Test
+    void aProviderThatIgnoresTheFilterEndsTheRunInsteadOfLoopingForEver() {
+        fill(150, later());
+        // Past the first page every page starts again from the top, so the anchor is never where it should be.
+        SyncRun broken = run("ignoring-items", "full");
+        assertThat(broken.status()).isEqualTo("failed");
+        assertThat(broken.error()).get().asString().contains("made no progress").contains("honour the updated-since filter");
+        assertThat(broken.calls()).isLessThan(10);
     }
 
     @Test
@@ -283,22 +293,42 @@ class PollerTests {
     }
 
     @Test
-    void aQuotaThatWouldKeepTheRunWaitingTooLongEndsItPartialWithItsCheckpoint() {
+    void aQuotaThatWouldKeepTheRunWaitingTooLongEndsItPartialDeletesNothingAndIsHonoured() {
         fill(250, later());
+        SyncTarget quota = SyncTarget.of("simquota", "items");
+        assertThat(runOf(quota).status()).isEqualTo("completed");
+        awaitTableMatches("simquota", "items");
+        provider.reset();
+        provider.delete("r00007");
         provider.beforeList(call -> {
             if (call == 2) {
                 provider.fail(Fault.status(429, Map.of("Retry-After", "3600")));
             }
         });
-        SyncRun cut = run("cursor-items", "incremental");
+        SyncRun cut = sync.run(quota, "reconcile", "api").await().atMost(Duration.ofSeconds(60)).orElseThrow();
         assertThat(cut.status()).isEqualTo("partial");
         assertThat(cut.error()).get().asString().contains("3600 s");
         assertThat(cut.records()).isEqualTo(100);
-        provider.reset();
-        SyncRun next = run("cursor-items", "incremental");
-        assertThat(next.status()).isEqualTo("completed");
-        assertThat(next.records()).isEqualTo(150);
-        awaitTableMatchesProvider("cursor-items");
+        // The sweep did not read every page: nothing is deleted.
+        awaitTableMatchesCount("simquota", "items", 250);
+        // The provider asked for an hour: the next run of the source does not call it before then.
+        int calls = provider.listCalls();
+        SyncRun next = runOf(quota);
+        assertThat(next.status()).isEqualTo("partial");
+        assertThat(next.error()).get().asString().contains("quota is spent");
+        assertThat(provider.listCalls()).isEqualTo(calls);
+    }
+
+    void awaitTableMatches(String source, String resource) {
+        awaitTableMatchesCount(source, resource, provider.data().size());
+    }
+
+    void awaitTableMatchesCount(String source, String resource, long live) {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+                assertThat(pool.preparedQuery("""
+                        SELECT count(*) AS n FROM records WHERE source = $1 AND resource = $2 AND updated_at IS NOT NULL AND NOT deleted""")
+                        .execute(Tuple.of(source, resource)).await().atMost(Duration.ofSeconds(10)).iterator().next().getLong("n"))
+                        .isEqualTo(live));
     }
 
     @Test

@@ -124,7 +124,7 @@ class SweepTests {
     }
 
     @Test
-    void aSweepThatFailsOrIsCutShortDeletesNothing() {
+    void aSweepThatFailsDeletesNothing() {
         provider.delete("s001");
         provider.beforeList(call -> {
             if (call == 2) {
@@ -132,13 +132,7 @@ class SweepTests {
             }
         });
         assertThat(run("reconcile").status()).isEqualTo("failed");
-        provider.reset();
-        provider.beforeList(call -> {
-            if (call == 3) {
-                provider.fail(Fault.status(429, Map.of("Retry-After", "3600")));
-            }
-        });
-        assertThat(run("reconcile").status()).isEqualTo("partial");
+        // A sweep cut short by the quota deletes nothing either: PollerTests.aQuotaThatWouldKeep…
         Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> awaitTable(120, 0));
         assertThat(pool.query("SELECT count(*) AS n FROM sweep_seen").execute().await().atMost(Duration.ofSeconds(5))
                 .iterator().next().getLong("n")).isZero();

@@ -39,6 +39,7 @@ import java.util.function.IntConsumer;
  *   GET /page/items?page&amp;per_page&amp;updated_since         {"data": [...]}            (pages from 1)
  *   GET /offset/items?offset&amp;limit&amp;updated_since[&amp;after_id]   {"data": [...]}
  *   GET /plain/items?offset&amp;limit                   [...] without updated_at (a resource for hash change detection)
+ *   GET /ignoring/items                                 as /offset/items, but it ignores updated_since (a broken provider)
  *   GET /items/{id}                                     the item, or 404
  *   GET /_stats                                         what it served (for a benchmark in another process)
  *   GET /_ratelimit?perSecond=N                         a new rate limit, counters from zero (the same)
@@ -298,7 +299,7 @@ public final class ProviderSimulator implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
             String kind = path.endsWith("/items") ? path.substring(1, path.length() - "/items".length()) : "";
-            boolean list = List.of("cursor", "next", "link", "page", "offset", "plain").contains(kind);
+            boolean list = List.of("cursor", "next", "link", "page", "offset", "plain", "ignoring").contains(kind);
             if (list) {
                 synchronized (this) {
                     long second = System.currentTimeMillis() / 1000;
@@ -344,7 +345,8 @@ public final class ProviderSimulator implements AutoCloseable {
     }
 
     private void list(HttpExchange exchange, String kind, Map<String, String> query, Map<String, String> headers) throws IOException {
-        Instant since = Optional.ofNullable(query.get("updated_since")).map(Instant::parse).orElse(null);
+        // "ignoring" is a broken provider: it takes updated_since and pays it no heed.
+        Instant since = kind.equals("ignoring") ? null : Optional.ofNullable(query.get("updated_since")).map(Instant::parse).orElse(null);
         NavigableSet<Item> view = ordered;
         if (query.containsKey("cursor")) {
             String[] at = new String(Base64.getUrlDecoder().decode(query.get("cursor")), StandardCharsets.UTF_8).split("\\|", 2);
@@ -361,7 +363,7 @@ public final class ProviderSimulator implements AutoCloseable {
                 size = Integer.parseInt(query.getOrDefault("per_page", "100"));
                 skip = (Long.parseLong(query.getOrDefault("page", "1")) - 1) * size;
             }
-            case "offset", "plain" -> {
+            case "offset", "plain", "ignoring" -> {
                 size = Integer.parseInt(query.getOrDefault("limit", "100"));
                 skip = Long.parseLong(query.getOrDefault("offset", "0"));
             }

@@ -18,6 +18,7 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         simulator = new ProviderSimulator(FreePorts.next());
         return Map.of("tidemark.sources.sim.api.base-url", simulator.baseUrl(),
                 "tidemark.sources.simfragile.api.base-url", simulator.baseUrl(),
+                "tidemark.sources.simquota.api.base-url", simulator.baseUrl(),
                 "tidemark.sources.simoauth.api.base-url", simulator.baseUrl(),
                 "tidemark.sources.simoauth.api.auth.token-url", simulator.baseUrl() + "/oauth/token",
                 "tidemark.sources.simrefresh.api.base-url", simulator.baseUrl(),
