@@ -465,7 +465,9 @@ public class ResourceSync {
                 Duration wait = config.poller().backoff().delay(attempt, ThreadLocalRandom.current()::nextDouble);
                 LOG.infof("sync %s: GET %s gave a malformed page (%s): retry %d in %d ms", walk.target(), uri.getRawPath(),
                         reason, attempt, wait.toMillis());
-                return Uni.createFrom().voidItem().onItem().delayIt().by(wait).chain(() -> fetch(walk, uri, stats, attempt + 1));
+                // Full jitter can draw no wait at all, which Mutiny's delay refuses.
+                Uni<Void> pause = wait.toMillis() > 0 ? Uni.createFrom().voidItem().onItem().delayIt().by(wait) : Uni.createFrom().voidItem();
+                return pause.chain(() -> fetch(walk, uri, stats, attempt + 1));
             }
         });
     }
