@@ -141,7 +141,7 @@ public class SyncResource {
                 }).orElse(null));
                 if (config.sources().get(source).api().isPresent()) {
                     // This replica's view: each replica keeps its own breaker per source.
-                    view.put("circuit", client.circuitOpen(source) ? "open" : "closed");
+                    view.put("circuit", client.circuit(source));
                 }
                 view.put("resources", list);
                 sources.add(view);

@@ -186,10 +186,11 @@ public class ProviderClient {
         })));
     }
 
-    /** Whether the source's circuit breaker is open now (no calls are made). */
-    public boolean circuitOpen(String source) {
+    /** The source's circuit breaker in this replica: closed, open (no calls are made) or half-open (one trial call). */
+    public String circuit(String source) {
         SourceBudget budget = budgets.get(source);
-        return budget != null && budget.circuit().get() == CircuitBreakerState.OPEN;
+        CircuitBreakerState state = budget == null ? CircuitBreakerState.CLOSED : budget.circuit().get();
+        return state.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     private Uni<ProviderResponse> send(String source, String resource, URI uri, CallStats stats) {

@@ -231,7 +231,7 @@ class PollerTests {
         io.restassured.RestAssured.given().header("Authorization", dev.tidemark.support.Records.TOKEN).get("/api/sources").then()
                 .body("sources.find { it.source == 'simfragile' }.circuit", org.hamcrest.Matchers.equalTo("open"));
 
-        Thread.sleep(2_100);   // tidemark.poller.circuit-breaker-delay in tests
+        Thread.sleep(5_100);   // tidemark.poller.circuit-breaker-delay in tests
         SyncRun recovered = runOf(fragile);
         assertThat(recovered.status()).as(recovered.error().orElse("")).isEqualTo("completed");
         assertThat(recovered.records()).isEqualTo(50);
