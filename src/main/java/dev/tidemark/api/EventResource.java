@@ -9,6 +9,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.Optional;
 
 /**
  * {@code GET /api/events}: the newest rising-edge events, exactly as they are
@@ -20,8 +21,6 @@ import jakarta.ws.rs.core.Response;
 @Produces(MediaType.APPLICATION_JSON)
 public class EventResource {
 
-    static final int MAX_LIMIT = 500;
-
     private final OutboxStore outbox;
 
     public EventResource(OutboxStore outbox) {
@@ -31,19 +30,10 @@ public class EventResource {
     @GET
     public Uni<Response> recent(@QueryParam("source") String source, @QueryParam("resource") String resource,
             @QueryParam("type") String type, @QueryParam("limit") @DefaultValue("20") String limit) {
-        int n;
-        try {
-            n = Integer.parseInt(limit.trim());
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,
-                    "limit: a whole number from 1 to " + MAX_LIMIT));
-        }
-        if (resource != null && source == null) {
-            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,
-                    "resource: needs source as well"));
+        int n = ListingFilter.limit(limit);
+        Optional<Response> problem = ListingFilter.problem(n, source, resource);
+        if (problem.isPresent()) {
+            return Uni.createFrom().item(problem.get());
         }
         String prefix = source == null ? "" : source + "/" + (resource == null ? "" : resource + "/");
         // The payloads are CloudEvents JSON already; they are joined, not parsed and written again.

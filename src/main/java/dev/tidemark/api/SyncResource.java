@@ -39,7 +39,6 @@ import java.util.UUID;
 public class SyncResource {
 
     static final Set<String> MODES = Set.of(ResourceSync.INCREMENTAL, ResourceSync.FULL, ResourceSync.RECONCILE);
-    static final int MAX_LIMIT = 500;
 
     private final TidemarkConfig config;
     private final ResourceSync sync;
@@ -100,17 +99,10 @@ public class SyncResource {
     @Path("/runs")
     public Uni<Response> runs(@QueryParam("source") String source, @QueryParam("resource") String resource,
             @QueryParam("limit") @DefaultValue("20") String limit) {
-        int n;
-        try {
-            n = Integer.parseInt(limit.trim());
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST, "limit: a whole number from 1 to " + MAX_LIMIT));
-        }
-        if (resource != null && source == null) {
-            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST, "resource: needs source as well"));
+        int n = ListingFilter.limit(limit);
+        Optional<Response> problem = ListingFilter.problem(n, source, resource);
+        if (problem.isPresent()) {
+            return Uni.createFrom().item(problem.get());
         }
         return store.runs(source, resource, n).map(runs -> Response.ok(Map.of("runs", runs)).build());
     }

@@ -54,9 +54,7 @@ class PollerTests {
 
     @BeforeEach
     void freshProvider() {
-        provider = ProviderSimulatorResource.simulator();
-        provider.reset();
-        provider.clear();
+        provider = ProviderSimulatorResource.fresh();
         pool.query("DELETE FROM poll_checkpoints WHERE source LIKE 'sim%'").execute()
                 .chain(() -> pool.query("DELETE FROM poll_leases WHERE source LIKE 'sim%'").execute())
                 .chain(() -> pool.query("DELETE FROM records WHERE source LIKE 'sim%'").execute())

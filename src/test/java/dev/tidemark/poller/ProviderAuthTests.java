@@ -41,9 +41,7 @@ class ProviderAuthTests {
 
     @BeforeEach
     void fresh() {
-        provider = ProviderSimulatorResource.simulator();
-        provider.reset();
-        provider.clear();
+        provider = ProviderSimulatorResource.fresh();
         pool.query("DELETE FROM poll_checkpoints WHERE source LIKE 'sim%'").execute()
                 .chain(() -> pool.query("DELETE FROM poll_leases WHERE source LIKE 'sim%'").execute())
                 .await().atMost(Duration.ofSeconds(10));

@@ -42,9 +42,7 @@ class RefetchTests {
 
     @BeforeEach
     void fresh() {
-        provider = ProviderSimulatorResource.simulator();
-        provider.reset();
-        provider.clear();
+        provider = ProviderSimulatorResource.fresh();
     }
 
     static ChangeEnvelope refetch(String id, Instant observed) {

@@ -51,9 +51,7 @@ class SweepTests {
 
     @BeforeEach
     void fresh() {
-        provider = ProviderSimulatorResource.simulator();
-        provider.reset();
-        provider.clear();
+        provider = ProviderSimulatorResource.fresh();
         pool.preparedQuery("DELETE FROM records WHERE source = 'sim' AND resource = $1").execute(Tuple.of(RESOURCE))
                 .chain(() -> pool.query("DELETE FROM poll_checkpoints WHERE source = 'sim'").execute())
                 .chain(() -> pool.query("DELETE FROM poll_leases WHERE source = 'sim'").execute())

@@ -39,9 +39,7 @@ class SyncApiTests {
 
     @BeforeEach
     void fresh() {
-        provider = ProviderSimulatorResource.simulator();
-        provider.reset();
-        provider.clear();
+        provider = ProviderSimulatorResource.fresh();
         pool.query("DELETE FROM poll_leases WHERE source = 'sim'").execute().await().atMost(Duration.ofSeconds(10));
     }
 

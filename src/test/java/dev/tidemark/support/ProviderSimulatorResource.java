@@ -13,6 +13,13 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         return simulator;
     }
 
+    /** The simulator with no data, knobs or counters left from an earlier test. */
+    public static ProviderSimulator fresh() {
+        simulator.reset();
+        simulator.clear();
+        return simulator;
+    }
+
     @Override
     public Map<String, String> start() {
         simulator = new ProviderSimulator(FreePorts.next());
