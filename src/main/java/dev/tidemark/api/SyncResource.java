@@ -151,24 +151,42 @@ public class SyncResource {
             view.put("polled", false);
             return Uni.createFrom().item(view);
         }
+        if (resource.parent().isPresent()) {
+            return store.parentCheckpoints(target).chain(parents -> store.runs(target.source(), target.resource(), 1).map(runs -> {
+                Map<String, Object> view = polledView(target, resource, runs);
+                // One checkpoint per parent: how many parents have one, how many of their walks completed.
+                Map<String, Object> nested = new LinkedHashMap<>();
+                nested.put("resource", resource.parent().get().resource());
+                nested.put("withCheckpoint", parents.parents());
+                nested.put("completed", parents.completed());
+                nested.put("oldestCheckpointAt", parents.oldestSavedAt());
+                view.put("parents", nested);
+                return view;
+            }));
+        }
         return store.checkpoint(target).chain(checkpoint -> store.runs(target.source(), target.resource(), 1).map(runs -> {
-            Map<String, Object> view = new LinkedHashMap<>();
-            view.put("source", target.source());
-            view.put("resource", target.resource());
-            view.put("polled", true);
-            view.put("schedule", resource.schedule().map(Duration::toString).orElse(null));
+            Map<String, Object> view = polledView(target, resource, runs);
             view.put("checkpoint", checkpoint.map(SyncResource::checkpoint).orElse(null));
-            Optional<SyncRun> last = runs.stream().findFirst();
-            view.put("lastRun", last.orElse(null));
             view.put("lagSeconds", checkpoint.map(Checkpoint::position).map(p -> p.updatedAt())
                     .map(at -> Math.max(0, Duration.between(at, Instant.now()).toSeconds())).orElse(null));
-            view.put("health", last.map(SyncRun::status).map(status -> switch (status) {
-                case "completed", "running" -> "ok";
-                case "partial" -> "rate-limited";
-                default -> "failing";
-            }).orElse("never-run"));
             return view;
         }));
+    }
+
+    private static Map<String, Object> polledView(SyncTarget target, TidemarkConfig.Resource resource, List<SyncRun> runs) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("source", target.source());
+        view.put("resource", target.resource());
+        view.put("polled", true);
+        view.put("schedule", resource.schedule().map(Duration::toString).orElse(null));
+        Optional<SyncRun> last = runs.stream().findFirst();
+        view.put("lastRun", last.orElse(null));
+        view.put("health", last.map(SyncRun::status).map(status -> switch (status) {
+            case "completed", "running" -> "ok";
+            case "partial" -> "rate-limited";
+            default -> "failing";
+        }).orElse("never-run"));
+        return view;
     }
 
     private static Map<String, Object> checkpoint(Checkpoint checkpoint) {

@@ -298,6 +298,34 @@ public interface TidemarkConfig {
 
         /** Interval of reconciliation sweeps. */
         Optional<Duration> reconcile();
+
+        /**
+         * A nested resource: one that is listed under each record of another
+         * (projects → equipment → attributes). Its list path names each ancestor's id
+         * by resource, {@code /projects/{projects}/equipment}; its record ids keep that
+         * context ({@code p1/e7}).
+         */
+        Optional<Parent> parent();
+    }
+
+    /** Where a nested resource's records are listed: under each record of its parent resource. */
+    interface Parent {
+        /** The parent resource, of the same source; the poller walks its local copy's live records. */
+        String resource();
+
+        /**
+         * A CEL predicate over the parent's local copy ({@code record}): only parents for which it
+         * holds are walked (e.g. {@code record.status == 'active'}). Empty walks every parent.
+         */
+        Optional<String> when();
+
+        /**
+         * Skip a parent's children in incremental polls while the parent's updated_at is the one
+         * their last completed walk began with. Only for a provider that bumps a parent's
+         * updated_at whenever one of its children changes; full polls and sweeps walk every parent.
+         */
+        @WithDefault("false")
+        boolean skipUnchanged();
     }
 
     interface ResourceWebhook {

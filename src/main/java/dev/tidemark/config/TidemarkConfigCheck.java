@@ -1,5 +1,6 @@
 package dev.tidemark.config;
 
+import dev.tidemark.poller.NestedIds;
 import dev.tidemark.receiver.signature.SignatureSchemes;
 import dev.tidemark.rules.RulePredicate;
 import java.util.ArrayList;
@@ -79,6 +80,7 @@ public final class TidemarkConfigCheck {
             if (resource.lookback().isNegative()) {
                 problems.add(rkey + ".lookback: must not be negative, was " + resource.lookback());
             }
+            checkNesting(key, name, resource, source, problems);
             resource.webhook().ifPresent(webhook -> {
                 webhook.record().ifPresent(record -> pointer(rkey + ".webhook.record", record, problems));
                 webhook.id().ifPresent(id -> pointer(rkey + ".webhook.id", id, problems));
@@ -97,6 +99,76 @@ public final class TidemarkConfigCheck {
                 }
             });
         });
+    }
+
+    /**
+     * A nested resource: its parent exists and is no ancestor of itself; its
+     * paths name only its ancestors (and {id}, in fetch); its parent.when is a
+     * CEL predicate. A top-level resource's paths name no ancestors.
+     */
+    private static void checkNesting(String key, String name, TidemarkConfig.Resource resource, TidemarkConfig.Source source,
+            List<String> problems) {
+        String rkey = key + ".resources." + name;
+        if (resource.parent().isEmpty()) {
+            resource.list().map(TidemarkConfig.ListEndpoint::path).map(NestedIds::placeholders).filter(names -> !names.isEmpty())
+                    .ifPresent(names -> problems.add(rkey + ".list.path: names {" + names.get(0) + "}, but the resource has no "
+                            + rkey + ".parent to take it from"));
+            return;
+        }
+        TidemarkConfig.Parent parent = resource.parent().get();
+        String pkey = rkey + ".parent";
+        if (!source.resources().containsKey(parent.resource())) {
+            problems.add(pkey + ".resource: source has no resource '" + parent.resource() + "' (configured: "
+                    + String.join(", ", new TreeSet<>(source.resources().keySet())) + ")");
+            return;
+        }
+        List<String> chain = new ArrayList<>(List.of(name));
+        Optional<TidemarkConfig.Parent> up = Optional.of(parent);
+        while (up.isPresent()) {
+            String ancestor = up.get().resource();
+            if (chain.contains(ancestor)) {
+                problems.add(pkey + ".resource: '" + name + "' would be listed under itself (" + String.join(" -> ", chain)
+                        + " -> " + ancestor + ")");
+                return;
+            }
+            if (ancestor.equals("id")) {
+                problems.add(pkey + ".resource: a parent resource named 'id' cannot be told from {id} in paths; rename it");
+                return;
+            }
+            chain.add(ancestor);
+            up = Optional.ofNullable(source.resources().get(ancestor)).flatMap(TidemarkConfig.Resource::parent);
+        }
+        List<String> ancestors = chain.subList(1, chain.size());
+        resource.list().ifPresent(list -> {
+            List<String> names = NestedIds.placeholders(list.path());
+            if (!names.contains(parent.resource())) {
+                problems.add(rkey + ".list.path: a nested resource's path names its parent's id, {" + parent.resource()
+                        + "}; was '" + list.path() + "'");
+            }
+            names.stream().filter(n -> !ancestors.contains(n)).findFirst().ifPresent(n -> problems.add(rkey + ".list.path: {" + n
+                    + "} is not an ancestor of " + name + " (" + String.join(", ", ancestors) + ")"));
+        });
+        resource.fetch().ifPresent(fetch -> {
+            List<String> names = NestedIds.placeholders(fetch);
+            if (!names.contains("id")) {
+                problems.add(rkey + ".fetch: the single-record path needs {id}; was '" + fetch + "'");
+            }
+            names.stream().filter(n -> !n.equals("id") && !ancestors.contains(n)).findFirst().ifPresent(n -> problems.add(rkey
+                    + ".fetch: {" + n + "} is not an ancestor of " + name + " (" + String.join(", ", ancestors) + ")"));
+        });
+        parent.when().filter(when -> !when.isBlank()).ifPresent(when -> {
+            try {
+                RulePredicate.compile(when);
+            } catch (IllegalArgumentException e) {
+                problems.add(pkey + ".when: not a boolean CEL predicate over record (the parent): " + e.getMessage());
+            }
+        });
+        if (resource.webhook().isPresent()) {
+            // A webhook names a record by its own id; a nested record's id carries its ancestors' too, and two ids
+            // for one record would make two records of it.
+            problems.add(rkey + ".webhook: a nested resource is kept by polling; webhooks for it are not supported "
+                    + "(their ids lack the parent's)");
+        }
     }
 
     private static void checkWebhook(String key, TidemarkConfig.Webhook webhook, List<String> problems) {

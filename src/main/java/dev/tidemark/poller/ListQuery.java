@@ -18,6 +18,11 @@ public record ListQuery(String path, Map<String, String> params, int pageSize, O
                 since.flatMap(TidemarkConfig.UpdatedSince::afterIdParam));
     }
 
+    /** The same query on another path (a nested resource's, filled in for one parent). */
+    public ListQuery withPath(String other) {
+        return new ListQuery(other, params, pageSize, pageSizeParam, sinceParam, sinceFormat, afterIdParam);
+    }
+
     public boolean filtered() {
         return sinceParam.isPresent();
     }

@@ -25,25 +25,33 @@ import java.util.UUID;
 public class PollerStore {
 
     static final String LOAD_CHECKPOINT = """
-            SELECT mode, status, run_id, since, updated_at, last_id, seen, token, saved_at
+            SELECT mode, status, run_id, since, updated_at, last_id, seen, token, saved_at, parent_updated_at
             FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND parent = $3""";
 
+    /**
+     * A walk's checkpoint as it ends; for a nested resource's walk under one
+     * parent, also the parent's updated_at the walk began with ($12), which
+     * tells the next poll whether the parent changed since.
+     */
     static final String SAVE_CHECKPOINT = """
-            INSERT INTO poll_checkpoints (source, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token, saved_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())
+            INSERT INTO poll_checkpoints (source, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token,
+                saved_at, parent_updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12)
             ON CONFLICT (source, resource, parent) DO UPDATE SET mode = EXCLUDED.mode, status = EXCLUDED.status,
                 run_id = EXCLUDED.run_id, since = EXCLUDED.since, updated_at = EXCLUDED.updated_at, last_id = EXCLUDED.last_id,
-                seen = EXCLUDED.seen, token = EXCLUDED.token, saved_at = now()""";
+                seen = EXCLUDED.seen, token = EXCLUDED.token, saved_at = now(), parent_updated_at = EXCLUDED.parent_updated_at""";
 
     /**
      * After a page: the walk's checkpoint, saved only while the run still
      * holds the resource's lease (which this renews), in one statement. A run
-     * whose lease another replica took can never move the checkpoint.
+     * whose lease another replica took can never move the checkpoint. The
+     * lease is the resource's (parent ''), also for a walk under one parent
+     * of a nested resource: one run walks all its parents.
      */
     static final String SAVE_HELD = """
             WITH held AS (
                 UPDATE poll_leases SET expires_at = now() + make_interval(secs => $12)
-                WHERE source = $1 AND resource = $2 AND parent = $3 AND owner = $11 AND run_id = $6
+                WHERE source = $1 AND resource = $2 AND parent = '' AND owner = $11 AND run_id = $6
                 RETURNING 1)
             INSERT INTO poll_checkpoints (source, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token, saved_at)
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, now() WHERE EXISTS (SELECT 1 FROM held)
@@ -143,6 +151,34 @@ public class PollerStore {
             SELECT id, content_hash FROM records
             WHERE source = $1 AND resource = $2 AND id = ANY($3::text[]) AND NOT deleted AND updated_at IS NOT NULL""";
 
+    /**
+     * What a completed sweep of a nested resource did not see: as UNSEEN, among
+     * the children of the parents it walked ($5, their keys) and of parents
+     * deleted locally ($6 the parent resource; $7 true when the parent is a
+     * top-level resource, whose record id is the key with its segment decoded).
+     */
+    static final String UNSEEN_NESTED = """
+            SELECT r.id FROM records r
+            WHERE r.source = $1 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
+              AND r.applied_at < $4 AND r.updated_at < $4
+              AND NOT EXISTS (SELECT 1 FROM sweep_seen s WHERE s.run_id = $3 AND s.id = r.id)
+              AND (regexp_replace(r.id, '/[^/]*$', '') = ANY($5::text[])
+                   OR EXISTS (SELECT 1 FROM records p WHERE p.source = $1 AND p.resource = $6 AND p.deleted
+                              AND p.id = CASE WHEN $7 THEN replace(replace(regexp_replace(r.id, '/[^/]*$', ''), '%2F', '/'), '%25', '%')
+                                              ELSE regexp_replace(r.id, '/[^/]*$', '') END))
+            ORDER BY r.id""";
+
+    /** A nested resource's per-parent checkpoints: how many, how many completed, the oldest save. */
+    static final String PARENT_CHECKPOINTS = """
+            SELECT count(*) AS parents, count(*) FILTER (WHERE status = 'completed') AS completed, min(saved_at) AS oldest
+            FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND parent <> ''""";
+
+    /** A page of a parent resource's live records, by id. */
+    static final String PARENTS = """
+            SELECT id, updated_at, data::text AS data FROM records
+            WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL AND id > $3
+            ORDER BY id LIMIT $4""";
+
     static final String LIVE = """
             SELECT count(*) AS live FROM records WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL""";
 
@@ -165,14 +201,20 @@ public class PollerStore {
             Position position = new Position(instant(row, "since"), instant(row, "updated_at"), row.getString("last_id"),
                     row.getLong("seen"), row.getString("token"));
             return Optional.of(new Checkpoint(row.getString("mode"), row.getString("status"), row.getUUID("run_id"), position,
-                    instant(row, "saved_at")));
+                    instant(row, "saved_at"), instant(row, "parent_updated_at")));
         });
     }
 
     public Uni<Void> save(SyncTarget target, String mode, String status, UUID runId, Position position) {
+        return save(target, mode, status, runId, position, null);
+    }
+
+    /** @param parentUpdatedAt for a walk under one parent, the parent's updated_at when the walk began; else null */
+    public Uni<Void> save(SyncTarget target, String mode, String status, UUID runId, Position position, Instant parentUpdatedAt) {
         Tuple values = key(target).addString(mode).addString(status).addUUID(runId)
                 .addOffsetDateTime(time(position.since())).addOffsetDateTime(time(position.updatedAt()))
-                .addString(position.id()).addLong(position.seen()).addString(position.token());
+                .addString(position.id()).addLong(position.seen()).addString(position.token())
+                .addOffsetDateTime(time(parentUpdatedAt));
         return pool.preparedQuery(SAVE_CHECKPOINT).execute(values).replaceWithVoid();
     }
 
@@ -187,29 +229,29 @@ public class PollerStore {
 
     /** True if this replica now holds the resource's lease for {@code runId}. */
     public Uni<Boolean> acquire(SyncTarget target, String owner, UUID runId, Duration ttl) {
-        return pool.preparedQuery(ACQUIRE).execute(key(target).addString(owner).addUUID(runId).addDouble(seconds(ttl)))
+        return pool.preparedQuery(ACQUIRE).execute(leaseKey(target).addString(owner).addUUID(runId).addDouble(seconds(ttl)))
                 .map(rows -> rows.size() == 1);
     }
 
     /** False if the lease is no longer this run's (it expired and another replica took it). */
     public Uni<Boolean> renew(SyncTarget target, String owner, UUID runId, Duration ttl) {
-        return pool.preparedQuery(RENEW).execute(key(target).addString(owner).addDouble(seconds(ttl)).addUUID(runId))
+        return pool.preparedQuery(RENEW).execute(leaseKey(target).addString(owner).addDouble(seconds(ttl)).addUUID(runId))
                 .map(rows -> rows.rowCount() == 1);
     }
 
     public Uni<Void> release(SyncTarget target, String owner, UUID runId) {
-        return pool.preparedQuery(RELEASE).execute(key(target).addString(owner).addUUID(runId)).replaceWithVoid();
+        return pool.preparedQuery(RELEASE).execute(leaseKey(target).addString(owner).addUUID(runId)).replaceWithVoid();
     }
 
     /** The run holding an unexpired lease on the resource, if any. */
     public Uni<Optional<UUID>> holder(SyncTarget target) {
-        return pool.preparedQuery(HOLDER).execute(key(target))
+        return pool.preparedQuery(HOLDER).execute(leaseKey(target))
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getUUID("run_id")));
     }
 
     /** Marks the resource's other runs that are still "running" as abandoned; call while holding its lease. */
     public Uni<Void> abandonOthers(SyncTarget target, UUID runId) {
-        return pool.preparedQuery(ABANDON).execute(key(target).addUUID(runId)).replaceWithVoid();
+        return pool.preparedQuery(ABANDON).execute(leaseKey(target).addUUID(runId)).replaceWithVoid();
     }
 
     public Uni<Void> startRun(UUID id, SyncTarget target, String mode, String trigger, String owner) {
@@ -298,6 +340,42 @@ public class PollerStore {
         });
     }
 
+    /** Ids of live children of the walked parents (and of deleted ones) that the nested sweep {@code runId} did not see. */
+    public Uni<List<String>> unseenNested(SyncTarget target, UUID runId, Instant began, List<String> walkedParents,
+            String parentResource, boolean topLevelParent) {
+        return pool.preparedQuery(UNSEEN_NESTED).execute(Tuple.of(target.source(), target.resource(), runId, time(began))
+                .addArrayOfString(walkedParents.toArray(String[]::new)).addString(parentResource).addBoolean(topLevelParent))
+                .map(rows -> {
+                    List<String> ids = new ArrayList<>();
+                    rows.forEach(row -> ids.add(row.getString("id")));
+                    return ids;
+                });
+    }
+
+    /** How far a nested resource's walks got: parents with a checkpoint, those whose last walk completed, the oldest save. */
+    public record ParentCheckpoints(long parents, long completed, Instant oldestSavedAt) {
+    }
+
+    public Uni<ParentCheckpoints> parentCheckpoints(SyncTarget target) {
+        return pool.preparedQuery(PARENT_CHECKPOINTS).execute(Tuple.of(target.source(), target.resource())).map(rows -> {
+            Row row = rows.iterator().next();
+            return new ParentCheckpoints(row.getLong("parents"), row.getLong("completed"), instant(row, "oldest"));
+        });
+    }
+
+    /** A live record of a parent resource, its data as JSON text. */
+    public record ParentRecord(String id, Instant updatedAt, String data) {
+    }
+
+    /** Up to {@code limit} live records of {@code resource} with ids after {@code afterId}, by id. */
+    public Uni<List<ParentRecord>> parents(String source, String resource, String afterId, int limit) {
+        return pool.preparedQuery(PARENTS).execute(Tuple.of(source, resource, afterId, limit)).map(rows -> {
+            List<ParentRecord> parents = new ArrayList<>();
+            rows.forEach(row -> parents.add(new ParentRecord(row.getString("id"), instant(row, "updated_at"), row.getString("data"))));
+            return parents;
+        });
+    }
+
     /** id -> SHA-256 content hash of the local copy, for those of {@code ids} that have a live one. */
     public Uni<java.util.Map<String, byte[]>> hashes(SyncTarget target, List<String> ids) {
         return pool.preparedQuery(HASHES).execute(Tuple.of(target.source(), target.resource(), ids.toArray(String[]::new)))
@@ -334,6 +412,11 @@ public class PollerStore {
     private static Tuple counters(UUID id, CallStats stats) {
         return Tuple.of(id, stats.calls(), stats.pages(), stats.records(), stats.retries(), stats.rateLimitWaits())
                 .addLong(stats.waitedMillis());
+    }
+
+    /** Leases and runs are a resource's: one run walks every parent of a nested resource. */
+    private static Tuple leaseKey(SyncTarget target) {
+        return Tuple.of(target.source(), target.resource(), "");
     }
 
     private static Tuple key(SyncTarget target) {

@@ -90,7 +90,19 @@ public class RefetchConsumer {
                     + "the next poll or sweep brings the record", request.source(), request.resource(), request.id());
             return count(request, "no-endpoint");
         }
-        String path = resource.fetch().get().replace("{id}", URLEncoder.encode(request.id(), StandardCharsets.UTF_8).replace("+", "%20"));
+        String path;
+        if (resource.parent().isPresent()) {
+            // A nested record's id carries its ancestors' ids: the fetch path names them, and {id} is its own.
+            try {
+                path = NestedIds.fill(resource.fetch().get(), NestedIds.ancestors(source, request.resource()), request.id(), true);
+            } catch (IllegalArgumentException e) {
+                LOG.warnf("refetch of %s/%s/%s: not an id of this nested resource (%s)", request.source(), request.resource(),
+                        request.id(), e.getMessage());
+                return count(request, "bad-id");
+            }
+        } else {
+            path = resource.fetch().get().replace("{id}", URLEncoder.encode(request.id(), StandardCharsets.UTF_8).replace("+", "%20"));
+        }
         URI uri = PageRequest.path(path, Map.of()).resolve(URI.create(source.api().get().baseUrl()));
         Instant reading = clock.instant();
         CallStats stats = new CallStats();

@@ -69,9 +69,38 @@ public class ResourceSync {
         return owner;
     }
 
-    /** What a run needs to know about its resource, resolved from configuration. */
+    /** Parents of a nested resource read from the local table at a time. */
+    static final int PARENT_PAGE = 100;
+
+    /** Parents in a row whose walk failed (not for being gone) before a nested run stops: the provider is failing, not one parent. */
+    static final int MAX_FAILED_PARENTS_IN_A_ROW = 3;
+
+    /**
+     * What a walk needs to know, resolved from configuration: for a nested
+     * resource, one walk per parent, its target keyed by the parent
+     * ({@code parentKey}, what its children's ids start with) and its path
+     * filled in with the ancestors' ids.
+     */
     private record Walk(SyncTarget target, URI baseUrl, ListQuery query, Pagination pagination, ItemReader reader,
-            Duration lookback, boolean byHash) {
+            Duration lookback, boolean byHash, String parentKey, Instant parentUpdatedAt) {
+
+        /** The page's items with the ids their records are stored under: the parent's context first, for a nested resource. */
+        List<ListItem> records(List<ListItem> items) {
+            if (parentKey.isEmpty()) {
+                return items;
+            }
+            return items.stream().map(item -> new ListItem(NestedIds.compose(parentKey, item.id()), item.updatedAt(), item.data())).toList();
+        }
+    }
+
+    /** A nested resource's place under its parent resource, resolved from configuration. */
+    private record Nest(String parentResource, List<String> ancestors, Optional<dev.tidemark.rules.RulePredicate> when,
+            boolean skipUnchanged) {
+
+        /** The parent is a top-level record: its id is the provider's, not made of segments. */
+        boolean topLevelParent() {
+            return ancestors.size() == 1;
+        }
     }
 
     /**
@@ -93,7 +122,15 @@ public class ResourceSync {
     }
 
     /** How a run ended: completed, partial (cut short by the provider's quota) or failed, and why. */
-    private record Outcome(String status, String error) {
+    private record Outcome(String status, String error, Throwable failure) {
+
+        Outcome(String status, String error) {
+            this(status, error, null);
+        }
+
+        static Outcome of(Throwable failure) {
+            return new Outcome(ResourceSync.status(failure), failure.getMessage(), failure);
+        }
     }
 
     private Uni<Optional<Started>> begin(SyncTarget target, String mode, String trigger) {
@@ -109,27 +146,34 @@ public class ResourceSync {
                 long every = Math.max(1_000, config.poller().leaseTtl().toMillis() / 3);
                 long renewal = vertx.setPeriodic(every, id -> store.renew(target, owner, runId, config.poller().leaseTtl())
                         .subscribe().with(held -> { }, failure -> LOG.debugf("lease of %s not renewed: %s", target, failure)));
-                Uni<Void> done = execute(walk, mode, runId).eventually(() -> vertx.cancelTimer(renewal)).memoize().indefinitely();
+                Uni<Void> done = execute(target, walk, mode, runId).eventually(() -> vertx.cancelTimer(renewal)).memoize().indefinitely();
                 done.subscribe().with(ok -> { }, failure -> LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure));
                 return Optional.of(new Started(runId, done));
             });
         });
     }
 
-    private Uni<Void> execute(Walk walk, String mode, UUID runId) {
+    private Uni<Void> execute(SyncTarget target, Walk walk, String mode, UUID runId) {
         CallStats stats = new CallStats();
         long started = System.nanoTime();
-        Uni<Outcome> outcome = (RECONCILE.equals(mode) ? sweep(walk, runId, stats) : poll(walk, mode, runId, stats))
+        Optional<Nest> nest = nest(target);
+        Uni<Outcome> outcome = Uni.createFrom().deferred(() -> {
+            if (nest.isPresent()) {
+                return RECONCILE.equals(mode) ? sweepNested(target, walk, nest.get(), runId, stats)
+                        : pollNested(target, nest.get(), mode, runId, stats);
+            }
+            return RECONCILE.equals(mode) ? sweep(walk, runId, stats) : poll(walk, mode, runId, stats);
+        })
                 // A failure before the walk began (the database, say) still ends the run and frees the resource.
-                .onFailure().recoverWithItem(failure -> new Outcome(status(failure), failure.getMessage()));
+                .onFailure().recoverWithItem(Outcome::of);
         return outcome.chain(ended -> {
-            metrics.counter("tidemark.poller.runs", "source", walk.target().source(), "resource", walk.target().resource(),
+            metrics.counter("tidemark.poller.runs", "source", target.source(), "resource", target.resource(),
                     "mode", mode, "status", ended.status()).increment();
             LOG.infof("sync %s run=%s %s %s: %d calls, %d pages, %d records, %d retries, %d rate-limit waits, %d ms",
-                    walk.target(), runId, mode, ended.status(), stats.calls(), stats.pages(), stats.records(), stats.retries(),
+                    target, runId, mode, ended.status(), stats.calls(), stats.pages(), stats.records(), stats.retries(),
                     stats.rateLimitWaits(), (System.nanoTime() - started) / 1_000_000);
             return store.endRun(runId, stats, ended.status(), ended.error())
-                    .eventually(() -> store.release(walk.target(), owner, runId));
+                    .eventually(() -> store.release(target, owner, runId));
         });
     }
 
@@ -140,11 +184,11 @@ public class ResourceSync {
             Position from = startPosition(checkpoint, mode, walk);
             LOG.infof("sync %s run=%s mode=%s starts at %s", walk.target(), runId, walkMode, describe(from));
             Instant read = dev.tidemark.change.Timestamps.micros(clock.instant());
-            PageSink sink = (items, next) -> changed(walk, items, read).chain(changed -> publish(walk.target(), runId, changed, Origin.POLL)
+            PageSink sink = (items, next) -> changed(walk, walk.records(items), read).chain(changed -> publish(walk.target(), runId, changed, Origin.POLL)
                     .chain(() -> store.saveHeld(walk.target(), walkMode, runId, next, owner, config.poller().leaseTtl()))
                     .chain(held -> held ? Uni.createFrom().item(changed.size()) : lostLease()));
             return walkFrom(walk, runId, stats, from, sink)
-                    .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null)))
+                    .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null), walk.parentUpdatedAt()))
                     .map(ignored -> new Outcome("completed", null))
                     .onFailure().recoverWithUni(failure -> {
                         String status = status(failure);
@@ -155,7 +199,7 @@ public class ResourceSync {
                                         .orElse(Uni.createFrom().voidItem()))
                                 .onFailure().recoverWithNull()
                                 .invoke(() -> LOG.warnf("sync %s run=%s %s: %s", walk.target(), runId, status, failure.getMessage()))
-                                .replaceWith(new Outcome(status, failure.getMessage()));
+                                .replaceWith(Outcome.of(failure));
                     });
         });
     }
@@ -174,11 +218,7 @@ public class ResourceSync {
      */
     private Uni<Outcome> sweep(Walk walk, UUID runId, CallStats stats) {
         Instant read = dev.tidemark.change.Timestamps.micros(clock.instant());
-        PageSink sink = (items, next) -> changed(walk, items, read).chain(changed -> publish(walk.target(), runId, changed, Origin.RECONCILE)
-                .chain(() -> store.seen(runId, items.stream().map(ListItem::id).toList()))
-                .chain(() -> store.renew(walk.target(), owner, runId, config.poller().leaseTtl()))
-                .chain(held -> held ? Uni.createFrom().item(changed.size()) : lostLease()));
-        if (walk.pagination() instanceof IndexWalk && walk.query().afterIdParam().isEmpty()) {
+        if (shifting(walk)) {
             // An offset or page walk shifts when a record before its position disappears, and would not see the
             // one that moved into the page it had read: a sweep would delete a record the provider still has.
             return Uni.createFrom().item(new Outcome("failed", "a reconciliation sweep needs a walk that cannot miss a record "
@@ -187,33 +227,241 @@ public class ResourceSync {
         }
         return store.forgetEndedSweeps().chain(store::now).chain(began -> {
             LOG.infof("sync %s run=%s reconcile: a full walk from the start; deletes only if it reads every page", walk.target(), runId);
-            return walkFrom(walk, runId, stats, Position.START, sink)
+            return walkFrom(walk, runId, stats, Position.START, sweepSink(walk, runId, read))
                     .chain(() -> store.unseen(walk.target(), runId, began))
-                    .chain(unseen -> store.live(walk.target()).chain(live -> {
-                        double share = live == 0 ? 0 : (double) unseen.size() / live;
-                        if (unseen.size() > 1 && share > config.poller().sweepMaxDeleteShare()) {
-                            return Uni.createFrom().<Outcome>failure(new IllegalStateException("the sweep would delete "
-                                    + unseen.size() + " of " + live + " records, more than tidemark.poller.sweep-max-delete-share ("
-                                    + config.poller().sweepMaxDeleteShare() + "); nothing was deleted"));
-                        }
-                        Instant at = dev.tidemark.change.Timestamps.micros(began);
-                        Instant now = clock.instant();
-                        List<ChangeEnvelope> deletes = unseen.stream().map(id -> new ChangeEnvelope(walk.target().source(),
-                                walk.target().resource(), id, Op.DELETE, at, null, Origin.RECONCILE, "reconcile:" + runId, now)).toList();
-                        LOG.infof("sync %s run=%s reconcile: %d of %d records are gone at the provider", walk.target(), runId,
-                                deletes.size(), live);
-                        metrics.counter("tidemark.poller.sweep.deletes", "source", walk.target().source(),
-                                "resource", walk.target().resource()).increment(deletes.size());
-                        return (deletes.isEmpty() ? Uni.createFrom().voidItem() : changes.publish(deletes))
-                                .replaceWith(new Outcome("completed", null));
-                    }))
-                    .onFailure().recoverWithItem(failure -> {
-                        LOG.warnf("sync %s run=%s reconcile %s, nothing deleted: %s", walk.target(), runId, status(failure),
-                                failure.getMessage());
-                        return new Outcome(status(failure), failure.getMessage());
-                    })
+                    .chain(unseen -> deleteUnseen(walk.target(), runId, began, unseen))
+                    .onFailure().recoverWithItem(failure -> sweepFailed(walk.target(), runId, failure))
                     .call(() -> store.forgetSweep(runId).onFailure().recoverWithNull());
         });
+    }
+
+    /** A sweep's page: its records downstream as authoritative reads, their ids noted as seen, the lease renewed. */
+    private PageSink sweepSink(Walk walk, UUID runId, Instant read) {
+        return (items, next) -> {
+            List<ListItem> records = walk.records(items);
+            return changed(walk, records, read).chain(changed -> publish(walk.target(), runId, changed, Origin.RECONCILE)
+                    .chain(() -> store.seen(runId, records.stream().map(ListItem::id).toList()))
+                    .chain(() -> store.renew(walk.target(), owner, runId, config.poller().leaseTtl()))
+                    .chain(held -> held ? Uni.createFrom().item(changed.size()) : lostLease()));
+        };
+    }
+
+    /** An offset or page walk without a compound keyset: a record can shift past it while the list changes. */
+    private static boolean shifting(Walk walk) {
+        return walk.pagination() instanceof IndexWalk && walk.query().afterIdParam().isEmpty();
+    }
+
+    /**
+     * The end of a completed sweep: a delete on tidemark.changes for each
+     * record it did not see, timestamped at its start — unless that is more
+     * than sweep-max-delete-share of the resource's records.
+     */
+    private Uni<Outcome> deleteUnseen(SyncTarget target, UUID runId, Instant began, List<String> unseen) {
+        return store.live(target).chain(live -> {
+            double share = live == 0 ? 0 : (double) unseen.size() / live;
+            if (unseen.size() > 1 && share > config.poller().sweepMaxDeleteShare()) {
+                return Uni.createFrom().<Outcome>failure(new IllegalStateException("the sweep would delete "
+                        + unseen.size() + " of " + live + " records, more than tidemark.poller.sweep-max-delete-share ("
+                        + config.poller().sweepMaxDeleteShare() + "); nothing was deleted"));
+            }
+            Instant at = dev.tidemark.change.Timestamps.micros(began);
+            Instant now = clock.instant();
+            List<ChangeEnvelope> deletes = unseen.stream().map(id -> new ChangeEnvelope(target.source(),
+                    target.resource(), id, Op.DELETE, at, null, Origin.RECONCILE, "reconcile:" + runId, now)).toList();
+            LOG.infof("sync %s run=%s reconcile: %d of %d records are gone at the provider", target, runId, deletes.size(), live);
+            metrics.counter("tidemark.poller.sweep.deletes", "source", target.source(), "resource", target.resource())
+                    .increment(deletes.size());
+            return (deletes.isEmpty() ? Uni.createFrom().voidItem() : changes.publish(deletes))
+                    .replaceWith(new Outcome("completed", null));
+        });
+    }
+
+    private Outcome sweepFailed(SyncTarget target, UUID runId, Throwable failure) {
+        LOG.warnf("sync %s run=%s reconcile %s, nothing deleted: %s", target, runId, status(failure), failure.getMessage());
+        return Outcome.of(failure);
+    }
+
+    // --- nested resources ------------------------------------------------------------------
+
+    /** What a parent's visit decided: null to go on to the next parent, or how the whole run ends now. */
+    @FunctionalInterface
+    private interface ParentVisit {
+        Uni<Outcome> visit(PollerStore.ParentRecord parent, Walk walk);
+    }
+
+    /** How a nested run went over its parents. */
+    private static final class ParentTally {
+        int walked;
+        int unchanged;
+        int filtered;
+        int gone;
+        int failed;
+        int failedInARow;
+        String firstFailure;
+
+        String summary() {
+            return walked + " parents walked, " + unchanged + " skipped as unchanged, " + filtered
+                    + " left out by parent.when, " + gone + " gone at the provider, " + failed + " failed";
+        }
+    }
+
+    /**
+     * An incremental or full poll of a nested resource: for each live parent
+     * in the local copy that parent.when selects, the walk of its children
+     * from that parent's own checkpoint — skipped, with skip-unchanged, when
+     * the parent's updated_at is still the one its children's last completed
+     * walk began with. A parent the provider answers 404 or 410 for is gone
+     * (its deletion reaches the parent resource by its own poll or sweep); a
+     * quota or a lost lease stops the run; other failures are noted and the
+     * next parent walked, until three in a row say the provider is failing.
+     */
+    private Uni<Outcome> pollNested(SyncTarget target, Nest nest, String mode, UUID runId, CallStats stats) {
+        ParentTally tally = new ParentTally();
+        LOG.infof("sync %s run=%s %s: walks the children of each %s record", target, runId, mode, nest.parentResource());
+        ParentVisit visit = (parent, walk) -> store.checkpoint(walk.target()).chain(checkpoint -> {
+            boolean unchanged = nest.skipUnchanged() && !FULL.equals(mode) && checkpoint.isPresent() && checkpoint.get().finished()
+                    && parent.updatedAt().equals(checkpoint.get().parentUpdatedAt());
+            if (unchanged) {
+                tally.unchanged++;
+                countParent(target, "unchanged");
+                return Uni.createFrom().nullItem();
+            }
+            return poll(walk, mode, runId, stats).map(outcome -> {
+                if (outcome.failure() == null) {
+                    tally.walked++;
+                    tally.failedInARow = 0;
+                    countParent(target, "walked");
+                    return null;
+                }
+                if (gone(outcome.failure())) {
+                    tally.gone++;
+                    countParent(target, "gone");
+                    return null;
+                }
+                if ("partial".equals(outcome.status()) || outcome.failure().getMessage().startsWith("lost the lease")) {
+                    return new Outcome(outcome.status(), "parent " + parent.id() + ": " + outcome.error() + " (" + tally.summary() + ")",
+                            outcome.failure());
+                }
+                tally.failed++;
+                tally.failedInARow++;
+                countParent(target, "failed");
+                if (tally.firstFailure == null) {
+                    tally.firstFailure = "parent " + parent.id() + ": " + outcome.error();
+                }
+                return tally.failedInARow >= MAX_FAILED_PARENTS_IN_A_ROW
+                        ? new Outcome("failed", MAX_FAILED_PARENTS_IN_A_ROW + " parents in a row failed, the run stopped; first "
+                                + tally.firstFailure + " (" + tally.summary() + ")", outcome.failure())
+                        : null;
+            });
+        });
+        return eachParent(target, nest, "", tally, visit).map(stopped -> {
+            if (stopped != null) {
+                return stopped;
+            }
+            LOG.infof("sync %s run=%s: %s", target, runId, tally.summary());
+            return tally.failed > 0
+                    ? new Outcome("failed", tally.failed + " parent(s) failed; first " + tally.firstFailure + " (" + tally.summary() + ")")
+                    : new Outcome("completed", null);
+        });
+    }
+
+    /**
+     * A sweep of a nested resource: every selected parent's children walked in
+     * full (none skipped as unchanged). Only if every walk read its last page
+     * does it delete: children it did not see of the parents it walked, and
+     * children of parents deleted locally. A parent that is gone at the
+     * provider is left out: its children go when its deletion arrives.
+     */
+    private Uni<Outcome> sweepNested(SyncTarget target, Walk template, Nest nest, UUID runId, CallStats stats) {
+        if (shifting(template)) {
+            return sweep(template, runId, stats);   // refuses, with the reason
+        }
+        ParentTally tally = new ParentTally();
+        List<String> walked = new java.util.ArrayList<>();
+        Instant read = dev.tidemark.change.Timestamps.micros(clock.instant());
+        return store.forgetEndedSweeps().chain(store::now).chain(began -> {
+            LOG.infof("sync %s run=%s reconcile: the children of each %s record, each from the start; deletes only if it "
+                    + "reads every page", target, runId, nest.parentResource());
+            ParentVisit visit = (parent, walk) -> walkFrom(walk, runId, stats, Position.START, sweepSink(walk, runId, read))
+                    .map(last -> {
+                        tally.walked++;
+                        walked.add(walk.parentKey());
+                        return (Outcome) null;
+                    })
+                    .onFailure(ResourceSync::gone).recoverWithItem(failure -> {
+                        tally.gone++;
+                        return null;
+                    });
+            return eachParent(target, nest, "", tally, visit)
+                    .chain(stopped -> store.unseenNested(target, runId, began, walked, nest.parentResource(), nest.topLevelParent()))
+                    .invoke(() -> LOG.infof("sync %s run=%s reconcile: %s", target, runId, tally.summary()))
+                    .chain(unseen -> deleteUnseen(target, runId, began, unseen))
+                    .onFailure().recoverWithItem(failure -> sweepFailed(target, runId, failure))
+                    .call(() -> store.forgetSweep(runId).onFailure().recoverWithNull());
+        });
+    }
+
+    /**
+     * Visits the parent resource's live local records after {@code afterId},
+     * by id, a page at a time, those parent.when selects; null once all are
+     * visited, or the outcome a visit stopped the run with.
+     */
+    private Uni<Outcome> eachParent(SyncTarget target, Nest nest, String afterId, ParentTally tally, ParentVisit visit) {
+        return store.parents(target.source(), nest.parentResource(), afterId, PARENT_PAGE).chain(page -> {
+            Uni<Outcome> visits = Uni.createFrom().nullItem();
+            for (PollerStore.ParentRecord parent : page) {
+                visits = visits.chain(stopped -> {
+                    if (stopped != null) {
+                        return Uni.createFrom().item(stopped);
+                    }
+                    if (!selected(target, nest, parent)) {
+                        tally.filtered++;
+                        return Uni.createFrom().nullItem();
+                    }
+                    return visit.visit(parent, walk(target, nest, parent));
+                });
+            }
+            return visits.chain(stopped -> stopped != null || page.size() < PARENT_PAGE
+                    ? Uni.createFrom().item(stopped)
+                    : eachParent(target, nest, page.get(page.size() - 1).id(), tally, visit));
+        });
+    }
+
+    /** Whether parent.when holds for the parent's local copy; an evaluation error counts as false and is counted. */
+    private boolean selected(SyncTarget target, Nest nest, PollerStore.ParentRecord parent) {
+        if (nest.when().isEmpty()) {
+            return true;
+        }
+        dev.tidemark.rules.RulePredicate.Outcome outcome;
+        try {
+            outcome = nest.when().get().test(json.readTree(parent.data()));
+        } catch (JsonProcessingException e) {
+            outcome = dev.tidemark.rules.RulePredicate.Outcome.ERROR;
+        }
+        if (outcome == dev.tidemark.rules.RulePredicate.Outcome.ERROR) {
+            countParent(target, "when-error");
+        } else if (!outcome.holds()) {
+            countParent(target, "filtered");
+        }
+        return outcome.holds();
+    }
+
+    private void countParent(SyncTarget target, String outcome) {
+        metrics.counter("tidemark.poller.parents", "source", target.source(), "resource", target.resource(), "outcome", outcome)
+                .increment();
+    }
+
+    /** The provider answering a parent's child list with 404 or 410: the parent is gone. */
+    private static boolean gone(Throwable failure) {
+        return failure instanceof ProviderCallException call && (call.status() == 404 || call.status() == 410);
+    }
+
+    private Optional<Nest> nest(SyncTarget target) {
+        TidemarkConfig.Source source = config.sources().get(target.source());
+        return source.resources().get(target.resource()).parent().map(parent -> new Nest(parent.resource(),
+                NestedIds.ancestors(source, target.resource()),
+                parent.when().filter(when -> !when.isBlank()).map(dev.tidemark.rules.RulePredicate::compile),
+                parent.skipUnchanged()));
     }
 
     private static Uni<Integer> lostLease() {
@@ -532,15 +780,27 @@ public class ResourceSync {
         return startPosition(checkpoint, mode, walk.query(), walk.lookback());
     }
 
+    /** The walk of a top-level resource (for a nested one, the template its walks under each parent are made from). */
     private Walk walk(SyncTarget target) {
+        return walk(target, null, null);
+    }
+
+    /** The walk of a nested resource's children under {@code parent}: its own checkpoint, its path filled in. */
+    private Walk walk(SyncTarget target, Nest nest, PollerStore.ParentRecord parent) {
         TidemarkConfig.Source source = config.sources().get(target.source());
         TidemarkConfig.Resource resource = source.resources().get(target.resource());
         TidemarkConfig.ListEndpoint list = resource.list().orElseThrow();
         ListQuery query = ListQuery.of(list);
+        String parentKey = "";
+        if (parent != null) {
+            parentKey = NestedIds.key(parent.id(), nest.topLevelParent());
+            query = query.withPath(NestedIds.fill(list.path(), nest.ancestors(), parentKey, false));
+        }
         boolean byHash = "hash".equals(resource.changeDetection());
-        return new Walk(target, URI.create(source.api().orElseThrow().baseUrl()), query, Pagination.of(query, list.pagination()),
+        return new Walk(new SyncTarget(target.source(), target.resource(), parentKey), URI.create(source.api().orElseThrow().baseUrl()),
+                query, Pagination.of(query, list.pagination()),
                 new ItemReader(list.items(), resource.id(), byHash ? Optional.empty() : Optional.of(resource.updatedAt())),
-                resource.lookback(), byHash);
+                resource.lookback(), byHash, parentKey, parent == null ? null : parent.updatedAt());
     }
 
     static String describe(Position position) {

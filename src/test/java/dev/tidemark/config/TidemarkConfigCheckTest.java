@@ -131,6 +131,38 @@ class TidemarkConfigCheckTest {
                 .contains(base + ".resources.subscriptions.schedule: polls on a schedule, but " + base + ".resources.subscriptions.list is not configured");
     }
 
+    /** VALID with a nested resource under subscriptions: its items, listed per subscription. */
+    static final String NESTED = VALID.replace("  rules:\n", ""
+            + "        items:\n"
+            + "          parent: {resource: subscriptions, when: \"record.status == 'active'\"}\n"
+            + "          list: {path: \"/v1/subscriptions/{subscriptions}/items\", items: /data, pagination: {type: cursor}}\n"
+            + "          fetch: \"/v1/subscriptions/{subscriptions}/items/{id}\"\n"
+            + "  rules:\n");
+
+    @Test
+    void nestingMistakesNameTheirKeys() {
+        String items = "tidemark.sources.billing.resources.items";
+        assertThat(TidemarkConfigCheck.problems(ConfigFixtures.load(NESTED))).isEmpty();
+        assertThat(problemsOf(NESTED.replace("resource: subscriptions, when", "resource: invoices, when")))
+                .contains(items + ".parent.resource: source has no resource 'invoices' (configured: items, subscriptions)");
+        assertThat(problemsOf(NESTED.replace("resource: subscriptions, when", "resource: items, when")))
+                .contains(items + ".parent.resource: 'items' would be listed under itself (items -> items)");
+        assertThat(problemsOf(NESTED.replace("/v1/subscriptions/{subscriptions}/items\", items", "/v1/items\", items")))
+                .contains(items + ".list.path: a nested resource's path names its parent's id, {subscriptions}; was '/v1/items'");
+        assertThat(problemsOf(NESTED.replace("/v1/subscriptions/{subscriptions}/items\", items", "/v1/{customers}/{subscriptions}/items\", items")))
+                .contains(items + ".list.path: {customers} is not an ancestor of items (subscriptions)");
+        assertThat(problemsOf(NESTED.replace("/items/{id}\"", "/items\"")))
+                .contains(items + ".fetch: the single-record path needs {id}");
+        assertThat(problemsOf(NESTED.replace("record.status == 'active'", "record.status = 'active'")))
+                .contains(items + ".parent.when: not a boolean CEL predicate over record (the parent): ");
+        assertThat(problemsOf(NESTED.replace("  list: {path: \"/v1/subscriptions/{subscriptions}/items\"",
+                "  webhook: {events: [item.updated]}\n          list: {path: \"/v1/subscriptions/{subscriptions}/items\"")))
+                .contains(items + ".webhook: a nested resource is kept by polling; webhooks for it are not supported");
+        assertThat(problemsOf(VALID.replace("path: /v1/subscriptions,", "path: \"/v1/{accounts}/subscriptions\",")))
+                .contains("tidemark.sources.billing.resources.subscriptions.list.path: names {accounts}, but the resource has no "
+                        + "tidemark.sources.billing.resources.subscriptions.parent to take it from");
+    }
+
     @Test
     void aRuleThatIsNotABooleanCelPredicateIsNamed() {
         assertThat(problemsOf(VALID.replace("record.amount >= 10000", "record.amount >=")))

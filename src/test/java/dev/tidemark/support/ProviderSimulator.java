@@ -43,6 +43,10 @@ import java.util.function.IntConsumer;
  *   GET /items/{id}                                     the item, or 404
  *   GET /_stats                                         what it served (for a benchmark in another process)
  *   GET /_ratelimit?perSecond=N                         a new rate limit, counters from zero (the same)
+ *   GET /projects, /projects/{p}/equipment, /projects/{p}/equipment/{e}/attributes
+ *                                                       nested collections, as /cursor/items ({"data", "next_cursor"},
+ *                                                       updated_since, after_id); 404 under a parent that does not exist
+ *   GET /projects/{p}, /projects/{p}/equipment/{e}, …   one nested record, or 404
  * </pre>
  * Lists are in (updated_at, id) order; updated_since is inclusive (>=);
  * after_id makes it the compound keyset (updated_at, id) &gt; (since, after_id).
@@ -80,6 +84,12 @@ public final class ProviderSimulator implements AutoCloseable {
         }
     }
 
+    /** A record of a nested collection (a project, an equipment, an attribute): its id, updated_at and other fields. */
+    public record Node(String id, Instant updatedAt, Map<String, String> fields) {
+    }
+
+    private static final Comparator<Node> NODE_ORDER = Comparator.comparing(Node::updatedAt).thenComparing(Node::id);
+
     private static final Comparator<Item> ORDER = Comparator.comparing(Item::updatedAt).thenComparing(Item::id);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -87,6 +97,9 @@ public final class ProviderSimulator implements AutoCloseable {
     private final Map<String, Item> items = new ConcurrentHashMap<>();
     private final NavigableSet<Item> ordered = new ConcurrentSkipListSet<>(ORDER);
     private final Deque<Fault> faults = new ArrayDeque<>();
+    /** Nested collections by path segments, "projects" or "projects", p, "equipment", …: their records in (updated_at, id) order. */
+    private final Map<List<String>, NavigableSet<Node>> collections = new ConcurrentHashMap<>();
+    private final Map<List<String>, AtomicInteger> collectionCalls = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
     private final AtomicInteger listCalls = new AtomicInteger();
     private final AtomicInteger recordCalls = new AtomicInteger();
@@ -151,6 +164,57 @@ public final class ProviderSimulator implements AutoCloseable {
     public synchronized void clear() {
         items.clear();
         ordered.clear();
+        collections.clear();
+    }
+
+    // --- nested collections ---------------------------------------------------------------
+
+    /**
+     * Creates or replaces the record {@code id} of the collection at
+     * {@code collection} (path segments: "projects", or "projects", "p1",
+     * "equipment"). The collection's parent must exist.
+     */
+    public synchronized void putNode(List<String> collection, String id, Instant updatedAt, Map<String, String> fields) {
+        if (collection.size() > 1 && node(collection.subList(0, collection.size() - 1)).isEmpty()) {
+            throw new IllegalArgumentException("no parent record at " + collection.subList(0, collection.size() - 1));
+        }
+        NavigableSet<Node> set = collections.computeIfAbsent(List.copyOf(collection), c -> new ConcurrentSkipListSet<>(NODE_ORDER));
+        set.removeIf(node -> node.id().equals(id));
+        set.add(new Node(id, updatedAt.truncatedTo(ChronoUnit.MICROS), Map.copyOf(fields)));
+    }
+
+    /** Deletes a nested record and every collection under it. */
+    public synchronized void deleteNode(List<String> collection, String id) {
+        NavigableSet<Node> set = collections.get(collection);
+        if (set != null) {
+            set.removeIf(node -> node.id().equals(id));
+        }
+        List<String> under = new ArrayList<>(collection);
+        under.add(id);
+        collections.keySet().removeIf(path -> path.size() > under.size() && path.subList(0, under.size()).equals(under));
+    }
+
+    /** The records of one nested collection now, by id. */
+    public Map<String, Node> nodes(List<String> collection) {
+        Map<String, Node> copy = new HashMap<>();
+        collections.getOrDefault(collection, new ConcurrentSkipListSet<>(NODE_ORDER)).forEach(node -> copy.put(node.id(), node));
+        return copy;
+    }
+
+    /** List calls made on one nested collection. */
+    public int collectionCalls(List<String> collection) {
+        AtomicInteger calls = collectionCalls.get(collection);
+        return calls == null ? 0 : calls.get();
+    }
+
+    /** The record at {@code path} (a collection's segments and an id), if there is one. */
+    private Optional<Node> node(List<String> path) {
+        if (path.isEmpty()) {
+            return Optional.empty();
+        }
+        NavigableSet<Node> set = collections.get(path.subList(0, path.size() - 1));
+        String id = path.get(path.size() - 1);
+        return set == null ? Optional.empty() : set.stream().filter(node -> node.id().equals(id)).findFirst();
     }
 
     /** Every record now, by id. */
@@ -164,6 +228,7 @@ public final class ProviderSimulator implements AutoCloseable {
     public synchronized void reset() {
         faults.clear();
         served.clear();
+        collectionCalls.clear();
         listCalls.set(0);
         listCallSeconds.clear();
         firstListSecond = -1;
@@ -300,7 +365,8 @@ public final class ProviderSimulator implements AutoCloseable {
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
             String kind = path.endsWith("/items") ? path.substring(1, path.length() - "/items".length()) : "";
             boolean list = List.of("cursor", "next", "link", "page", "offset", "plain", "ignoring").contains(kind);
-            if (list) {
+            boolean nestedList = path.startsWith("/projects") && exchange.getRequestURI().getRawPath().substring(1).split("/").length % 2 == 1;
+            if (list || nestedList) {
                 synchronized (this) {
                     long second = System.currentTimeMillis() / 1000;
                     if (firstListSecond < 0) {
@@ -326,6 +392,10 @@ public final class ProviderSimulator implements AutoCloseable {
                 Map<String, String> headers = new HashMap<>(quota);
                 headers.putAll(fault.headers());
                 send(exchange, fault.status(), fault.body(), headers);
+                return;
+            }
+            if (path.startsWith("/projects")) {
+                nested(exchange, query, quota);
                 return;
             }
             if (path.startsWith("/items/")) {
@@ -418,6 +488,61 @@ public final class ProviderSimulator implements AutoCloseable {
             }
             default -> send(exchange, 200, JSON.createObjectNode().set("data", data).toString(), out);
         }
+    }
+
+    /**
+     * A nested path: an even number of segments is a collection ("projects",
+     * p, "equipment"), listed if its parent exists; an odd one is a record.
+     */
+    private void nested(HttpExchange exchange, Map<String, String> query, Map<String, String> headers) throws IOException {
+        List<String> segments = new ArrayList<>();
+        for (String raw : exchange.getRequestURI().getRawPath().substring(1).split("/")) {
+            segments.add(URLDecoder.decode(raw, StandardCharsets.UTF_8));
+        }
+        if (segments.size() % 2 == 0) {
+            recordCalls.incrementAndGet();
+            Optional<Node> node = node(segments);
+            send(exchange, node.isPresent() ? 200 : 404, node.map(ProviderSimulator::json).map(Object::toString)
+                    .orElse("{\"error\":\"not found\"}"), headers);
+            return;
+        }
+        if (segments.size() > 1 && node(segments.subList(0, segments.size() - 1)).isEmpty()) {
+            send(exchange, 404, "{\"error\":\"no such parent\"}", headers);
+            return;
+        }
+        collectionCalls.computeIfAbsent(List.copyOf(segments), c -> new AtomicInteger()).incrementAndGet();
+        NavigableSet<Node> all = collections.getOrDefault(segments, new ConcurrentSkipListSet<>(NODE_ORDER));
+        Instant since = Optional.ofNullable(query.get("updated_since")).map(Instant::parse).orElse(null);
+        NavigableSet<Node> view = all;
+        if (query.containsKey("cursor")) {
+            String[] at = new String(Base64.getUrlDecoder().decode(query.get("cursor")), StandardCharsets.UTF_8).split("\\|", 2);
+            view = all.tailSet(new Node(at[1], Instant.parse(at[0]), Map.of()), false);
+        } else if (since != null && query.containsKey("after_id")) {
+            view = all.tailSet(new Node(query.get("after_id"), since, Map.of()), false);
+        } else if (since != null) {
+            view = all.tailSet(new Node("", since, Map.of()), true);
+        }
+        int size = Integer.parseInt(query.getOrDefault("limit", "100"));
+        ArrayNode data = JSON.createArrayNode();
+        Iterator<Node> it = view.iterator();
+        Node last = null;
+        while (data.size() < size && it.hasNext()) {
+            last = it.next();
+            data.add(json(last));
+            served.computeIfAbsent(String.join("/", segments) + "/" + last.id(), id -> new AtomicInteger()).incrementAndGet();
+        }
+        ObjectNode body = JSON.createObjectNode().set("data", data);
+        body.put("next_cursor", it.hasNext() && last != null ? Base64.getUrlEncoder().withoutPadding()
+                .encodeToString((last.updatedAt() + "|" + last.id()).getBytes(StandardCharsets.UTF_8)) : null);
+        send(exchange, 200, body.toString(), headers);
+    }
+
+    private static ObjectNode json(Node node) {
+        ObjectNode json = JSON.createObjectNode();
+        json.put("id", node.id());
+        json.put("updated_at", node.updatedAt().toString());
+        node.fields().forEach(json::put);
+        return json;
     }
 
     private boolean validAccessToken(String authorization) {

@@ -24,6 +24,7 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     public Map<String, String> start() {
         simulator = new ProviderSimulator(FreePorts.next());
         return Map.of("tidemark.sources.sim.api.base-url", simulator.baseUrl(),
+                "tidemark.sources.simnest.api.base-url", simulator.baseUrl(),
                 "tidemark.sources.simfragile.api.base-url", simulator.baseUrl(),
                 "tidemark.sources.simquota.api.base-url", simulator.baseUrl(),
                 "tidemark.sources.simoauth.api.base-url", simulator.baseUrl(),
