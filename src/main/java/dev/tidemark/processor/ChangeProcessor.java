@@ -108,24 +108,27 @@ public class ChangeProcessor {
             byKey.computeIfAbsent(change.key(), k -> new ArrayList<>()).add(change);
         }
         List<RecordKey> keys = new ArrayList<>(byKey.keySet());
-        return records.pool().withTransaction(conn -> records.lockAndLoad(conn, keys).chain(stored -> {
+        return records.pool().withTransaction(conn -> records.lockAndLoad(conn, keys).chain(locked -> {
             Map<RecordKey, StoredState> changed = new HashMap<>();
             Map<RecordKey, OrderedApply.Result> results = new HashMap<>();
             List<OutboxEntry> rows = new ArrayList<>();
             byKey.forEach((key, recordChanges) -> {
-                OrderedApply.Result result = OrderedApply.apply(stored.get(key), recordChanges);
+                OrderedApply.Result result = OrderedApply.apply(locked.states().get(key), recordChanges);
                 results.put(key, result);
                 if (result.changed()) {
                     changed.put(key, result.finalState());
                     rows.addAll(outboxRows(key, result.transitions()));
                 }
             });
-            // Rows created only to be locked, for records never seen whose changes were all dropped.
-            List<RecordKey> unused = keys.stream().filter(key -> stored.get(key) == null && !changed.containsKey(key)).toList();
-            return records.write(conn, changed, unused)
+            return records.write(conn, changed, locked.existing())
                     .chain(() -> outbox.insert(conn, rows))
                     .replaceWith(new Applied(results, rows));
-        })).chain(applied -> {
+        }))
+                // A record created by another processor between this batch's lock and its insert (two processors
+                // during a rebalance): the transaction rolled back; applied again, the batch locks and reads that row.
+                .onFailure(RecordRepository.CreatedMeanwhile.class).invoke(e -> LOG.debugf("%s; applying the batch again", e.getMessage()))
+                .onFailure(RecordRepository.CreatedMeanwhile.class).retry().atMost(20)
+                .chain(applied -> {
             count(applied.results());
             applied.outboxRows().stream().filter(row -> OutboxEntry.EVENTS.equals(row.topic()))
                     .collect(java.util.stream.Collectors.groupingBy(OutboxEntry::type, java.util.stream.Collectors.counting()))

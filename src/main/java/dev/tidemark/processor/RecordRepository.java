@@ -18,9 +18,11 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * All SQL on the records table: the locked batch apply and the reads. The
@@ -30,23 +32,31 @@ import java.util.Optional;
 public class RecordRepository {
 
     /**
-     * Locks every row of the batch, creating an empty one for a record never
-     * seen, in one statement. ON CONFLICT DO UPDATE locks each existing row even
-     * though its WHERE is false and nothing is written, and waits for a row
-     * another transaction is inserting; the rows are taken in the ORDER BY's
-     * order, the same in every processor, so two batches that overlap wait for
-     * each other instead of deadlocking.
+     * Locks the batch's existing rows and reads them, in one statement. Rows
+     * are locked as the sort emits them, in the same key order in every
+     * processor, so two batches that overlap wait for each other instead of
+     * deadlocking. A record with no row yet is created by {@link #CREATE}.
      */
-    static final String LOCK = """
-            INSERT INTO records (source, resource, id)
-            SELECT t.source, t.resource, t.id FROM unnest($1::text[], $2::text[], $3::text[]) AS t(source, resource, id)
-            ORDER BY t.source, t.resource, t.id
-            ON CONFLICT (source, resource, id) DO UPDATE SET id = EXCLUDED.id WHERE false""";
+    static final String LOCK_AND_LOAD = """
+            SELECT r.source, r.resource, r.id, r.updated_at, r.deleted, r.data::text AS data, r.content_hash
+            FROM records r JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(source, resource, id)
+                 ON r.source = t.source AND r.resource = t.resource AND r.id = t.id
+            ORDER BY r.source, r.resource, r.id
+            FOR UPDATE OF r""";
 
-    static final String LOAD = """
-            SELECT source, resource, id, updated_at, deleted, data::text AS data, content_hash
-            FROM records
-            WHERE (source, resource, id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))""";
+    /**
+     * Creates the rows of records the batch saw first, with their state, in
+     * key order (two processors creating the same records wait in one order).
+     * A row another transaction created since the batch's lock is not
+     * overwritten: the batch is applied again, and then locks and reads it.
+     */
+    static final String CREATE = """
+            INSERT INTO records (source, resource, id, updated_at, deleted, data, content_hash, applied_at)
+            SELECT t.source, t.resource, t.id, t.updated_at, t.deleted, t.data::jsonb, t.hash, now()
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[], $7::bytea[])
+                 AS t(source, resource, id, updated_at, deleted, data, hash)
+            ORDER BY t.source, t.resource, t.id
+            ON CONFLICT (source, resource, id) DO NOTHING""";
 
     static final String WRITE = """
             UPDATE records AS r
@@ -54,12 +64,6 @@ public class RecordRepository {
             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[], $7::bytea[])
                  AS t(source, resource, id, updated_at, deleted, data, hash)
             WHERE r.source = t.source AND r.resource = t.resource AND r.id = t.id""";
-
-    /** Rows created only to be locked, whose changes were all dropped, hold no state: remove them. */
-    static final String DROP_EMPTY = """
-            DELETE FROM records
-            WHERE updated_at IS NULL
-              AND (source, resource, id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))""";
 
     static final String FIND = """
             SELECT source, resource, id, updated_at, deleted, data::text AS data, content_hash
@@ -82,27 +86,61 @@ public class RecordRepository {
         return pool;
     }
 
-    /** Locks every key, in one stable order, inside the caller's transaction, and returns their current states. */
-    public Uni<Map<RecordKey, StoredState>> lockAndLoad(SqlConnection conn, List<RecordKey> keys) {
-        Tuple arrays = keyArrays(keys);
-        return conn.preparedQuery(LOCK).execute(arrays)
-                .chain(() -> conn.preparedQuery(LOAD).execute(arrays))
-                .map(rows -> {
-                    Map<RecordKey, StoredState> states = new HashMap<>();
-                    for (Row row : rows) {
-                        states.put(new RecordKey(row.getString("source"), row.getString("resource"), row.getString("id")), state(row));
-                    }
-                    return states;
-                });
+    /**
+     * The batch's rows that exist, locked in one stable order inside the
+     * caller's transaction: {@code existing} their keys, {@code states} their
+     * states (absent for a row that holds none).
+     */
+    public record Locked(Set<RecordKey> existing, Map<RecordKey, StoredState> states) {
+    }
+
+    /** Another transaction created one of the batch's records after the batch locked its rows: apply the batch again. */
+    public static final class CreatedMeanwhile extends RuntimeException {
+        CreatedMeanwhile(long created, int asked) {
+            super("another processor created " + (asked - created) + " of " + asked + " new records at the same time");
+        }
+    }
+
+    public Uni<Locked> lockAndLoad(SqlConnection conn, List<RecordKey> keys) {
+        return conn.preparedQuery(LOCK_AND_LOAD).execute(keyArrays(keys)).map(rows -> {
+            Set<RecordKey> existing = new HashSet<>();
+            Map<RecordKey, StoredState> states = new HashMap<>();
+            for (Row row : rows) {
+                RecordKey key = new RecordKey(row.getString("source"), row.getString("resource"), row.getString("id"));
+                existing.add(key);
+                StoredState state = state(row);
+                if (state != null) {
+                    states.put(key, state);
+                }
+            }
+            return new Locked(existing, states);
+        });
     }
 
     /**
-     * Writes the new states and removes the empty rows {@link #lockAndLoad}
-     * created for records whose changes were all dropped ({@code unused}).
+     * Writes the new states: an update of each locked row, one insert for the
+     * records that had none. Fails with {@link CreatedMeanwhile} (the
+     * transaction must roll back) if one of those was created meanwhile.
      */
-    public Uni<Void> write(SqlConnection conn, Map<RecordKey, StoredState> changed, Collection<RecordKey> unused) {
-        Uni<Void> writes = Uni.createFrom().voidItem();
-        if (!changed.isEmpty()) {
+    public Uni<Void> write(SqlConnection conn, Map<RecordKey, StoredState> changed, Set<RecordKey> existing) {
+        Map<RecordKey, StoredState> updates = new HashMap<>();
+        Map<RecordKey, StoredState> creates = new HashMap<>();
+        changed.forEach((key, state) -> (existing.contains(key) ? updates : creates).put(key, state));
+        Uni<Void> writes = updates.isEmpty() ? Uni.createFrom().voidItem()
+                : conn.preparedQuery(WRITE).execute(stateArrays(updates)).replaceWithVoid();
+        if (creates.isEmpty()) {
+            return writes;
+        }
+        return writes.chain(() -> conn.preparedQuery(CREATE).execute(stateArrays(creates))).invoke(rows -> {
+            if (rows.rowCount() < creates.size()) {
+                throw new CreatedMeanwhile(rows.rowCount(), creates.size());
+            }
+        }).replaceWithVoid();
+    }
+
+    /** Parallel arrays of keys and states, for the unnest of WRITE and CREATE. */
+    private static Tuple stateArrays(Map<RecordKey, StoredState> changed) {
+        {
             int n = changed.size();
             String[] sources = new String[n];
             String[] resources = new String[n];
@@ -124,15 +162,10 @@ public class RecordRepository {
                 hashes[i] = io.vertx.core.buffer.Buffer.buffer(state.hash().bytes());
                 i++;
             }
-            Tuple rows = Tuple.tuple().addArrayOfString(sources).addArrayOfString(resources).addArrayOfString(ids)
+            return Tuple.tuple().addArrayOfString(sources).addArrayOfString(resources).addArrayOfString(ids)
                     .addArrayOfOffsetDateTime(updatedAts).addArrayOfBoolean(deleted).addArrayOfString(data)
                     .addValue(hashes);
-            writes = conn.preparedQuery(WRITE).execute(rows).replaceWithVoid();
         }
-        if (unused.isEmpty()) {
-            return writes;
-        }
-        return writes.chain(() -> conn.preparedQuery(DROP_EMPTY).execute(keyArrays(unused))).replaceWithVoid();
     }
 
     public Uni<Optional<StoredRecord>> find(RecordKey key) {

@@ -131,6 +131,42 @@ class ProcessorPropertyTests {
         assertEventsMarkRealEdges(seed, history, events(prefix));
     }
 
+    /**
+     * A record another processor creates (uncommitted) while a batch for it
+     * has already taken its locks: the batch's insert waits for that
+     * transaction, finds the row there, and the batch is applied again over
+     * it — the other processor's state is neither overwritten blindly nor lost.
+     */
+    @org.junit.jupiter.api.Test
+    void aRecordCreatedByAnotherProcessorMeanwhileIsLockedAndAppliedOverNotOverwritten() throws Exception {
+        String id = "meanwhile-" + UUID.randomUUID();
+        Instant first = Instant.parse("2026-11-01T10:00:00Z");
+        JsonNode older = json("{\"amount\": 1}");
+        JsonNode newer = json("{\"amount\": 2}");
+        io.vertx.mutiny.sqlclient.SqlConnection other = pool.getConnection().await().atMost(Duration.ofSeconds(5));
+        try {
+            io.vertx.mutiny.sqlclient.Transaction tx = other.begin().await().atMost(Duration.ofSeconds(5));
+            other.preparedQuery("INSERT INTO records (source, resource, id, updated_at, deleted, data, content_hash, applied_at) "
+                    + "VALUES ($1, $2, $3, $4, false, $5::jsonb, $6, now())")
+                    .execute(Tuple.of(LabHistory.SOURCE, LabHistory.RESOURCE, id, java.time.OffsetDateTime.ofInstant(first, java.time.ZoneOffset.UTC),
+                            older.toString(), io.vertx.core.buffer.Buffer.buffer(ContentHash.of(older).bytes())))
+                    .await().atMost(Duration.ofSeconds(5));
+            CompletableFuture<Void> batch = CompletableFuture.runAsync(() -> apply(List.of(new ChangeEnvelope(LabHistory.SOURCE,
+                    LabHistory.RESOURCE, id, dev.tidemark.change.Op.UPSERT, first.plusSeconds(1), newer,
+                    dev.tidemark.change.Origin.WEBHOOK, "meanwhile", Instant.now()))));
+            Thread.sleep(500);
+            assertThat(batch).as("the batch waits for the other transaction's new row").isNotDone();
+            tx.commit().await().atMost(Duration.ofSeconds(5));
+            batch.get(30, TimeUnit.SECONDS);
+        } finally {
+            other.closeAndForget();
+        }
+        Row row = pool.preparedQuery("SELECT updated_at, data::text AS data FROM records WHERE source = $1 AND resource = $2 AND id = $3")
+                .execute(Tuple.of(LabHistory.SOURCE, LabHistory.RESOURCE, id)).await().atMost(Duration.ofSeconds(5)).iterator().next();
+        assertThat(row.getOffsetDateTime("updated_at").toInstant()).isEqualTo(first.plusSeconds(1));
+        assertThat(json(row.getString("data"))).isEqualTo(newer);
+    }
+
     void apply(List<ChangeEnvelope> batch) {
         processor.apply(batch).await().atMost(Duration.ofSeconds(30));
     }
