@@ -22,7 +22,7 @@ public class RecordResource {
     }
 
     @GET
-    @Path("/{source}/{resource}/{id}")
+    @Path("/{source}/{resource}/{id: .+}")   // a nested record's id has slashes: p1/e7
     public Uni<Response> get(@PathParam("source") String source, @PathParam("resource") String resource, @PathParam("id") String id) {
         return records.find(new RecordKey(source, resource, id)).map(found -> found
                 .map(stored -> Response.ok(RecordView.of(stored)).build())

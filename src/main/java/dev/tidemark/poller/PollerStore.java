@@ -173,11 +173,25 @@ public class PollerStore {
             SELECT count(*) AS parents, count(*) FILTER (WHERE status = 'completed') AS completed, min(saved_at) AS oldest
             FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND parent <> ''""";
 
-    /** A page of a parent resource's live records, by id. */
+    /** A page of a parent resource's live records, by id: after $3 (from it, if $5), before $6 if given. */
     static final String PARENTS = """
             SELECT id, updated_at, data::text AS data FROM records
-            WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL AND id > $3
+            WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL
+              AND (id > $3 OR ($5 AND id = $3)) AND ($6::text IS NULL OR id < $6)
             ORDER BY id LIMIT $4""";
+
+    /** The live children of the walked parents ($3) and of parents deleted locally: what a nested sweep may delete from. */
+    static final String LIVE_NESTED = """
+            SELECT count(*) AS live FROM records r
+            WHERE r.source = $1 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
+              AND (regexp_replace(r.id, '/[^/]*$', '') = ANY($3::text[])
+                   OR EXISTS (SELECT 1 FROM records p WHERE p.source = $1 AND p.resource = $4 AND p.deleted
+                              AND p.id = CASE WHEN $5 THEN replace(replace(regexp_replace(r.id, '/[^/]*$', ''), '%2F', '/'), '%25', '%')
+                                              ELSE regexp_replace(r.id, '/[^/]*$', '') END))""";
+
+    /** After a completed nested sweep: the checkpoints of parents it did not walk (gone, deleted, left out by when). */
+    static final String FORGET_PARENT_CHECKPOINTS = """
+            DELETE FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND parent <> '' AND NOT (parent = ANY($3::text[]))""";
 
     static final String LIVE = """
             SELECT count(*) AS live FROM records WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL""";
@@ -367,9 +381,25 @@ public class PollerStore {
     public record ParentRecord(String id, Instant updatedAt, String data) {
     }
 
-    /** Up to {@code limit} live records of {@code resource} with ids after {@code afterId}, by id. */
-    public Uni<List<ParentRecord>> parents(String source, String resource, String afterId, int limit) {
-        return pool.preparedQuery(PARENTS).execute(Tuple.of(source, resource, afterId, limit)).map(rows -> {
+    public Uni<Long> liveNested(SyncTarget target, List<String> walkedParents, String parentResource, boolean topLevelParent) {
+        return pool.preparedQuery(LIVE_NESTED).execute(Tuple.of(target.source(), target.resource(),
+                walkedParents.toArray(String[]::new), parentResource).addBoolean(topLevelParent))
+                .map(rows -> rows.iterator().next().getLong("live"));
+    }
+
+    public Uni<Void> forgetParentCheckpoints(SyncTarget target, List<String> walkedParents) {
+        return pool.preparedQuery(FORGET_PARENT_CHECKPOINTS)
+                .execute(Tuple.of(target.source(), target.resource(), walkedParents.toArray(String[]::new))).replaceWithVoid();
+    }
+
+    /**
+     * Up to {@code limit} live records of {@code resource} by id: after
+     * {@code after} (or from it, when {@code inclusive}), and before
+     * {@code before} unless that is null.
+     */
+    public Uni<List<ParentRecord>> parents(String source, String resource, String after, boolean inclusive, String before, int limit) {
+        return pool.preparedQuery(PARENTS).execute(Tuple.of(source, resource, after, limit).addBoolean(inclusive).addString(before))
+                .map(rows -> {
             List<ParentRecord> parents = new ArrayList<>();
             rows.forEach(row -> parents.add(new ParentRecord(row.getString("id"), instant(row, "updated_at"), row.getString("data"))));
             return parents;

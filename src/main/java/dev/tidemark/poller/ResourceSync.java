@@ -257,7 +257,12 @@ public class ResourceSync {
      * than sweep-max-delete-share of the resource's records.
      */
     private Uni<Outcome> deleteUnseen(SyncTarget target, UUID runId, Instant began, List<String> unseen) {
-        return store.live(target).chain(live -> {
+        return deleteUnseen(target, runId, began, unseen, store.live(target));
+    }
+
+    /** @param counted the live records the share is measured against */
+    private Uni<Outcome> deleteUnseen(SyncTarget target, UUID runId, Instant began, List<String> unseen, Uni<Long> counted) {
+        return counted.chain(live -> {
             double share = live == 0 ? 0 : (double) unseen.size() / live;
             if (unseen.size() > 1 && share > config.poller().sweepMaxDeleteShare()) {
                 return Uni.createFrom().<Outcome>failure(new IllegalStateException("the sweep would delete "
@@ -298,10 +303,19 @@ public class ResourceSync {
         int failed;
         int failedInARow;
         String firstFailure;
+        /** The parent a run stopped at (a quota, too many failures in a row): where the next one starts. */
+        String stoppedAt;
 
         String summary() {
             return walked + " parents walked, " + unchanged + " skipped as unchanged, " + filtered
                     + " left out by parent.when, " + gone + " gone at the provider, " + failed + " failed";
+        }
+    }
+
+    /** The run lost its lease: another replica runs the resource now, and this run must not write a checkpoint. */
+    static final class LostLeaseException extends IllegalStateException {
+        LostLeaseException() {
+            super("lost the lease (it expired and another replica took it)");
         }
     }
 
@@ -312,12 +326,14 @@ public class ResourceSync {
      * the parent's updated_at is still the one its children's last completed
      * walk began with. A parent the provider answers 404 or 410 for is gone
      * (its deletion reaches the parent resource by its own poll or sweep); a
-     * quota or a lost lease stops the run; other failures are noted and the
-     * next parent walked, until three in a row say the provider is failing.
+     * 4xx on one parent is that parent's and the run goes on; a quota, a lost
+     * lease or three parents in a row with the provider failing (5xx,
+     * timeouts, no answer) stop the run, and the next one starts at the parent
+     * it stopped at and comes round to the others after, so a stop that recurs
+     * cannot keep the same parents waiting for ever.
      */
     private Uni<Outcome> pollNested(SyncTarget target, Nest nest, String mode, UUID runId, CallStats stats) {
         ParentTally tally = new ParentTally();
-        LOG.infof("sync %s run=%s %s: walks the children of each %s record", target, runId, mode, nest.parentResource());
         ParentVisit visit = (parent, walk) -> store.checkpoint(walk.target()).chain(checkpoint -> {
             boolean unchanged = nest.skipUnchanged() && !FULL.equals(mode) && checkpoint.isPresent() && checkpoint.get().finished()
                     && parent.updatedAt().equals(checkpoint.get().parentUpdatedAt());
@@ -326,51 +342,76 @@ public class ResourceSync {
                 countParent(target, "unchanged");
                 return Uni.createFrom().nullItem();
             }
-            return poll(walk, mode, runId, stats).map(outcome -> {
-                if (outcome.failure() == null) {
-                    tally.walked++;
-                    tally.failedInARow = 0;
-                    countParent(target, "walked");
-                    return null;
-                }
-                if (gone(outcome.failure())) {
-                    tally.gone++;
-                    countParent(target, "gone");
-                    return null;
-                }
-                if ("partial".equals(outcome.status()) || outcome.failure().getMessage().startsWith("lost the lease")) {
-                    return new Outcome(outcome.status(), "parent " + parent.id() + ": " + outcome.error() + " (" + tally.summary() + ")",
-                            outcome.failure());
-                }
-                tally.failed++;
-                tally.failedInARow++;
-                countParent(target, "failed");
-                if (tally.firstFailure == null) {
-                    tally.firstFailure = "parent " + parent.id() + ": " + outcome.error();
-                }
-                return tally.failedInARow >= MAX_FAILED_PARENTS_IN_A_ROW
-                        ? new Outcome("failed", MAX_FAILED_PARENTS_IN_A_ROW + " parents in a row failed, the run stopped; first "
-                                + tally.firstFailure + " (" + tally.summary() + ")", outcome.failure())
-                        : null;
-            });
+            return poll(walk, mode, runId, stats).map(outcome -> afterParent(target, parent, outcome, tally));
         });
-        return eachParent(target, nest, "", tally, visit).map(stopped -> {
+        return store.checkpoint(target).chain(mark -> {
+            String resumeAt = mark.filter(c -> !c.finished()).map(c -> c.position().id()).orElse(null);
+            LOG.infof("sync %s run=%s %s: walks the children of each %s record%s", target, runId, mode, nest.parentResource(),
+                    resumeAt == null ? "" : ", from " + resumeAt + " where the last run stopped, then round to the others");
+            return eachParent(target, nest, resumeAt, tally, visit);
+        }).chain(stopped -> {
+            Outcome ended;
             if (stopped != null) {
-                return stopped;
+                ended = stopped;
+            } else if (tally.walked == 0 && tally.gone > 0) {
+                ended = new Outcome("failed", "every parent's list answered 404 or 410: is list.path right? (" + tally.summary() + ")");
+            } else if (tally.failed > 0) {
+                ended = new Outcome("failed", tally.failed + " parent(s) failed; first " + tally.firstFailure + " (" + tally.summary() + ")");
+            } else {
+                ended = new Outcome("completed", null);
             }
             LOG.infof("sync %s run=%s: %s", target, runId, tally.summary());
-            return tally.failed > 0
-                    ? new Outcome("failed", tally.failed + " parent(s) failed; first " + tally.firstFailure + " (" + tally.summary() + ")")
-                    : new Outcome("completed", null);
+            if (ended.failure() instanceof LostLeaseException) {
+                return Uni.createFrom().item(ended);
+            }
+            // The resource's own row (parent '') remembers where a run that stopped early stopped.
+            Position at = stopped == null ? Position.START : new Position(null, null, tally.stoppedAt, 0, null);
+            return store.save(target, mode, ended.status(), runId, at).replaceWith(ended);
         });
+    }
+
+    /** What one parent's walk means for the run: null to go on, or the outcome that stops it. */
+    private Outcome afterParent(SyncTarget target, PollerStore.ParentRecord parent, Outcome outcome, ParentTally tally) {
+        Throwable failure = outcome.failure();
+        if (failure == null) {
+            tally.walked++;
+            tally.failedInARow = 0;
+            countParent(target, "walked");
+            return null;
+        }
+        if (gone(failure)) {
+            tally.gone++;
+            countParent(target, "gone");
+            return null;
+        }
+        if ("partial".equals(outcome.status()) || failure instanceof LostLeaseException) {
+            tally.stoppedAt = parent.id();
+            return new Outcome(outcome.status(), "parent " + parent.id() + ": " + outcome.error() + " (" + tally.summary() + ")", failure);
+        }
+        tally.failed++;
+        countParent(target, "failed");
+        if (tally.firstFailure == null) {
+            tally.firstFailure = "parent " + parent.id() + ": " + outcome.error();
+        }
+        // A client error is this parent's own (its id, its permissions); the provider failing is everyone's.
+        boolean clientError = failure instanceof ProviderCallException call && call.status() >= 400 && call.status() < 500;
+        tally.failedInARow = clientError ? 0 : tally.failedInARow + 1;
+        if (tally.failedInARow < MAX_FAILED_PARENTS_IN_A_ROW) {
+            return null;
+        }
+        tally.stoppedAt = parent.id();
+        return new Outcome("failed", MAX_FAILED_PARENTS_IN_A_ROW + " parents in a row failed, the run stopped; first "
+                + tally.firstFailure + " (" + tally.summary() + ")", failure);
     }
 
     /**
      * A sweep of a nested resource: every selected parent's children walked in
      * full (none skipped as unchanged). Only if every walk read its last page
      * does it delete: children it did not see of the parents it walked, and
-     * children of parents deleted locally. A parent that is gone at the
-     * provider is left out: its children go when its deletion arrives.
+     * children of parents deleted locally — measured for the delete-share
+     * guard against the live children of those parents. A parent that is
+     * gone at the provider is left out: its children go when its deletion
+     * arrives. Then the checkpoints of parents it did not walk are forgotten.
      */
     private Uni<Outcome> sweepNested(SyncTarget target, Walk template, Nest nest, UUID runId, CallStats stats) {
         if (shifting(template)) {
@@ -392,39 +433,105 @@ public class ResourceSync {
                         tally.gone++;
                         return null;
                     });
-            return eachParent(target, nest, "", tally, visit)
-                    .chain(stopped -> store.unseenNested(target, runId, began, walked, nest.parentResource(), nest.topLevelParent()))
+            return eachParent(target, nest, null, tally, visit)
                     .invoke(() -> LOG.infof("sync %s run=%s reconcile: %s", target, runId, tally.summary()))
-                    .chain(unseen -> deleteUnseen(target, runId, began, unseen))
+                    .chain(() -> tally.walked == 0 && tally.gone > 0
+                            ? Uni.createFrom().failure(new IllegalStateException("every parent's list answered 404 or 410: "
+                                    + "is list.path right? nothing was deleted"))
+                            : store.unseenNested(target, runId, began, walked, nest.parentResource(), nest.topLevelParent()))
+                    .chain(unseen -> deleteUnseen(target, runId, began, unseen,
+                            store.liveNested(target, walked, nest.parentResource(), nest.topLevelParent())))
+                    .call(ended -> store.forgetParentCheckpoints(target, walked))
                     .onFailure().recoverWithItem(failure -> sweepFailed(target, runId, failure))
                     .call(() -> store.forgetSweep(runId).onFailure().recoverWithNull());
         });
     }
 
     /**
-     * Visits the parent resource's live local records after {@code afterId},
-     * by id, a page at a time, those parent.when selects; null once all are
+     * Visits the parent resource's live local records by id, those
+     * parent.when selects, one at a time, reading a page of them at a time:
+     * from {@code resumeAt} (inclusive) to the last and then from the first up
+     * to it, or all of them when it is null. Yields null once all are
      * visited, or the outcome a visit stopped the run with.
      */
-    private Uni<Outcome> eachParent(SyncTarget target, Nest nest, String afterId, ParentTally tally, ParentVisit visit) {
-        return store.parents(target.source(), nest.parentResource(), afterId, PARENT_PAGE).chain(page -> {
-            Uni<Outcome> visits = Uni.createFrom().nullItem();
-            for (PollerStore.ParentRecord parent : page) {
-                visits = visits.chain(stopped -> {
+    private Uni<Outcome> eachParent(SyncTarget target, Nest nest, String resumeAt, ParentTally tally, ParentVisit visit) {
+        if (resumeAt == null) {
+            return Uni.createFrom().emitter(done -> new ParentLoop(target, nest, tally, visit, "", false, null, done).next());
+        }
+        return Uni.createFrom().<Outcome>emitter(done -> new ParentLoop(target, nest, tally, visit, resumeAt, true, null, done).next())
+                .chain(stopped -> stopped != null ? Uni.createFrom().item(stopped)
+                        : Uni.createFrom().<Outcome>emitter(done -> new ParentLoop(target, nest, tally, visit, "", false, resumeAt, done).next()));
+    }
+
+    /**
+     * One pass over a range of parents as a loop rather than a chain of Unis,
+     * so neither the stack nor the memory grows with the number of parents:
+     * it holds one page of them.
+     */
+    private final class ParentLoop {
+        private final SyncTarget target;
+        private final Nest nest;
+        private final ParentTally tally;
+        private final ParentVisit visit;
+        private final String before;
+        private final io.smallrye.mutiny.subscription.UniEmitter<? super Outcome> done;
+        private final java.util.ArrayDeque<PollerStore.ParentRecord> page = new java.util.ArrayDeque<>();
+        private String after;
+        private boolean inclusive;
+        private boolean exhausted;
+
+        ParentLoop(SyncTarget target, Nest nest, ParentTally tally, ParentVisit visit, String after, boolean inclusive, String before,
+                io.smallrye.mutiny.subscription.UniEmitter<? super Outcome> done) {
+            this.target = target;
+            this.nest = nest;
+            this.tally = tally;
+            this.visit = visit;
+            this.after = after;
+            this.inclusive = inclusive;
+            this.before = before;
+            this.done = done;
+        }
+
+        void next() {
+            while (true) {
+                PollerStore.ParentRecord parent = page.poll();
+                if (parent == null) {
+                    if (exhausted) {
+                        done.complete(null);
+                        return;
+                    }
+                    store.parents(target.source(), nest.parentResource(), after, inclusive, before, PARENT_PAGE).subscribe().with(read -> {
+                        exhausted = read.size() < PARENT_PAGE;
+                        inclusive = false;
+                        if (!read.isEmpty()) {
+                            after = read.get(read.size() - 1).id();
+                        }
+                        page.addAll(read);
+                        next();
+                    }, done::fail);
+                    return;
+                }
+                if (!selected(target, nest, parent)) {
+                    tally.filtered++;
+                    continue;
+                }
+                Walk walk;
+                try {
+                    walk = walk(target, nest, parent);
+                } catch (IllegalArgumentException e) {
+                    done.fail(new IllegalStateException("parent " + parent.id() + ": " + e.getMessage()));
+                    return;
+                }
+                visit.visit(parent, walk).subscribe().with(stopped -> {
                     if (stopped != null) {
-                        return Uni.createFrom().item(stopped);
+                        done.complete(stopped);
+                    } else {
+                        next();
                     }
-                    if (!selected(target, nest, parent)) {
-                        tally.filtered++;
-                        return Uni.createFrom().nullItem();
-                    }
-                    return visit.visit(parent, walk(target, nest, parent));
-                });
+                }, done::fail);
+                return;
             }
-            return visits.chain(stopped -> stopped != null || page.size() < PARENT_PAGE
-                    ? Uni.createFrom().item(stopped)
-                    : eachParent(target, nest, page.get(page.size() - 1).id(), tally, visit));
-        });
+        }
     }
 
     /** Whether parent.when holds for the parent's local copy; an evaluation error counts as false and is counted. */
@@ -465,7 +572,7 @@ public class ResourceSync {
     }
 
     private static Uni<Integer> lostLease() {
-        return Uni.createFrom().failure(new IllegalStateException("lost the lease (it expired and another replica took it)"));
+        return Uni.createFrom().failure(new LostLeaseException());
     }
 
     /**

@@ -66,7 +66,8 @@ class NestedResourceTests {
     }
 
     /**
-     * Three active projects (one whose id has a slash) and an archived one;
+     * Three active projects (one whose id has a slash, sorting last under any
+     * collation) and an archived one;
      * equipment under each (p1's over two pages; p2 has an e1 too); attributes
      * under two pieces of equipment. Then the projects are polled.
      */
@@ -79,18 +80,18 @@ class NestedResourceTests {
         provider.putNode(PROJECTS, "p1", T, Map.of("status", "active"));
         provider.putNode(PROJECTS, "p2", T.plusSeconds(1), Map.of("status", "active"));
         provider.putNode(PROJECTS, "p3", T.plusSeconds(2), Map.of("status", "archived"));
-        provider.putNode(PROJECTS, "p/4", T.plusSeconds(3), Map.of("status", "active"));
+        provider.putNode(PROJECTS, "p9/x", T.plusSeconds(3), Map.of("status", "active"));
         provider.putNode(equipment("p1"), "e1", T, Map.of("name", "crane"));
         provider.putNode(equipment("p1"), "e2", T.plusSeconds(1), Map.of("name", "drill"));
         provider.putNode(equipment("p1"), "e3", T.plusSeconds(2), Map.of("name", "pump"));
         provider.putNode(equipment("p2"), "e1", T, Map.of("name", "mixer"));
         provider.putNode(equipment("p3"), "e9", T, Map.of("name", "idle"));
-        provider.putNode(equipment("p/4"), "e 5", T, Map.of("name", "lift"));
+        provider.putNode(equipment("p9/x"), "e 5", T, Map.of("name", "lift"));
         provider.putNode(attributes("p1", "e1"), "a1", T, Map.of("value", "red"));
         provider.putNode(attributes("p1", "e1"), "a2", T, Map.of("value", "10t"));
         provider.putNode(attributes("p2", "e1"), "a1", T, Map.of("value", "blue"));
         assertThat(run("projects", "full").status()).isEqualTo("completed");
-        awaitTable("projects", Map.of("p1", "active", "p2", "active", "p3", "archived", "p/4", "active"), "status");
+        awaitTable("projects", Map.of("p1", "active", "p2", "active", "p3", "archived", "p9/x", "active"), "status");
     }
 
     SyncRun run(String resource, String mode) {
@@ -123,12 +124,12 @@ class NestedResourceTests {
     }
 
     Map<String, String> heldEquipmentOfActiveProjects() {
-        return held(Map.of("p1", equipment("p1"), "p2", equipment("p2"), "p%2F4", equipment("p/4")), "name");
+        return held(Map.of("p1", equipment("p1"), "p2", equipment("p2"), "p9%2Fx", equipment("p9/x")), "name");
     }
 
     Map<String, Long> checkpoints(String resource) {
         Map<String, Long> checkpoints = new TreeMap<>();
-        for (Row row : pool.preparedQuery("SELECT parent, seen FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND status = 'completed'")
+        for (Row row : pool.preparedQuery("SELECT parent, seen FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND status = 'completed' AND parent <> ''")
                 .execute(Tuple.of(SOURCE, resource)).await().atMost(Duration.ofSeconds(5))) {
             checkpoints.put(row.getString("parent"), row.getLong("seen"));
         }
@@ -144,16 +145,20 @@ class NestedResourceTests {
         assertThat(provider.collectionCalls(equipment("p3"))).isZero();
         assertThat(provider.collectionCalls(equipment("p1"))).isEqualTo(2);   // page size 2, three items
         Map<String, String> expected = heldEquipmentOfActiveProjects();
-        assertThat(expected).containsOnlyKeys("p1/e1", "p1/e2", "p1/e3", "p2/e1", "p%2F4/e 5");
+        assertThat(expected).containsOnlyKeys("p1/e1", "p1/e2", "p1/e3", "p2/e1", "p9%2Fx/e 5");
         awaitTable("equipment", expected, "name");
-        assertThat(checkpoints("equipment")).containsOnlyKeys("p1", "p2", "p%2F4");
+        assertThat(checkpoints("equipment")).containsOnlyKeys("p1", "p2", "p9%2Fx");
+        // The read API takes the whole id, slashes and all (the record's own "%2F" sent as %252F).
+        given().header("Authorization", Records.TOKEN).urlEncodingEnabled(false)
+                .get("/api/records/simnest/equipment/p9%252Fx/e%205").then().statusCode(200)
+                .body("id", equalTo("p9%2Fx/e 5")).body("data.name", equalTo("lift"));
 
         assertThat(run("attributes", "full").status()).isEqualTo("completed");
         awaitTable("attributes", held(Map.of("p1/e1", attributes("p1", "e1"), "p2/e1", attributes("p2", "e1")), "value"), "value");
         assertThat(table("attributes", "value")).containsOnlyKeys("p1/e1/a1", "p1/e1/a2", "p2/e1/a1");
         // Equipment without attributes was asked once and found empty: a completed checkpoint of its own.
-        assertThat(provider.collectionCalls(attributes("p/4", "e 5"))).isEqualTo(1);
-        assertThat(checkpoints("attributes")).containsOnlyKeys("p1/e1", "p1/e2", "p1/e3", "p2/e1", "p%2F4/e 5");
+        assertThat(provider.collectionCalls(attributes("p9/x", "e 5"))).isEqualTo(1);
+        assertThat(checkpoints("attributes")).containsOnlyKeys("p1/e1", "p1/e2", "p1/e3", "p2/e1", "p9%2Fx/e 5");
 
         String attributesView = "sources.find { it.source == 'simnest' }.resources.find { it.resource == 'attributes' }";
         given().header("Authorization", Records.TOKEN).get("/api/sources").then().statusCode(200)
@@ -178,7 +183,7 @@ class NestedResourceTests {
         // Each parent's walk went on after its own last item: nothing it had already taken came again.
         assertThat(provider.served()).containsOnlyKeys("projects/p1/equipment/e2", "projects/p2/equipment/e4");
         assertThat(provider.collectionCalls(equipment("p1"))).isEqualTo(1);
-        assertThat(provider.collectionCalls(equipment("p/4"))).isEqualTo(1);
+        assertThat(provider.collectionCalls(equipment("p9/x"))).isEqualTo(1);
     }
 
     @Test
@@ -220,7 +225,7 @@ class NestedResourceTests {
     void aParentWhoseWalkFailsResumesFromItsOwnCheckpointWhileTheOthersGoOn() {
         provider.reset();
         provider.beforeList(call -> {
-            if (call == 3) {   // parents go by id: p/4, then p1, whose second page is refused
+            if (call == 2) {   // parents go by id: p1's second page is refused
                 provider.fail(Fault.status(400));
             }
         });
@@ -229,7 +234,7 @@ class NestedResourceTests {
         assertThat(failed.error()).hasValueSatisfying(error -> assertThat(error)
                 .startsWith("1 parent(s) failed; first parent p1: GET /projects/p1/equipment answered 400")
                 .endsWith("(2 parents walked, 0 skipped as unchanged, 1 left out by parent.when, 0 gone at the provider, 1 failed)"));
-        awaitTable("equipment", Map.of("p1/e1", "crane", "p1/e2", "drill", "p2/e1", "mixer", "p%2F4/e 5", "lift"), "name");
+        awaitTable("equipment", Map.of("p1/e1", "crane", "p1/e2", "drill", "p2/e1", "mixer", "p9%2Fx/e 5", "lift"), "name");
 
         provider.beforeList(call -> { });
         assertThat(run("equipment", "incremental").status()).isEqualTo("completed");
@@ -237,6 +242,22 @@ class NestedResourceTests {
         // p1 went on from the last page Kafka acknowledged: e1 and e2 were not fetched again.
         assertThat(provider.served()).containsEntry("projects/p1/equipment/e1", 1).containsEntry("projects/p1/equipment/e2", 1)
                 .containsEntry("projects/p1/equipment/e3", 1);
+    }
+
+    @Test
+    void aRunThatStoppedAtAParentMakesTheNextOneStartThereAndComeRound() {
+        assertThat(run("equipment", "full").status()).isEqualTo("completed");
+        // As a run cut short by the quota at p2 leaves the resource's own row.
+        pool.query("UPDATE poll_checkpoints SET status = 'partial', last_id = 'p2' WHERE source = 'simnest' "
+                + "AND resource = 'equipment' AND parent = ''").execute().await().atMost(Duration.ofSeconds(5));
+        provider.reset();
+        assertThat(run("equipment", "incremental").status()).isEqualTo("completed");
+        assertThat(provider.listedCollections()).containsExactly("projects/p2/equipment", "projects/p9/x/equipment",
+                "projects/p1/equipment");
+        provider.reset();
+        assertThat(run("equipment", "incremental").status()).isEqualTo("completed");
+        assertThat(provider.listedCollections()).containsExactly("projects/p1/equipment", "projects/p2/equipment",
+                "projects/p9/x/equipment");
     }
 
     @Test
@@ -248,8 +269,14 @@ class NestedResourceTests {
 
         SyncRun incremental = run("equipment", "incremental");
         assertThat(incremental.status()).isEqualTo("completed");
+        // Every parent gone is more likely a wrong path than a provider that lost them all.
+        provider.deleteNode(PROJECTS, "p1");
+        provider.deleteNode(PROJECTS, "p9/x");
+        SyncRun allGone = run("equipment", "incremental");
+        assertThat(allGone.status()).isEqualTo("failed");
+        assertThat(allGone.error()).hasValueSatisfying(error -> assertThat(error).startsWith("every parent's list answered 404 or 410"));
         awaitTable("equipment", Map.of("p1/e1", "crane", "p1/e2", "drill", "p1/e3", "pump", "p1/e7", "generator",
-                "p2/e1", "mixer", "p%2F4/e 5", "lift"), "name");
+                "p2/e1", "mixer", "p9%2Fx/e 5", "lift"), "name");
     }
 
     @Test
@@ -257,23 +284,23 @@ class NestedResourceTests {
         // p3 active for a while: its equipment is synced, then it is archived (left out from then on).
         provider.putNode(PROJECTS, "p3", T.plusSeconds(10), Map.of("status", "active"));
         assertThat(run("projects", "incremental").status()).isEqualTo("completed");
-        awaitTable("projects", Map.of("p1", "active", "p2", "active", "p3", "active", "p/4", "active"), "status");
+        awaitTable("projects", Map.of("p1", "active", "p2", "active", "p3", "active", "p9/x", "active"), "status");
         assertThat(run("equipment", "full").status()).isEqualTo("completed");
         awaitTable("equipment", held(Map.of("p1", equipment("p1"), "p2", equipment("p2"), "p3", equipment("p3"),
-                "p%2F4", equipment("p/4")), "name"), "name");
+                "p9%2Fx", equipment("p9/x")), "name"), "name");
         provider.putNode(PROJECTS, "p3", T.plusSeconds(20), Map.of("status", "archived"));
         provider.deleteNode(equipment("p3"), "e9");
         provider.deleteNode(equipment("p1"), "e3");
         provider.deleteNode(PROJECTS, "p2");
         assertThat(run("projects", "reconcile").status()).isEqualTo("completed");
         assertThat(run("projects", "incremental").status()).isEqualTo("completed");
-        awaitTable("projects", Map.of("p1", "active", "p3", "archived", "p/4", "active"), "status");
+        awaitTable("projects", Map.of("p1", "active", "p3", "archived", "p9/x", "active"), "status");
 
         SyncRun sweep = run("equipment", "reconcile");
         assertThat(sweep.status()).isEqualTo("completed");
         // p1/e3: gone under a walked parent. p2/e1: its parent is deleted. p3/e9: its parent is no longer selected,
         // so the sweep did not look, and does not delete.
-        awaitTable("equipment", Map.of("p1/e1", "crane", "p1/e2", "drill", "p3/e9", "idle", "p%2F4/e 5", "lift"), "name");
+        awaitTable("equipment", Map.of("p1/e1", "crane", "p1/e2", "drill", "p3/e9", "idle", "p9%2Fx/e 5", "lift"), "name");
         assertThat(deleted("equipment")).containsExactlyInAnyOrder("p1/e3", "p2/e1");
     }
 
@@ -282,10 +309,10 @@ class NestedResourceTests {
         assertThat(run("equipment", "full").status()).isEqualTo("completed");
         awaitTable("equipment", heldEquipmentOfActiveProjects(), "name");
         provider.deleteNode(equipment("p1"), "e3");
-        provider.deleteNode(equipment("p/4"), "e 5");
+        provider.deleteNode(equipment("p9/x"), "e 5");
         provider.reset();   // list calls counted from the sweep's first
         provider.beforeList(call -> {
-            if (call == 3) {   // parents go by id: p/4, p1, then p2, whose list is refused
+            if (call == 2) {   // parents go by id: p1 (one page now), then p2, whose list is refused
                 provider.fail(Fault.status(400));
             }
         });
@@ -293,18 +320,18 @@ class NestedResourceTests {
         assertThat(sweep.status()).isEqualTo("failed");
         Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertThat(deleted("equipment")).isEmpty());
-        assertThat(table("equipment", "name")).containsKeys("p1/e3", "p%2F4/e 5");
+        assertThat(table("equipment", "name")).containsKeys("p1/e3", "p9%2Fx/e 5");
     }
 
     @Test
     void aRefetchOfANestedRecordReadsItUnderItsAncestors() {
         assertThat(run("equipment", "full").status()).isEqualTo("completed");
         awaitTable("equipment", heldEquipmentOfActiveProjects(), "name");
-        provider.putNode(equipment("p/4"), "e 5", T.plusSeconds(300), Map.of("name", "lift, inspected"));
-        changes.publish(new ChangeEnvelope(SOURCE, "equipment", "p%2F4/e 5", Op.REFETCH, Instant.now(), null, Origin.WEBHOOK,
+        provider.putNode(equipment("p9/x"), "e 5", T.plusSeconds(300), Map.of("name", "lift, inspected"));
+        changes.publish(new ChangeEnvelope(SOURCE, "equipment", "p9%2Fx/e 5", Op.REFETCH, Instant.now(), null, Origin.WEBHOOK,
                 "test", Instant.now())).await().atMost(Duration.ofSeconds(10));
         awaitTable("equipment", heldEquipmentOfActiveProjects(), "name");
-        assertThat(table("equipment", "name")).containsEntry("p%2F4/e 5", "lift, inspected");
+        assertThat(table("equipment", "name")).containsEntry("p9%2Fx/e 5", "lift, inspected");
     }
 
     TreeSet<String> deleted(String resource) {

@@ -100,6 +100,7 @@ public final class ProviderSimulator implements AutoCloseable {
     /** Nested collections by path segments, "projects" or "projects", p, "equipment", …: their records in (updated_at, id) order. */
     private final Map<List<String>, NavigableSet<Node>> collections = new ConcurrentHashMap<>();
     private final Map<List<String>, AtomicInteger> collectionCalls = new ConcurrentHashMap<>();
+    private final List<String> listedCollections = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
     private final AtomicInteger listCalls = new AtomicInteger();
     private final AtomicInteger recordCalls = new AtomicInteger();
@@ -207,6 +208,13 @@ public final class ProviderSimulator implements AutoCloseable {
         return calls == null ? 0 : calls.get();
     }
 
+    /** The nested collections listed, in the order of the calls (a call per page). */
+    public List<String> listedCollections() {
+        synchronized (listedCollections) {
+            return List.copyOf(listedCollections);
+        }
+    }
+
     /** The record at {@code path} (a collection's segments and an id), if there is one. */
     private Optional<Node> node(List<String> path) {
         if (path.isEmpty()) {
@@ -229,6 +237,7 @@ public final class ProviderSimulator implements AutoCloseable {
         faults.clear();
         served.clear();
         collectionCalls.clear();
+        listedCollections.clear();
         listCalls.set(0);
         listCallSeconds.clear();
         firstListSecond = -1;
@@ -511,6 +520,7 @@ public final class ProviderSimulator implements AutoCloseable {
             return;
         }
         collectionCalls.computeIfAbsent(List.copyOf(segments), c -> new AtomicInteger()).incrementAndGet();
+        listedCollections.add(String.join("/", segments));
         NavigableSet<Node> all = collections.getOrDefault(segments, new ConcurrentSkipListSet<>(NODE_ORDER));
         Instant since = Optional.ofNullable(query.get("updated_since")).map(Instant::parse).orElse(null);
         NavigableSet<Node> view = all;
