@@ -1,24 +1,44 @@
 package dev.tidemark.api;
 
 import dev.tidemark.change.RecordKey;
+import dev.tidemark.change.Timestamps;
+import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.processor.RecordRepository;
 import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
-/** Reads of the local copy: {@code GET /api/records/{source}/{resource}/{id}}. */
+/**
+ * Reads of the local copy: one record, or a resource's records page by page
+ * in (updatedAt, id) order — the order a reader keeping its own copy wants,
+ * deletes included — with an opaque cursor to the next page.
+ */
 @Path("/api/records")
 @Produces(MediaType.APPLICATION_JSON)
 public class RecordResource {
 
-    private final RecordRepository records;
+    static final int DEFAULT_LIMIT = 100;
 
-    public RecordResource(RecordRepository records) {
+    private final RecordRepository records;
+    private final TidemarkConfig config;
+
+    public RecordResource(RecordRepository records, TidemarkConfig config) {
         this.records = records;
+        this.config = config;
     }
 
     @GET
@@ -28,5 +48,78 @@ public class RecordResource {
                 .map(stored -> Response.ok(RecordView.of(stored)).build())
                 .orElseGet(() -> Problem.response(Response.Status.NOT_FOUND,
                         "No record " + source + "/" + resource + "/" + id + " has been seen")));
+    }
+
+    /**
+     * {@code GET /api/records/{source}/{resource}?updatedSince=&limit=&cursor=}:
+     * up to {@code limit} records with updatedAt at or after
+     * {@code updatedSince}, and {@code nextCursor} for the page after (null on
+     * the last). A record updated while a reader pages moves behind the cursor
+     * and comes again on a later page: nothing is skipped.
+     */
+    @GET
+    @Path("/{source}/{resource}")
+    public Uni<Response> list(@PathParam("source") String source, @PathParam("resource") String resource,
+            @QueryParam("updatedSince") String updatedSince, @QueryParam("limit") @DefaultValue("" + DEFAULT_LIMIT) String limit,
+            @QueryParam("cursor") String cursor) {
+        TidemarkConfig.Source settings = config.sources().get(source);
+        if (settings == null || !settings.resources().containsKey(resource)) {
+            return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND, settings == null ? "no source " + source
+                    : "source " + source + " has no resource " + resource));
+        }
+        int n = ListingFilter.limit(limit);
+        Optional<Response> problem = ListingFilter.problem(n, null, null);
+        if (problem.isPresent()) {
+            return Uni.createFrom().item(problem.get());
+        }
+        Instant since = null;
+        if (updatedSince != null && !updatedSince.isBlank()) {
+            try {
+                since = Instant.parse(updatedSince.trim());
+            } catch (DateTimeParseException e) {
+                return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,
+                        "updatedSince: an ISO-8601 instant such as 2026-11-01T00:00:00Z"));
+            }
+        }
+        Optional<Keyset> after = Optional.empty();
+        if (cursor != null && !cursor.isBlank()) {
+            after = Keyset.parse(cursor.trim());
+            if (after.isEmpty()) {
+                return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,
+                        "cursor: not a cursor this API handed out (pass nextCursor as it is)"));
+            }
+        }
+        Instant afterAt = after.map(Keyset::updatedAt).orElse(null);
+        String afterId = after.map(Keyset::id).orElse(null);
+        // One more than asked tells whether there is a next page without a second query.
+        return records.page(source, resource, since, afterAt, afterId, n + 1).map(page -> {
+            List<RecordRepository.StoredRecord> shown = page.size() > n ? page.subList(0, n) : page;
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("records", shown.stream().map(RecordView::of).toList());
+            RecordRepository.StoredRecord last = shown.isEmpty() ? null : shown.get(shown.size() - 1);
+            body.put("nextCursor", page.size() > n ? new Keyset(last.state().updatedAt(), last.key().id()).encode() : null);
+            return Response.ok(body).build();
+        });
+    }
+
+    /** Where a page ended: the last record's (updatedAt, id), as an opaque URL-safe token. */
+    record Keyset(Instant updatedAt, String id) {
+
+        String encode() {
+            return Base64.getUrlEncoder().withoutPadding().encodeToString((updatedAt + "|" + id).getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Optional<Keyset> parse(String cursor) {
+            try {
+                String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+                int bar = text.indexOf('|');
+                if (bar < 0) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Keyset(Timestamps.micros(Instant.parse(text.substring(0, bar))), text.substring(bar + 1)));
+            } catch (IllegalArgumentException | DateTimeParseException e) {
+                return Optional.empty();
+            }
+        }
     }
 }

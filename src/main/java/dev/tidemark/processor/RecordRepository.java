@@ -70,6 +70,21 @@ public class RecordRepository {
             FROM records
             WHERE source = $1 AND resource = $2 AND id = $3 AND updated_at IS NOT NULL""";
 
+    /**
+     * A page of a resource's records in (updated_at, id) order: from
+     * {@code $3} (inclusive, if given), after the keyset ({@code $4}, {@code $5})
+     * if given. Deleted records are listed too (a reader keeping a copy needs
+     * the deletes); rows that never held a state are not.
+     */
+    static final String PAGE = """
+            SELECT source, resource, id, updated_at, deleted, data::text AS data, content_hash
+            FROM records
+            WHERE source = $1 AND resource = $2 AND updated_at IS NOT NULL
+              AND ($3::timestamptz IS NULL OR updated_at >= $3)
+              AND ($4::timestamptz IS NULL OR (updated_at, id) > ($4, $5::text))
+            ORDER BY updated_at, id
+            LIMIT $6""";
+
     /** A stored record as the read API returns it. */
     public record StoredRecord(RecordKey key, StoredState state) {
     }
@@ -172,6 +187,19 @@ public class RecordRepository {
         return pool.preparedQuery(FIND).execute(Tuple.of(key.source(), key.resource(), key.id()))
                 .map(rows -> rows.size() == 0 ? Optional.empty()
                         : Optional.of(new StoredRecord(key, state(rows.iterator().next()))));
+    }
+
+    /** Up to {@code limit} records of a resource from {@code since} (may be null) after the keyset ({@code afterAt}, {@code afterId}) (may be null). */
+    public Uni<List<StoredRecord>> page(String source, String resource, Instant since, Instant afterAt, String afterId, int limit) {
+        Tuple args = Tuple.of(source, resource, since == null ? null : OffsetDateTime.ofInstant(since, ZoneOffset.UTC),
+                afterAt == null ? null : OffsetDateTime.ofInstant(afterAt, ZoneOffset.UTC), afterId, limit);
+        return pool.preparedQuery(PAGE).execute(args).map(rows -> {
+            List<StoredRecord> page = new ArrayList<>();
+            for (Row row : rows) {
+                page.add(new StoredRecord(new RecordKey(row.getString("source"), row.getString("resource"), row.getString("id")), state(row)));
+            }
+            return page;
+        });
     }
 
     private static Tuple keyArrays(Collection<RecordKey> keys) {
