@@ -21,7 +21,8 @@ public class ApiTokenFilter {
         this.token = config.api().token().filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
     }
 
-    @ServerRequestFilter
+    /** Before matching: without the token, an unknown path or a wrong content type answers 401 too, and tells nothing. */
+    @ServerRequestFilter(preMatching = true)
     public Optional<Response> requireToken(ContainerRequestContext request) {
         String path = request.getUriInfo().getPath();
         if (!path.equals("/api") && !path.startsWith("/api/")) {
