@@ -35,8 +35,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
@@ -201,11 +199,7 @@ class KubernetesManifestTests {
     void environmentVariablesNameConfigurationTheApplicationReadsAndSecretKeysThatExist() throws IOException {
         String sources = Files.readString(BASE.resolve("sources.yaml"));
         String dockerfile = Files.readString(Path.of("src/main/docker/Dockerfile.jvm"));
-        Set<String> referenced = new HashSet<>();
-        Matcher m = Pattern.compile("\\$\\{([A-Z0-9_]+)}").matcher(sources);
-        while (m.find()) {
-            referenced.add(m.group(1));
-        }
+        Set<String> referenced = DeployChecks.referenced(sources);
         Set<String> names = new HashSet<>();
         kustomization(BASE).path("configMapGenerator").forEach(g -> g.path("literals")
                 .forEach(l -> names.add(l.asText().substring(0, l.asText().indexOf('=')))));
@@ -219,13 +213,8 @@ class KubernetesManifestTests {
                 }
             }
         }
-        // Quarkus's own key to load sources.yaml, and the roles (the test application runs them all, so has no value).
-        Set<String> knownWithoutValueHere = Set.of("quarkus.config.locations", Roles.PROPERTY);
         for (String name : names) {
-            String property = name.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
-            boolean read = ConfigProvider.getConfig().getOptionalValue(property, String.class).isPresent()
-                    || knownWithoutValueHere.contains(property) || referenced.contains(name) || dockerfile.contains(name);
-            assertThat(read).as("%s: names %s, which the application does not read", name, property).isTrue();
+            assertThat(DeployChecks.read(name, sources, dockerfile)).as("%s names configuration the application does not read", name).isTrue();
         }
         assertThat(referenced).as("every ${…} in sources.yaml comes from the Secret").isSubsetOf(secretKeys.get("tidemark"));
         for (Path file : List.of(BASE.resolve("secret.example.yaml"), DEV.resolve("secret.yaml"))) {
