@@ -134,6 +134,8 @@ public class SyncResource {
                 if (config.sources().get(source).api().isPresent()) {
                     // This replica's view: each replica keeps its own breaker per source.
                     view.put("circuit", client.circuit(source));
+                    // This replica's limiter: the pace of its calls, whether the provider's headers set it, any pause.
+                    view.put("rateLimit", client.rateLimit(source).orElse(null));
                 }
                 view.put("resources", list);
                 sources.add(view);

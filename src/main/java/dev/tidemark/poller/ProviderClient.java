@@ -186,6 +186,12 @@ public class ProviderClient {
         })));
     }
 
+    /** The source's rate limiter in this replica, or empty before its first call. */
+    public Optional<RateLimiter.State> rateLimit(String source) {
+        SourceBudget budget = budgets.get(source);
+        return budget == null ? Optional.empty() : Optional.of(budget.limiter().state());
+    }
+
     /** The source's circuit breaker in this replica: closed, open (no calls are made) or half-open (one trial call). */
     public String circuit(String source) {
         SourceBudget budget = budgets.get(source);

@@ -118,6 +118,18 @@ public final class RateLimiter {
         theoreticalArrival = now.plusNanos(intervalNanos);
     }
 
+    /**
+     * What the limiter does now: the rate it paces calls at, whether the
+     * provider's headers set it, and until when calls wait (null when they do not).
+     */
+    public record State(double perSecond, boolean advertised, Instant pausedUntil) {
+    }
+
+    public synchronized State state() {
+        Instant now = clock.instant();
+        return new State(Math.round(1e11 / intervalNanos) / 100.0, advertised, pausedUntil.isAfter(now) ? pausedUntil : null);
+    }
+
     /** After a 429 or 503: no call before {@code wait} has passed. */
     public synchronized void pause(Duration wait) {
         Instant until = clock.instant().plus(wait);
