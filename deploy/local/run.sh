@@ -5,7 +5,8 @@
 #
 #   deploy/local/run.sh            # then http://localhost:8080
 #
-# Ports: TIDEMARK_LOCAL_PG_PORT (55432), TIDEMARK_LOCAL_KAFKA_PORT (59092 and 59093).
+# Ports: TIDEMARK_LOCAL_PG_PORT (55432), TIDEMARK_LOCAL_KAFKA_PORT (59092 and 59093),
+# TIDEMARK_LOCAL_DEMO_PORT (58080, the demo provider; TIDEMARK_DEMO=off leaves it out).
 # Extra arguments go to quarkus:dev, e.g. deploy/local/run.sh -Dquarkus.http.port=8081
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,7 +54,16 @@ done
 [ -f "$STATE/ready" ] || { echo "The local servers did not start within 2 minutes; see $STATE/servers.log" >&2; exit 1; }
 grep -h 'ready in' "$STATE/servers.log" || true
 
+grep -h 'Demo provider' "$STATE/servers.log" || true
+
+# The demo provider's API joins the demo source's configuration (deploy/local/demo.yaml), unless it is off.
+DEMO_CONFIG=()
+if [ "${TIDEMARK_DEMO:-on}" != "off" ]; then
+  DEMO_CONFIG=("-Dquarkus.config.locations=$PWD/deploy/local/demo.yaml")
+fi
+
 # Its own process group, so stopping it stops Maven and the dev-mode JVM it forks together.
-MAVEN_OPTS="${MAVEN_OPTS:--Xmx256m}" setsid ./mvnw -B quarkus:dev -Dquarkus.console.enabled=false -Dquarkus.analytics.disabled=true "$@" &
+MAVEN_OPTS="${MAVEN_OPTS:--Xmx256m}" setsid ./mvnw -B quarkus:dev -Dquarkus.console.enabled=false -Dquarkus.analytics.disabled=true \
+  "${DEMO_CONFIG[@]}" "$@" &
 APP=$!
 wait "$APP"

@@ -14,7 +14,9 @@ import java.util.Optional;
  *
  * <p>Usage: {@code LocalServers <state-dir> [parent-pid]}; ports come from
  * TIDEMARK_LOCAL_PG_PORT (55432) and TIDEMARK_LOCAL_KAFKA_PORT (59092, and the
- * next port for the controller).
+ * next port for the controller). Unless TIDEMARK_DEMO=off it also starts the
+ * {@link DemoProvider} on TIDEMARK_LOCAL_DEMO_PORT (58080), posting webhooks
+ * to TIDEMARK_DEMO_TARGET (http://localhost:8080).
  */
 public final class LocalServers {
 
@@ -50,6 +52,15 @@ public final class LocalServers {
 
         System.out.printf("PostgreSQL %s and Kafka %s ready in %.1f s (data in %s)%n", postgres.reactiveUrl(),
                 kafka.bootstrapServers(), (System.nanoTime() - started) / 1e9, state);
+        if (!"off".equalsIgnoreCase(System.getenv().getOrDefault("TIDEMARK_DEMO", "on"))) {
+            int demoPort = port("TIDEMARK_LOCAL_DEMO_PORT", 58080);
+            requireFree(demoPort, "TIDEMARK_LOCAL_DEMO_PORT");
+            java.io.PrintStream demoLog = new java.io.PrintStream(Files.newOutputStream(state.resolve("demo.log")), true,
+                    java.nio.charset.StandardCharsets.UTF_8);
+            DemoProvider.start(demoPort, java.net.URI.create(System.getenv().getOrDefault("TIDEMARK_DEMO_TARGET", "http://localhost:8080")),
+                    java.time.Duration.ofSeconds(1), demoLog);
+            System.out.printf("Demo provider on http://localhost:%d (its story in %s)%n", demoPort, state.resolve("demo.log"));
+        }
         Files.writeString(ready, "postgres=" + postgres.reactiveUrl() + "\nkafka=" + kafka.bootstrapServers() + "\n");
 
         while (parent.map(ProcessHandle::isAlive).orElse(true)) {
