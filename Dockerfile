@@ -6,7 +6,7 @@ COPY mvnw pom.xml ./
 COPY .mvn .mvn
 RUN ./mvnw -B -q dependency:go-offline
 COPY src src
-RUN ./mvnw -B -q package -DskipTests
+RUN ./mvnw -B -q package -Dmaven.test.skip=true
 
 FROM registry.access.redhat.com/ubi9/openjdk-17-runtime:1.21
 ENV LANGUAGE='en_US:en'

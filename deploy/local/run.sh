@@ -6,7 +6,8 @@
 #   deploy/local/run.sh            # then http://localhost:8080
 #
 # Ports: TIDEMARK_LOCAL_PG_PORT (55432), TIDEMARK_LOCAL_KAFKA_PORT (59092 and 59093),
-# TIDEMARK_LOCAL_DEMO_PORT (58080, the demo provider; TIDEMARK_DEMO=off leaves it out).
+# TIDEMARK_LOCAL_DEMO_PORT (58080, the demo provider; TIDEMARK_DEMO=off leaves it out; it posts
+# webhooks to TIDEMARK_DEMO_TARGET, http://localhost:8080: set it too if you change the port).
 # Extra arguments go to quarkus:dev, e.g. deploy/local/run.sh -Dquarkus.http.port=8081
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,6 +65,6 @@ fi
 
 # Its own process group, so stopping it stops Maven and the dev-mode JVM it forks together.
 MAVEN_OPTS="${MAVEN_OPTS:--Xmx256m}" setsid ./mvnw -B quarkus:dev -Dquarkus.console.enabled=false -Dquarkus.analytics.disabled=true \
-  "${DEMO_CONFIG[@]}" "$@" &
+  ${DEMO_CONFIG[@]+"${DEMO_CONFIG[@]}"} "$@" &
 APP=$!
 wait "$APP"

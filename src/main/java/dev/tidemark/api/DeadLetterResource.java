@@ -60,6 +60,10 @@ public class DeadLetterResource {
         if (source != null && source.isBlank()) {
             return Problem.response(Response.Status.BAD_REQUEST, "source: a source name, or leave it out to redrive every dead letter");
         }
-        return Response.ok(dlq.redrive(source)).build();
+        try {
+            return Response.ok(dlq.redrive(source)).build();
+        } catch (DeadLetterQueue.RedriveUnderWay e) {
+            return Problem.response(Response.Status.CONFLICT, e.getMessage());
+        }
     }
 }

@@ -55,7 +55,9 @@ public class RecordResource {
      * up to {@code limit} records with updatedAt at or after
      * {@code updatedSince}, and {@code nextCursor} for the page after (null on
      * the last). A record updated while a reader pages moves behind the cursor
-     * and comes again on a later page: nothing is skipped.
+     * and comes again on a later page. It is a snapshot in updatedAt order, not
+     * a change feed: a change applied late with an older updatedAt than the
+     * cursor's is not on a later page (tidemark.records is the feed).
      */
     @GET
     @Path("/{source}/{resource}")

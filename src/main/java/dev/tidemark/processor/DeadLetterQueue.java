@@ -69,8 +69,36 @@ public class DeadLetterQueue {
         this.pool = pool;
     }
 
-    /** Dead letters by source ("" for those without a key), blocking: call it off the event loop. */
+    /** Another redrive holds the lock (in this replica or another): two at once would send the same letters twice. */
+    public static final class RedriveUnderWay extends RuntimeException {
+        RedriveUnderWay() {
+            super("another redrive is under way; try again when it has finished");
+        }
+    }
+
+    /** Counts this young are answered again: a status page in every tab must not read the topic every few seconds each. */
+    static final Duration COUNTS_CACHED_FOR = Duration.ofSeconds(10);
+
+    private record Counted(Map<String, Count> counts, long at) {
+    }
+
+    private volatile Counted counted;
+
+    /**
+     * Dead letters by source ("" for those without a key), at most
+     * {@link #COUNTS_CACHED_FOR} old. Blocking: call it off the event loop.
+     */
     public Map<String, Count> counts() {
+        Counted last = counted;
+        if (last != null && System.nanoTime() - last.at() < COUNTS_CACHED_FOR.toNanos()) {
+            return last.counts();
+        }
+        Map<String, Count> fresh = count();
+        counted = new Counted(fresh, System.nanoTime());
+        return fresh;
+    }
+
+    private Map<String, Count> count() {
         Set<Long> redriven = redriven();
         Map<String, int[]> counts = new TreeMap<>();
         read(record -> {
@@ -91,6 +119,26 @@ public class DeadLetterQueue {
      * Kafka, then records them as redriven. Blocking: call it off the event loop.
      */
     public Redrive redrive(String source) {
+        // One redrive at a time across replicas: a session lock on a connection of its own, released at the end.
+        io.vertx.mutiny.sqlclient.SqlConnection lock = pool.getConnection().await().atMost(READ_TIMEOUT);
+        try {
+            boolean held = lock.query("SELECT pg_try_advisory_lock(hashtext('tidemark-dlq-redrive')) AS held").execute()
+                    .await().atMost(READ_TIMEOUT).iterator().next().getBoolean("held");
+            if (!held) {
+                throw new RedriveUnderWay();
+            }
+            try {
+                return redriveHeld(source);
+            } finally {
+                counted = null;
+                lock.query("SELECT pg_advisory_unlock(hashtext('tidemark-dlq-redrive'))").execute().await().atMost(READ_TIMEOUT);
+            }
+        } finally {
+            lock.closeAndForget();
+        }
+    }
+
+    private Redrive redriveHeld(String source) {
         Set<Long> redriven = redriven();
         List<ConsumerRecord<String, String>> due = new ArrayList<>();
         int[] already = {0};

@@ -47,7 +47,7 @@ class ComposeFileTests {
         Path dockerfile = context.resolve(tidemark.path("build").path("dockerfile").asText());
         assertThat(dockerfile).exists();
         String image = Files.readString(dockerfile);
-        assertThat(image).contains("./mvnw -B -q package -DskipTests").contains("USER 185").contains("EXPOSE 8080");
+        assertThat(image).contains("./mvnw -B -q package -Dmaven.test.skip=true").contains("USER 185").contains("EXPOSE 8080");
         assertThat(tidemark.path("ports").get(0).asText()).endsWith(":8080");
         String health = tidemark.path("healthcheck").path("test").get(3).asText();
         given().get(URI.create(health).getPath()).then().statusCode(200);

@@ -63,6 +63,11 @@ public final class DemoProvider implements AutoCloseable {
     public void close() {
         stopped = true;
         script.interrupt();
+        try {
+            script.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         provider.close();
     }
 

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(LocalInfraResource.class)
-@QuarkusTestResource(DemoConfigResource.class)
+@QuarkusTestResource(value = DemoConfigResource.class, restrictToAnnotatedClass = true)
 class DemoProviderTests {
 
     @TestHTTPResource("/")
@@ -49,8 +49,6 @@ class DemoProviderTests {
                 assertThat(subjects.stream().filter(s -> s.equals("order-1001")).count()).as("one event per crossing").isEqualTo(1);
                 assertThat(events.getString("events.find { it.subject == 'order-1002' && it.type == 'demo.order.crossed-10k' }.data.origin"))
                         .isEqualTo("poll");
-                assertThat(events.getString("events.find { it.subject == 'order-1001' && it.type == 'demo.order.crossed-10k' }.data.origin"))
-                        .isEqualTo("webhook");
             });
         }
         assertThat(story.toString(StandardCharsets.UTF_8)).contains("its webhook is never sent").contains("-> 202");

@@ -80,10 +80,16 @@ class StatusPageTests {
                 "--user-data-dir=" + Files.createTempDirectory("chromium")));
         command.addAll(List.of(extra));
         command.add(url);
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        byte[] out = process.getInputStream().readAllBytes();
-        assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("chromium finished").isTrue();
-        return new String(out, StandardCharsets.UTF_8);
+        Path out = Files.createTempFile("chromium", ".out");
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectOutput(out.toFile()).start();
+        boolean finished = process.waitFor(90, TimeUnit.SECONDS);
+        if (!finished) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+        assertThat(finished).as("chromium finished within 90 s").isTrue();
+        return Files.readString(out, StandardCharsets.UTF_8);
     }
 
     @Test

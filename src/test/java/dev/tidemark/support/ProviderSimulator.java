@@ -94,6 +94,7 @@ public final class ProviderSimulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpServer server;
+    private final java.util.concurrent.ExecutorService executor = Executors.newFixedThreadPool(4);
     private final Map<String, Item> items = new ConcurrentHashMap<>();
     private final NavigableSet<Item> ordered = new ConcurrentSkipListSet<>(ORDER);
     private final Deque<Fault> faults = new ArrayDeque<>();
@@ -130,7 +131,7 @@ public final class ProviderSimulator implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         server.createContext("/", this::handle);
-        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.setExecutor(executor);
         server.start();
     }
 
@@ -141,6 +142,7 @@ public final class ProviderSimulator implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        executor.shutdownNow();
     }
 
     // --- the data set -----------------------------------------------------------------
