@@ -112,6 +112,7 @@ class StatusPageTests {
         String dom = chromium(page + "#token=test-token", "--dump-dom");
         assertThat(dom).contains("data-source=\"sim\"").contains("data-source=\"lab\"").contains("cursor-items")
                 .contains("full completed, 30 records").contains("webhooks only")
+                .contains("id=\"runs-table\"").contains("sim/cursor-items").contains("full (api)")
                 .containsPattern("\\d+ dead-lettered, \\d+ not redriven")
                 .contains("lab.item.created").contains("tidemark/lab/items");
         // The hostile id is in the page as text, escaped, and made no element.
