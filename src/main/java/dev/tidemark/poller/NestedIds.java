@@ -1,8 +1,6 @@
 package dev.tidemark.poller;
 
 import dev.tidemark.config.TidemarkConfig;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedList;
 import java.util.List;
@@ -110,14 +108,9 @@ public final class NestedIds {
             if (value == null) {
                 throw new IllegalArgumentException("{" + m.group(1) + "} names no ancestor of this resource");
             }
-            m.appendReplacement(out, Matcher.quoteReplacement(pathSegment(value)));
+            m.appendReplacement(out, Matcher.quoteReplacement(PageRequest.encode(value)));
         }
         m.appendTail(out);
         return out.toString();
-    }
-
-    /** A raw id as one URL path segment (a slash in it is encoded, not a separator). */
-    static String pathSegment(String raw) {
-        return URLEncoder.encode(raw, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

@@ -43,7 +43,8 @@ public record PageRequest(String target, Map<String, String> query, boolean link
         return URI.create(text + (uri.getRawQuery() == null ? "?" : "&") + extra);
     }
 
-    private static String encode(String text) {
+    /** Percent-encoding for a query value or one path segment (a space as %20, a slash encoded). */
+    static String encode(String text) {
         return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

@@ -14,8 +14,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -101,7 +99,7 @@ public class RefetchConsumer {
                 return count(request, "bad-id");
             }
         } else {
-            path = resource.fetch().get().replace("{id}", URLEncoder.encode(request.id(), StandardCharsets.UTF_8).replace("+", "%20"));
+            path = resource.fetch().get().replace("{id}", PageRequest.encode(request.id()));
         }
         URI uri = PageRequest.path(path, Map.of()).resolve(URI.create(source.api().get().baseUrl()));
         Instant reading = clock.instant();
