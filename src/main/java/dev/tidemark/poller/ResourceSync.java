@@ -179,29 +179,32 @@ public class ResourceSync {
 
     /** An incremental or full walk: what it reads goes downstream, and the checkpoint follows every page. */
     private Uni<Outcome> poll(Walk walk, String mode, UUID runId, CallStats stats) {
-        return store.checkpoint(walk.target()).chain(checkpoint -> {
-            String walkMode = walkMode(checkpoint, mode);
-            Position from = startPosition(checkpoint, mode, walk);
-            LOG.infof("sync %s run=%s mode=%s starts at %s", walk.target(), runId, walkMode, describe(from));
-            Instant read = dev.tidemark.change.Timestamps.micros(clock.instant());
-            PageSink sink = (items, next) -> changed(walk, walk.records(items), read).chain(changed -> publish(walk.target(), runId, changed, Origin.POLL)
-                    .chain(() -> store.saveHeld(walk.target(), walkMode, runId, next, owner, config.poller().leaseTtl()))
-                    .chain(held -> held ? Uni.createFrom().item(changed.size()) : lostLease()));
-            return walkFrom(walk, runId, stats, from, sink)
-                    .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null), walk.parentUpdatedAt()))
-                    .map(ignored -> new Outcome("completed", null))
-                    .onFailure().recoverWithUni(failure -> {
-                        String status = status(failure);
-                        // The checkpoint already holds the last page Kafka acknowledged; only its status changes.
-                        return store.checkpoint(walk.target())
-                                .chain(saved -> saved.filter(c -> c.runId().equals(runId))
-                                        .map(c -> store.save(walk.target(), c.mode(), status, runId, c.position()))
-                                        .orElse(Uni.createFrom().voidItem()))
-                                .onFailure().recoverWithNull()
-                                .invoke(() -> LOG.warnf("sync %s run=%s %s: %s", walk.target(), runId, status, failure.getMessage()))
-                                .replaceWith(Outcome.of(failure));
-                    });
-        });
+        return store.checkpoint(walk.target()).chain(checkpoint -> poll(walk, mode, runId, stats, checkpoint));
+    }
+
+    /** The same, from the walk's {@code checkpoint} as just read. */
+    private Uni<Outcome> poll(Walk walk, String mode, UUID runId, CallStats stats, Optional<Checkpoint> checkpoint) {
+        String walkMode = walkMode(checkpoint, mode);
+        Position from = startPosition(checkpoint, mode, walk);
+        LOG.infof("sync %s run=%s mode=%s starts at %s", walk.target(), runId, walkMode, describe(from));
+        Instant read = dev.tidemark.change.Timestamps.micros(clock.instant());
+        PageSink sink = (items, next) -> changed(walk, walk.records(items), read).chain(changed -> publish(walk.target(), runId, changed, Origin.POLL)
+                .chain(() -> store.saveHeld(walk.target(), walkMode, runId, next, owner, config.poller().leaseTtl()))
+                .chain(held -> held ? Uni.createFrom().item(changed.size()) : lostLease()));
+        return walkFrom(walk, runId, stats, from, sink)
+                .chain(last -> store.save(walk.target(), walkMode, "completed", runId, last.withToken(null), walk.parentUpdatedAt()))
+                .map(ignored -> new Outcome("completed", null))
+                .onFailure().recoverWithUni(failure -> {
+                    String status = status(failure);
+                    // The checkpoint already holds the last page Kafka acknowledged; only its status changes.
+                    return store.checkpoint(walk.target())
+                            .chain(saved -> saved.filter(c -> c.runId().equals(runId))
+                                    .map(c -> store.save(walk.target(), c.mode(), status, runId, c.position()))
+                                    .orElse(Uni.createFrom().voidItem()))
+                            .onFailure().recoverWithNull()
+                            .invoke(() -> LOG.warnf("sync %s run=%s %s: %s", walk.target(), runId, status, failure.getMessage()))
+                            .replaceWith(Outcome.of(failure));
+                });
     }
 
     /**
@@ -342,7 +345,7 @@ public class ResourceSync {
                 countParent(target, "unchanged");
                 return Uni.createFrom().nullItem();
             }
-            return poll(walk, mode, runId, stats).map(outcome -> afterParent(target, parent, outcome, tally));
+            return poll(walk, mode, runId, stats, checkpoint).map(outcome -> afterParent(target, parent, outcome, tally));
         });
         return store.checkpoint(target).chain(mark -> {
             String resumeAt = mark.filter(c -> !c.finished()).map(c -> c.position().id()).orElse(null);
