@@ -162,11 +162,24 @@ public class PollerStore {
             WHERE r.source = $1 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
               AND r.applied_at < $4 AND r.updated_at < $4
               AND NOT EXISTS (SELECT 1 FROM sweep_seen s WHERE s.run_id = $3 AND s.id = r.id)
-              AND (regexp_replace(r.id, '/[^/]*$', '') = ANY($5::text[])
-                   OR EXISTS (SELECT 1 FROM records p WHERE p.source = $1 AND p.resource = $6 AND p.deleted
-                              AND p.id = CASE WHEN $7 THEN replace(replace(regexp_replace(r.id, '/[^/]*$', ''), '%2F', '/'), '%25', '%')
-                                              ELSE regexp_replace(r.id, '/[^/]*$', '') END))
+              AND """ + sweptParent(5, 6, 7) + """
             ORDER BY r.id""";
+
+    /**
+     * A nested record {@code r} whose parent (its id but the last segment) the
+     * sweep walked (the parameter numbered {@code walked}: their keys) or is
+     * deleted locally (parameter {@code parentResource}; parameter
+     * {@code topLevel} true when the parent is a top-level record, whose id is
+     * its key with the segment decoded). One text for the sweep's deletes and
+     * the count they are measured against.
+     */
+    static String sweptParent(int walked, int parentResource, int topLevel) {
+        String parentKey = "regexp_replace(r.id, '/[^/]*$', '')";
+        return "(" + parentKey + " = ANY($" + walked + "::text[])\n"
+                + "     OR EXISTS (SELECT 1 FROM records p WHERE p.source = $1 AND p.resource = $" + parentResource + " AND p.deleted\n"
+                + "                AND p.id = CASE WHEN $" + topLevel + " THEN replace(replace(" + parentKey + ", '%2F', '/'), '%25', '%')\n"
+                + "                                ELSE " + parentKey + " END))";
+    }
 
     /** A nested resource's per-parent checkpoints: how many, how many completed, the oldest save. */
     static final String PARENT_CHECKPOINTS = """
@@ -184,10 +197,7 @@ public class PollerStore {
     static final String LIVE_NESTED = """
             SELECT count(*) AS live FROM records r
             WHERE r.source = $1 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
-              AND (regexp_replace(r.id, '/[^/]*$', '') = ANY($3::text[])
-                   OR EXISTS (SELECT 1 FROM records p WHERE p.source = $1 AND p.resource = $4 AND p.deleted
-                              AND p.id = CASE WHEN $5 THEN replace(replace(regexp_replace(r.id, '/[^/]*$', ''), '%2F', '/'), '%25', '%')
-                                              ELSE regexp_replace(r.id, '/[^/]*$', '') END))""";
+              AND """ + sweptParent(3, 4, 5);
 
     /** After a completed nested sweep: the checkpoints of parents it did not walk (gone, deleted, left out by when). */
     static final String FORGET_PARENT_CHECKPOINTS = """
