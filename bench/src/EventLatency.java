@@ -21,14 +21,18 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * and the relay; the webhook's own few milliseconds before its change was
  * produced, and the event's last hop to a consumer, are not in it.
  *
- *   java -cp "$(cat target/local-classpath.txt)" bench/src/EventLatency.java BOOTSTRAP TYPE SINCE_EPOCH_MS
+ *   java -cp "$(cat target/local-classpath.txt)" bench/src/EventLatency.java BOOTSTRAP TYPE SINCE_EPOCH_MS[-UNTIL_EPOCH_MS] [JDBC_URL]
+ *
+ * With UNTIL, only changes produced before it count (a window of the run, such as its warm-up).
  */
 public class EventLatency {
 
     public static void main(String[] args) {
         String bootstrap = args[0];
         String type = "\"type\":\"" + args[1] + "\"";   // as the CloudEvents library writes it: no spaces
-        long since = Long.parseLong(args[2]);
+        String[] window = args[2].split("-");
+        long since = Long.parseLong(window[0]);
+        long until = window.length > 1 ? Long.parseLong(window[1]) : Long.MAX_VALUE;
         Map<String, Long> changedAt = new HashMap<>();
         Map<String, Long> eventAt = new HashMap<>();
         try (var consumer = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", bootstrap,
@@ -47,7 +51,9 @@ public class EventLatency {
                 while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
                     for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
                         if (topic.equals("tidemark.changes")) {
-                            changedAt.putIfAbsent(record.key(), record.timestamp());
+                            if (record.timestamp() < until) {
+                                changedAt.putIfAbsent(record.key(), record.timestamp());
+                            }
                         } else if (record.value() != null && record.value().contains(type)) {
                             eventAt.putIfAbsent(record.key(), record.timestamp());
                         }

@@ -39,6 +39,11 @@ public final class LocalPostgres implements AutoCloseable {
                     .setPort(port)
                     .setServerConfig("max_connections", "200")
                     .setServerConfig("fsync", keepData ? "on" : "off")
+                    // zonky turns synchronous_commit off by default: a commit would then be answered
+                    // before its WAL is on disk, and a crash could lose a batch whose Kafka offsets the
+                    // processor has already committed. Production runs with it on; so do the local run
+                    // and the benchmarks. (Tests run with fsync off anyway.)
+                    .setServerConfig("synchronous_commit", keepData ? "on" : "off")
                     .start(), dataDirectory);
         } catch (IOException e) {
             throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
