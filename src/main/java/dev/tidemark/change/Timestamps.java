@@ -12,7 +12,10 @@ import java.util.Optional;
  * Normalizes a provider's timestamp to an {@link Instant} truncated to
  * microseconds, the precision PostgreSQL keeps. Accepted: ISO-8601 with any
  * fraction and offset, epoch seconds and epoch milliseconds (as numbers or
- * digit strings, with or without a fraction).
+ * digit strings, with or without a fraction), from the year 1 to 9999: ISO
+ * 8601's four-digit years. Beyond them a date is a provider's mistake, and
+ * past PostgreSQL's own range (the year 294276) it would be stored as
+ * infinity, a timestamp no later change could ever pass.
  */
 public final class Timestamps {
 
@@ -25,7 +28,15 @@ public final class Timestamps {
 
     private static final java.util.regex.Pattern EPOCH = java.util.regex.Pattern.compile("-?\\d+(\\.\\d+)?");
 
+    static final Instant FIRST = Instant.parse("0001-01-01T00:00:00Z");
+    static final Instant LAST = Instant.parse("9999-12-31T23:59:59.999999Z");
+
     private Timestamps() {
+    }
+
+    /** True if {@code instant} is within the years 1 to 9999. */
+    public static boolean inRange(Instant instant) {
+        return !instant.isBefore(FIRST) && !instant.isAfter(LAST);
     }
 
     public static Optional<Instant> parse(JsonNode node) {
@@ -54,10 +65,11 @@ public final class Timestamps {
             return fromEpoch(new java.math.BigDecimal(trimmed));
         }
         try {
-            return Optional.of(micros(OffsetDateTime.parse(trimmed, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant()));
+            return Optional.of(micros(OffsetDateTime.parse(trimmed, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant()))
+                    .filter(Timestamps::inRange);
         } catch (DateTimeParseException e) {
             try {
-                return Optional.of(micros(Instant.parse(trimmed)));
+                return Optional.of(micros(Instant.parse(trimmed))).filter(Timestamps::inRange);
             } catch (DateTimeParseException again) {
                 return Optional.empty();
             }
@@ -70,7 +82,7 @@ public final class Timestamps {
                 : value.movePointRight(6);
         try {
             long total = micros.setScale(0, java.math.RoundingMode.FLOOR).longValueExact();
-            return Optional.of(Instant.EPOCH.plus(total, ChronoUnit.MICROS));
+            return Optional.of(Instant.EPOCH.plus(total, ChronoUnit.MICROS)).filter(Timestamps::inRange);
         } catch (ArithmeticException | java.time.DateTimeException e) {
             return Optional.empty();
         }

@@ -5,16 +5,19 @@ import dev.tidemark.change.ChangeEnvelope;
 import dev.tidemark.change.ChangePublisher;
 import dev.tidemark.change.Op;
 import dev.tidemark.change.RecordKey;
+import dev.tidemark.change.Timestamps;
 import dev.tidemark.relay.OutboxSignal;
 import dev.tidemark.relay.OutboxStore;
 import dev.tidemark.rules.RuleSet;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -33,8 +36,9 @@ import org.jboss.logging.Logger;
  * Consumes {@code tidemark.changes} a batch at a time and applies it in one
  * database transaction: lock the batch's rows in key order, apply each
  * record's changes in updated_at order, write, commit, and only then
- * acknowledge the offsets. A value that is not a change envelope goes to the
- * dead-letter topic with the reason in a header; nothing is dropped silently.
+ * acknowledge the offsets. A value that is not a change envelope, or a change
+ * the database refuses, goes to the dead-letter topic with the reason in a
+ * header, and the rest of the batch is applied; nothing is dropped silently.
  */
 @ApplicationScoped
 public class ChangeProcessor {
@@ -71,7 +75,7 @@ public class ChangeProcessor {
 
     @Incoming(CHANNEL)
     public Uni<Void> consume(KafkaRecordBatch<String, String> batch) {
-        List<ChangeEnvelope> changes = new ArrayList<>();
+        List<Parsed> parsed = new ArrayList<>();
         List<Uni<Void>> deadLettered = new ArrayList<>();
         for (KafkaRecord<String, String> record : batch) {
             try {
@@ -80,17 +84,76 @@ public class ChangeProcessor {
                         || change.op() == null || change.origin() == null || change.updatedAt() == null) {
                     throw new IllegalArgumentException("a required envelope field is missing");
                 }
-                changes.add(change);
+                if (!Timestamps.inRange(change.updatedAt())) {
+                    throw new IllegalArgumentException("updatedAt is outside the years 1 to 9999");
+                }
+                parsed.add(new Parsed(change, record));
             } catch (Exception e) {
                 deadLettered.add(deadLetter(record, e));
             }
         }
         Uni<Void> dlq = deadLettered.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(deadLettered).andFailFast().replaceWithVoid();
-        return dlq.chain(() -> apply(changes)
+        return dlq.chain(() -> applyOrIsolate(parsed)
                         // A database outage is not poison: wait and retry the whole batch, skipping nothing.
-                        .onFailure().invoke(e -> LOG.warnf("applying a batch of %d changes failed, retrying: %s", changes.size(), e.toString()))
+                        .onFailure().invoke(e -> LOG.warnf("applying a batch of %d changes failed, retrying: %s", parsed.size(), e.toString()))
                         .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely())
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()));
+    }
+
+    /** A change and the Kafka record it came in, to dead-letter as it was. */
+    private record Parsed(ChangeEnvelope change, KafkaRecord<String, String> record) {
+    }
+
+    /**
+     * The batch in one transaction; if the database or the apply refuses
+     * something in it that no retry will cure ({@link #isPoison}), each
+     * change on its own, in key and updated_at order, and the ones refused
+     * alone go to the dead-letter topic. Applying them one by one gives each
+     * record the same sequence of states the batch would have (the batch
+     * applies a record's changes in updated_at order too), so the same edges.
+     * A failure of another kind (the database gone) fails the whole call, and
+     * the caller applies the batch again: what committed is then a duplicate.
+     */
+    private Uni<Void> applyOrIsolate(List<Parsed> parsed) {
+        return apply(parsed.stream().map(Parsed::change).toList())
+                .onFailure(ChangeProcessor::isPoison).recoverWithUni(refused -> {
+                    LOG.warnf("a batch of %d changes holds one that cannot be applied (%s); applying them one at a time",
+                            parsed.size(), kind(refused));
+                    List<Parsed> ordered = new ArrayList<>(parsed);
+                    ordered.sort(java.util.Comparator.comparing((Parsed p) -> p.change().key())
+                            .thenComparing(p -> p.change().updatedAt()));
+                    return Multi.createFrom().iterable(ordered)
+                            .onItem().transformToUniAndConcatenate(one -> apply(List.of(one.change()))
+                                    .onFailure(ChangeProcessor::isPoison).recoverWithUni(e -> deadLetter(one.record(), e)))
+                            .collect().last().replaceWithVoid();
+                });
+    }
+
+    /**
+     * True for a failure that applying the same changes again would meet
+     * again: the database refused the data (SQLSTATE class 22, data exception:
+     * a NUL character in JSON, a timestamp out of its range; 23, a constraint;
+     * 54, a limit, such as an id too long for the index), or the apply
+     * rejected an argument or a date. Connection failures, timeouts, a
+     * database shutting down and serialization failures are not: they pass.
+     */
+    static boolean isPoison(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof PgException pg) {
+                String state = pg.getSqlState();
+                return state != null && (state.startsWith("22") || state.startsWith("23") || state.startsWith("54"));
+            }
+            if (t instanceof IllegalArgumentException || t instanceof java.time.DateTimeException
+                    || t instanceof ArithmeticException || t instanceof com.fasterxml.jackson.core.JsonProcessingException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What went wrong, without the message: the database's may quote the data it refused. */
+    private static String kind(Throwable failure) {
+        return failure instanceof PgException pg ? "SQLSTATE " + pg.getSqlState() : failure.getClass().getSimpleName();
     }
 
     /**
@@ -189,19 +252,30 @@ public class ChangeProcessor {
         });
     }
 
-    private Uni<Void> deadLetter(KafkaRecord<String, String> record, Exception reason) {
-        metrics.counter("tidemark.processor.dead.letters").increment();
+    /**
+     * Sends the record as it came to the dead-letter topic, the reason in a
+     * header. Retried until the broker takes it: a broker outage must not end
+     * the processor (an unsent dead letter would fail the channel) nor let the
+     * batch's offsets pass without it.
+     */
+    private Uni<Void> deadLetter(KafkaRecord<String, String> record, Throwable reason) {
         // The header travels with the value itself, so it may quote it; the log line names only the error's kind.
-        String why = reason.getClass().getSimpleName() + ": " + firstLine(reason.getMessage());
+        String why = reason instanceof PgException pg
+                ? "the database refused it, SQLSTATE " + pg.getSqlState() + ": " + firstLine(pg.getErrorMessage())
+                : reason.getClass().getSimpleName() + ": " + firstLine(reason.getMessage());
         String at = record.getTopic() + "-" + record.getPartition() + "@"
                 + record.getMetadata(IncomingKafkaRecordMetadata.class).map(m -> String.valueOf(m.getOffset())).orElse("?");
-        LOG.warnf("change at %s sent to the dead-letter topic: %s", at, reason.getClass().getSimpleName());
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(DLQ_REASON_HEADER, why.getBytes(StandardCharsets.UTF_8));
-        headers.add("tidemark-dlq-origin", at.getBytes(StandardCharsets.UTF_8));
-        Message<String> message = Message.of(record.getPayload()).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                .withKey(record.getKey()).withHeaders(headers).build());
-        return deadLetters.sendMessage(message);
+        LOG.warnf("change at %s sent to the dead-letter topic: %s", at, kind(reason));
+        return Uni.createFrom().deferred(() -> {
+                    RecordHeaders headers = new RecordHeaders();
+                    headers.add(DLQ_REASON_HEADER, why.getBytes(StandardCharsets.UTF_8));
+                    headers.add("tidemark-dlq-origin", at.getBytes(StandardCharsets.UTF_8));
+                    return deadLetters.sendMessage(Message.of(record.getPayload()).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                            .withKey(record.getKey()).withHeaders(headers).build()));
+                })
+                .onFailure().invoke(e -> LOG.warnf("the dead-letter topic did not take the change at %s, retrying: %s", at, e.toString()))
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
+                .invoke(() -> metrics.counter("tidemark.processor.dead.letters").increment());
     }
 
     private static String firstLine(String message) {

@@ -52,4 +52,17 @@ class TimestampsTest {
         assertThat(Timestamps.parse(new com.fasterxml.jackson.databind.ObjectMapper().readTree("1e400"))).isEmpty();
         assertThat(Timestamps.parse(new com.fasterxml.jackson.databind.ObjectMapper().readTree("-1e400"))).isEmpty();
     }
+
+    /** PostgreSQL would store the year 300000 as infinity: no later change could pass it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"+300000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "-0001-12-31T23:59:59Z", "9000000000000000"})
+    void refusesYearsOutsideOneTo9999(String text) {
+        assertThat(Timestamps.parse(text)).isEmpty();
+    }
+
+    @org.junit.jupiter.api.Test
+    void keepsTheFirstAndLastInstantsOfTheRange() {
+        assertThat(Timestamps.parse("0001-01-01T00:00:00Z")).contains(Instant.parse("0001-01-01T00:00:00Z"));
+        assertThat(Timestamps.parse("9999-12-31T23:59:59.999999Z")).contains(Instant.parse("9999-12-31T23:59:59.999999Z"));
+    }
 }
