@@ -51,6 +51,10 @@ public class OutboxStore {
 
     static final String MARK = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])";
 
+    static final String MARK_UNPUBLISHABLE = """
+            UPDATE outbox SET published_at = now(), unpublishable = t.reason
+            FROM unnest($1::bigint[], $2::text[]) AS t(seq, reason) WHERE outbox.seq = t.seq""";
+
     static final String CLEAN = """
             DELETE FROM outbox WHERE seq IN (
                 SELECT seq FROM outbox WHERE published_at < now() - make_interval(secs => $1) ORDER BY seq LIMIT $2)""";
@@ -117,6 +121,16 @@ public class OutboxStore {
     Uni<Void> mark(SqlConnection conn, List<Claimed> published) {
         Long[] seqs = published.stream().map(Claimed::seq).toArray(Long[]::new);
         return conn.preparedQuery(MARK).execute(Tuple.of(seqs)).replaceWithVoid();
+    }
+
+    /** Marks rows Kafka refused for good as done, with the reason, so they stop blocking the rows behind them. */
+    Uni<Void> markUnpublishable(SqlConnection conn, java.util.Map<Claimed, String> refused) {
+        if (refused.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        Long[] seqs = refused.keySet().stream().map(Claimed::seq).toArray(Long[]::new);
+        String[] reasons = refused.keySet().stream().map(refused::get).toArray(String[]::new);
+        return conn.preparedQuery(MARK_UNPUBLISHABLE).execute(Tuple.of(seqs, reasons)).replaceWithVoid();
     }
 
     /** Deletes up to {@code limit} rows published longer than {@code retention} ago; returns how many. */

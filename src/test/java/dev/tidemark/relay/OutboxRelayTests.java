@@ -171,6 +171,37 @@ class OutboxRelayTests {
         assertThat(mine.size()).as("the crashed pass's events went out twice").isEqualTo(6);
     }
 
+    /**
+     * A row larger than Kafka accepts (an event quotes its record and the one
+     * before: two large records make one too large) is marked unpublishable
+     * with the reason, and the rows behind it go out: it must not hold up the
+     * outbox, which the relay publishes oldest first.
+     */
+    @Test
+    void aRowKafkaWillNeverTakeIsMarkedAndDoesNotHoldUpTheRowsBehindIt() throws Exception {
+        String big = "big-" + UUID.randomUUID();
+        String id = "behind-" + UUID.randomUUID();
+        ChangesTopic events = new ChangesTopic(bootstrap, "tidemark.events");
+        var mark = events.endOffsets();
+        String payload = "{\"specversion\":\"1.0\",\"data\":\"" + "x".repeat(1_500_000) + "\"}";
+        pool.preparedQuery("INSERT INTO outbox (id, topic, aggregate_id, type, payload) VALUES ($1, 'events', $2, 'lab.item.created', $3)")
+                .execute(Tuple.of(UUID.randomUUID().toString(), "lab/items/" + big, payload)).await().indefinitely();
+        processor.apply(List.of(change(id, 1, "{\"amount\":20000}"))).await().atMost(Duration.ofSeconds(30));
+
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            relay.trigger();
+            assertThat(unpublished(id)).isZero();
+            assertThat(unpublished(big)).isZero();
+        });
+        String reason = pool.preparedQuery("SELECT unpublishable FROM outbox WHERE aggregate_id = $1")
+                .execute(Tuple.of("lab/items/" + big)).await().indefinitely().iterator().next().getString("unpublishable");
+        assertThat(reason).startsWith("too large for Kafka");
+        assertThat(pool.preparedQuery("SELECT count(*) AS n FROM outbox WHERE aggregate_id = $1 AND unpublishable IS NOT NULL")
+                .execute(Tuple.of("lab/items/" + id)).await().indefinitely().iterator().next().getLong("n")).isZero();
+        List<ConsumerRecord<String, String>> mine = mine(events.readAfter(mark, r -> mine(r, id).size() >= 2), id);
+        assertThat(mine.stream().map(r -> type(r)).toList()).containsExactly("lab.item.created", "lab.item.crossed-10k");
+    }
+
     long unpublished(String id) {
         return pool.preparedQuery("SELECT count(*) AS n FROM outbox WHERE aggregate_id = $1 AND published_at IS NULL")
                 .execute(Tuple.of("lab/items/" + id)).await().indefinitely().iterator().next().getLong("n");
