@@ -212,7 +212,7 @@ public class ChangeProcessor {
         List<OutboxEntry> rows = new ArrayList<>(transitions.size() + fired.size());
         int next = 0;
         for (OrderedApply.Transition transition : transitions) {
-            rows.add(entries.changelog(key, transition.next()));
+            rows.add(entries.changelog(key, transition));
             while (next < fired.size() && fired.get(next).transition() == transition) {
                 rows.add(entries.event(key, fired.get(next++)));
             }

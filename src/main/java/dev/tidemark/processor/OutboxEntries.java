@@ -36,9 +36,20 @@ public class OutboxEntries {
         this.format = EventFormatProvider.getInstance().resolveFormat(JsonFormat.CONTENT_TYPE);
     }
 
-    /** The changelog entry for one applied state: the record as the read API shows it, or a tombstone. */
-    public OutboxEntry changelog(RecordKey key, StoredState state) {
-        String id = "record:" + uuid(key.kafkaKey(), state.updatedAt().toString(), HexFormat.of().formatHex(state.hash().bytes()));
+    /**
+     * The changelog entry for one applied state: the record as the read API
+     * shows it, or a tombstone. Its id names the state and the one it replaced:
+     * the same transition, redelivered or replayed, is written once, while a
+     * record that returns to a state it held within the same updated_at (a
+     * provider with one-second timestamps, A to B to A, the poll applying
+     * each) gets a second entry, so the compacted changelog ends where the
+     * table does.
+     */
+    public OutboxEntry changelog(RecordKey key, OrderedApply.Transition transition) {
+        StoredState state = transition.next();
+        StoredState previous = transition.previous();
+        String id = "record:" + uuid(key.kafkaKey(), state.updatedAt().toString(), hex(state.hash()),
+                previous == null ? "none" : previous.updatedAt() + " " + hex(previous.hash()));
         return new OutboxEntry(id, OutboxEntry.RECORDS, key.kafkaKey(), "record",
                 state.deleted() ? null : write(RecordView.of(key, state)));
     }
@@ -76,6 +87,10 @@ public class OutboxEntries {
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("source and resource names make no URI: " + key, e);
         }
+    }
+
+    private static String hex(ContentHash hash) {
+        return hash == null ? "" : HexFormat.of().formatHex(hash.bytes());
     }
 
     private static String uuid(String... parts) {

@@ -202,6 +202,39 @@ class OutboxRelayTests {
         assertThat(mine.stream().map(r -> type(r)).toList()).containsExactly("lab.item.created", "lab.item.crossed-10k");
     }
 
+    /**
+     * A provider with one-second timestamps: a record goes A, B and back to A
+     * within the same second, and polls apply each (a poll is authoritative on
+     * a tie). The third state has the first one's timestamp and content, and
+     * still gets its own changelog entry: the compacted changelog ends at A,
+     * as the table does.
+     */
+    @Test
+    void aRecordReturningToAnEarlierStateWithinOneTimestampEndsTheChangelogThere() throws Exception {
+        String id = "abba-" + UUID.randomUUID();
+        ChangesTopic records = new ChangesTopic(bootstrap, "tidemark.records");
+        var mark = records.endOffsets();
+        for (String state : List.of("{\"amount\":1}", "{\"amount\":2}", "{\"amount\":1}")) {
+            ChangeEnvelope poll = new ChangeEnvelope("lab", "items", id, Op.UPSERT, Instant.parse("2026-11-25T10:00:01Z"),
+                    JSON.readTree(state), Origin.POLL, "relay-test-poll", Instant.now());
+            processor.apply(List.of(poll)).await().atMost(Duration.ofSeconds(30));
+        }
+        // A redelivery of the last poll is a duplicate: no fourth entry.
+        processor.apply(List.of(new ChangeEnvelope("lab", "items", id, Op.UPSERT, Instant.parse("2026-11-25T10:00:01Z"),
+                JSON.readTree("{\"amount\":1}"), Origin.POLL, "relay-test-poll", Instant.now()))).await().atMost(Duration.ofSeconds(30));
+
+        List<ConsumerRecord<String, String>> changelog = mine(records.readAfter(mark, r -> mine(r, id).size() >= 3), id);
+        assertThat(changelog.stream().map(r -> {
+            try {
+                return JSON.readTree(r.value()).get("data").get("amount").asInt();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList()).containsExactly(1, 2, 1);
+        assertThat(pool.preparedQuery("SELECT count(*) AS n FROM outbox WHERE topic = 'records' AND aggregate_id = $1")
+                .execute(Tuple.of("lab/items/" + id)).await().indefinitely().iterator().next().getLong("n")).isEqualTo(3);
+    }
+
     long unpublished(String id) {
         return pool.preparedQuery("SELECT count(*) AS n FROM outbox WHERE aggregate_id = $1 AND published_at IS NULL")
                 .execute(Tuple.of("lab/items/" + id)).await().indefinitely().iterator().next().getLong("n");
