@@ -88,6 +88,11 @@ public final class TidemarkConfigCheck {
                 if (source.webhook().isEmpty()) {
                     problems.add(rkey + ".webhook: maps webhook events, but " + key + ".webhook (scheme and secrets) is not configured");
                 }
+                // A thin delivery carries only an id; without a single-record endpoint nothing could ever read its record.
+                if (webhook.thin() && (source.api().isEmpty() || resource.fetch().isEmpty())) {
+                    problems.add(rkey + ".webhook.thin: a thin delivery is served by reading the record, but "
+                            + (source.api().isEmpty() ? key + ".api.base-url" : rkey + ".fetch") + " is not set");
+                }
                 List<String> types = new ArrayList<>(webhook.events().orElse(List.of()));
                 types.addAll(webhook.deleteEvents().orElse(List.of()));
                 for (String type : types) {
@@ -200,6 +205,12 @@ public final class TidemarkConfigCheck {
             }
             if (hmac.signedContent().contains("{timestamp}") && hmac.timestampHeader().isEmpty()) {
                 problems.add(key + ".hmac.signed-content: uses {timestamp}, but " + key + ".hmac.timestamp-header is not set");
+            }
+            // A tolerance checked on a header the signature does not cover stops no replay: a captured
+            // delivery sent again with a fresh header would pass at any time.
+            if (hmac.timestampHeader().isPresent() && !hmac.signedContent().contains("{timestamp}")) {
+                problems.add(key + ".hmac.timestamp-header: is set, but " + key + ".hmac.signed-content does not sign it "
+                        + "(add {timestamp}, e.g. \"{timestamp}.{body}\"), so anyone could replace it");
             }
         }
     }

@@ -29,7 +29,9 @@ import org.jboss.logging.Logger;
  * resource's single-record endpoint and putting what the provider holds now
  * on {@code tidemark.changes} (origin poll, so the processor applies it even
  * on a tie). A 404 or 410 is the provider saying the record is gone: a delete,
- * timestamped when it was observed. A record read after a request was made
+ * timestamped with the request's updated_at (or when it was read, if that is
+ * earlier), so that a later read of the record at its own updated_at restores
+ * it. A record read after a request was made
  * answers every earlier request for it, so a burst of them costs one call.
  */
 @ApplicationScoped
@@ -110,9 +112,13 @@ public class RefetchConsumer {
                         ? Uni.createFrom().item(Optional.<ProviderResponse>empty())
                         : Uni.createFrom().failure(failure))
                 .chain(response -> {
+                    // Gone: a delete at the request's own time, not at our clock's. A record the provider cannot
+                    // read yet (read-after-write lag) or whose clock runs behind ours must not get a tombstone
+                    // newer than its real updated_at: a later poll of it, at that updated_at, must restore it.
+                    Instant deletedAt = request.updatedAt().isBefore(reading) ? request.updatedAt() : reading;
                     ChangeEnvelope answer = response.isEmpty()
                             ? new ChangeEnvelope(request.source(), request.resource(), request.id(), Op.DELETE,
-                                    dev.tidemark.change.Timestamps.micros(reading), null, Origin.POLL, "refetch", reading)
+                                    dev.tidemark.change.Timestamps.micros(deletedAt), null, Origin.POLL, "refetch", reading)
                             : record(request, resource, response.get().body(), reading);
                     return changes.publish(answer).invoke(() -> remember(key, reading))
                             .chain(() -> count(request, response.isEmpty() ? "gone" : "fetched"));

@@ -119,12 +119,35 @@ public class WebhookResource {
                     return Response.accepted(Map.of("deliveryId", deliveryId, "changes", changes.size()))
                             .type(MediaType.APPLICATION_JSON).build();
                 })
-                .onFailure().recoverWithItem(failure -> reject(sourceName, "unavailable",
-                        failure.getClass().getSimpleName(), deliveryId,
-                        Response.fromResponse(Problem.response(Response.Status.SERVICE_UNAVAILABLE,
-                                        "Kafka did not acknowledge the delivery in time; retry later"))
-                                .header(HttpHeaders.RETRY_AFTER, config.receiver().retryAfterSeconds())
-                                .build()));
+                .onFailure().recoverWithItem(failure -> refusedForGood(failure)
+                        .map(refusal -> reject(sourceName, "bad_request", refusal.getClass().getSimpleName(), deliveryId, refusal
+                                instanceof org.apache.kafka.common.errors.RecordTooLargeException
+                                ? Problem.response(Response.Status.REQUEST_ENTITY_TOO_LARGE,
+                                        "body: the change made from it is larger than Kafka accepts (the producer's max.request.size,"
+                                                + " the topic's max.message.bytes); a retry cannot succeed")
+                                : Problem.response(Response.Status.BAD_REQUEST,
+                                        "body: its record cannot be written as a change (nested too deeply)")))
+                        .orElseGet(() -> reject(sourceName, "unavailable",
+                                failure.getClass().getSimpleName(), deliveryId,
+                                Response.fromResponse(Problem.response(Response.Status.SERVICE_UNAVAILABLE,
+                                                "Kafka did not acknowledge the delivery in time; retry later"))
+                                        .header(HttpHeaders.RETRY_AFTER, config.receiver().retryAfterSeconds())
+                                        .build())));
+    }
+
+    /**
+     * A failure no retry of the same delivery can cure: Kafka refuses the
+     * record's size, or the change cannot be serialized. Answered 4xx, so the
+     * provider stops retrying; anything else (the broker away) is a 503.
+     */
+    private static java.util.Optional<Throwable> refusedForGood(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException
+                    || t instanceof com.fasterxml.jackson.core.JsonProcessingException) {
+                return java.util.Optional.of(t);
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     private Response reject(String source, String outcome, String reason, String deliveryId, Response response) {

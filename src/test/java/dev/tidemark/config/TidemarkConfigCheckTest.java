@@ -185,6 +185,9 @@ class TidemarkConfigCheckTest {
                 .contains("tidemark.rules.subscription-over-10k.edge: 'sideways' is not one of falling, rising");
         assertThat(problemsOf(VALID.replace(", timestamp-header: X-Ts", "")))
                 .contains("tidemark.sources.billing.webhook.hmac.signed-content: uses {timestamp}, but tidemark.sources.billing.webhook.hmac.timestamp-header is not set");
+        // The reverse: a time the signature does not cover could be replaced on a replayed delivery.
+        assertThat(problemsOf(VALID.replace(", signed-content: \"{timestamp}.{body}\"", "")))
+                .contains("tidemark.sources.billing.webhook.hmac.timestamp-header: is set, but tidemark.sources.billing.webhook.hmac.signed-content does not sign it");
     }
 
     @Test

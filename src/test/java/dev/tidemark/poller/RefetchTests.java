@@ -84,4 +84,28 @@ class RefetchTests {
         String metrics = given().get("/q/metrics").then().extract().asString();
         assertThat(metrics).contains("tidemark_poller_refetches_total{outcome=\"answered-already\",resource=\"cursor-items\",source=\"sim\"} 4.0");
     }
+
+    /**
+     * The provider cannot read a record yet (read-after-write lag) when its
+     * thin webhook is served: the delete that 404 means is stamped at the
+     * request's updated_at, not at our clock, so once the provider serves the
+     * record at that updated_at, it is restored. Stamped at our clock, the
+     * tombstone would be newer than the record and hide it until its next
+     * change.
+     */
+    @Test
+    void aRecordNotYetReadableIsRestoredOnceTheProviderServesIt() {
+        String id = "lag-" + UUID.randomUUID();
+        Instant created = Instant.parse("2026-07-03T10:00:00Z");
+        changes.publish(new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, created, null, Origin.WEBHOOK, "test", Instant.now()))
+                .await().atMost(Duration.ofSeconds(10));
+        Records.await("sim/cursor-items/" + id, response -> response.body("deleted", equalTo(true))
+                .body("updatedAt", equalTo("2026-07-03T10:00:00Z")));
+
+        provider.put(id, created, 9);
+        changes.publish(new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, created, null, Origin.WEBHOOK, "test",
+                Instant.now().plusSeconds(1))).await().atMost(Duration.ofSeconds(10));
+        Records.await("sim/cursor-items/" + id, response -> response.body("deleted", equalTo(false))
+                .body("data.amount", equalTo(9)));
+    }
 }

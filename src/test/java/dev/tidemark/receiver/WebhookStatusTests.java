@@ -99,6 +99,12 @@ class WebhookStatusTests {
         // 413: over the 1 MiB limit.
         String huge = "{\"type\":\"order.created\",\"pad\":\"" + "x".repeat(1024 * 1024) + "\"}";
         signed(huge, SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(413);
+        // 413 too: under the body limit, but the change made from it (the record in an envelope) is over
+        // what Kafka takes. Retrying could never succeed, so not a 503.
+        String record = "{\"type\":\"order.created\",\"data\":{\"id\":\"big\",\"updated_at\":\"2026-11-24T10:00:00Z\",\"pad\":\"";
+        String nearly = record + "x".repeat(1024 * 1024 - 16 - record.length()) + "\"}}";
+        signed(nearly, SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(413)
+                .contentType("application/problem+json").body("detail", containsString("larger than Kafka accepts"));
 
         assertThat(changesEndOffset()).isEqualTo(before);
     }
