@@ -11,7 +11,13 @@ import dev.tidemark.change.Timestamps;
 import dev.tidemark.config.JsonPointers;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.tidemark.config.Roles;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.time.Duration;
@@ -20,6 +26,8 @@ import java.time.InstantSource;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -33,6 +41,9 @@ import org.jboss.logging.Logger;
  * earlier), so that a later read of the record at its own updated_at restores
  * it. A record read after a request was made
  * answers every earlier request for it, so a burst of them costs one call.
+ * A refetch that fails for a reason that can pass is kept in the database
+ * ({@link RefetchQueue}) and tried again with back-off, so neither a provider
+ * outage nor a spent quota loses it, and it holds up no other request.
  */
 @ApplicationScoped
 public class RefetchConsumer {
@@ -41,6 +52,12 @@ public class RefetchConsumer {
     public static final String CHANNEL = "refetch-in";
     /** Older requests are left to the polls and sweeps (a first start would otherwise replay the whole topic's). */
     static final Duration MAX_AGE = Duration.ofHours(24);
+    /** A failed refetch is tried again after this, then twice as long each time, up to {@link #RETRY_MAX}. */
+    static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    static final Duration RETRY_MAX = Duration.ofMinutes(5);
+    static final Duration RETRY_EVERY = Duration.ofSeconds(1);
+    /** A request still failing this long after it was made is given up. */
+    static final Duration QUEUE_MAX_AGE = Duration.ofDays(7);
 
     private final TidemarkConfig config;
     private final ProviderClient client;
@@ -49,14 +66,35 @@ public class RefetchConsumer {
     private final MeterRegistry metrics;
     private final InstantSource clock = InstantSource.system();
     private final Map<String, Instant> servedAt = new ConcurrentHashMap<>();
+    private final RefetchQueue queue;
+    private final Vertx vertx;
+    private final AtomicBoolean retrying = new AtomicBoolean();
+    private final AtomicLong pending = new AtomicLong();
+    private Long timer;
 
     public RefetchConsumer(TidemarkConfig config, ProviderClient client, ChangePublisher changes, ObjectMapper json,
-            MeterRegistry metrics) {
+            MeterRegistry metrics, RefetchQueue queue, Vertx vertx) {
         this.config = config;
         this.client = client;
         this.changes = changes;
         this.json = json;
         this.metrics = metrics;
+        this.queue = queue;
+        this.vertx = vertx;
+    }
+
+    void start(@Observes StartupEvent started) {
+        if (!Roles.parse(config.roles().orElse(null)).contains(Roles.POLLER)) {
+            return;
+        }
+        metrics.gauge("tidemark.poller.refetches.pending", pending);
+        timer = vertx.setPeriodic(RETRY_EVERY.toMillis(), id -> retryDue());
+    }
+
+    void stop(@Observes ShutdownEvent stopping) {
+        if (timer != null) {
+            vertx.cancelTimer(timer);
+        }
     }
 
     @Incoming(CHANNEL)
@@ -73,15 +111,113 @@ public class RefetchConsumer {
         return serve(change);
     }
 
-    Uni<Void> serve(ChangeEnvelope request) {
+    /**
+     * A request from the topic. A failure that can pass (see {@link #canPass})
+     * keeps the request in {@link RefetchQueue} before its offset is
+     * committed; one that cannot is counted and logged.
+     */
+    Uni<Void> serve(ChangeEnvelope received) {
+        ChangeEnvelope request = received.observedAt() != null ? received : new ChangeEnvelope(received.source(),
+                received.resource(), received.id(), received.op(), received.updatedAt(), null, received.origin(),
+                received.deliveryId(), clock.instant());
+        if (request.observedAt().isBefore(clock.instant().minus(MAX_AGE))) {
+            return count(request, "too-old");
+        }
+        return attempt(request)
+                .onFailure(RefetchConsumer::canPass).recoverWithUni(failure -> {
+                    LOG.warnf("refetch of %s/%s/%s failed: %s; kept to be tried again", request.source(), request.resource(),
+                            request.id(), failure.getMessage());
+                    // The database away too: wait for it, the request's offset must not pass without the request kept.
+                    return queue.defer(request, FIRST_RETRY, describe(failure))
+                            .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
+                            .chain(() -> count(request, "deferred"));
+                })
+                .onFailure().recoverWithUni(failure -> failedForGood(request, failure));
+    }
+
+    /**
+     * Every {@link #RETRY_EVERY}: the queue's requests whose time has come,
+     * one after another. Answered or refused for good, a request leaves the
+     * queue; failing again, it waits twice as long as before (at most
+     * {@link #RETRY_MAX}); after {@link #QUEUE_MAX_AGE} it is given up, with a
+     * warning (the polls and sweeps still bring what it asked for, where the
+     * resource has them).
+     */
+    void retryDue() {
+        if (!retrying.compareAndSet(false, true)) {
+            return;
+        }
+        queue.claim(50)
+                .onItem().transformToMulti(due -> Multi.createFrom().iterable(due))
+                .onItem().transformToUniAndConcatenate(this::retry)
+                .collect().last()
+                .chain(() -> queue.size()).invoke(pending::set)
+                .eventually(() -> retrying.set(false))
+                .subscribe().with(ignored -> { }, failure -> LOG.debugf("refetch retries not read: %s", failure.toString()));
+    }
+
+    private Uni<Void> retry(RefetchQueue.Pending due) {
+        ChangeEnvelope request = due.request();
+        if (request.observedAt().isBefore(clock.instant().minus(QUEUE_MAX_AGE))) {
+            LOG.warnf("refetch of %s/%s/%s given up after %d attempts over %s", request.source(), request.resource(),
+                    request.id(), due.attempts() - 1, QUEUE_MAX_AGE);
+            return count(request, "given-up").chain(() -> queue.done(request));
+        }
+        return attempt(request)
+                .chain(() -> queue.done(request))
+                .onFailure(RefetchConsumer::canPass).recoverWithUni(failure -> {
+                    Duration wait = backoff(due.attempts());
+                    LOG.debugf("refetch of %s/%s/%s failed again (%s); next in %s", request.source(), request.resource(),
+                            request.id(), failure.getMessage(), wait);
+                    return queue.again(request, wait, describe(failure)).chain(() -> count(request, "failed-again"));
+                })
+                .onFailure(failure -> !canPass(failure)).recoverWithUni(failure -> failedForGood(request, failure)
+                        .chain(() -> queue.done(request)))
+                // The database away: the row stays claimed until its lease ends, then it is tried again.
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    static Duration backoff(int attempts) {
+        long seconds = FIRST_RETRY.toSeconds() << Math.min(Math.max(attempts - 1, 0), 16);
+        return seconds > RETRY_MAX.toSeconds() ? RETRY_MAX : Duration.ofSeconds(seconds);
+    }
+
+    /**
+     * A failure that can pass: the provider out of quota, failing (5xx, a
+     * timeout, no connection), its circuit open, asking for credentials (401,
+     * 403: a token can be renewed or a grant configured), or Kafka refusing the
+     * answer. Not: another 4xx, or an answer that is not the record.
+     */
+    static boolean canPass(Throwable failure) {
+        if (failure instanceof ProviderCallException call) {
+            int status = call.status();
+            return call.quota() || status < 0 || status == 401 || status == 403 || status == 408 || status == 429 || status >= 500;
+        }
+        return !(failure instanceof MalformedPageException || failure instanceof IllegalArgumentException);
+    }
+
+    private Uni<Void> failedForGood(ChangeEnvelope request, Throwable failure) {
+        LOG.warnf("refetch of %s/%s/%s failed: %s; not tried again (the next poll or sweep brings the record)",
+                request.source(), request.resource(), request.id(), failure.getMessage());
+        return count(request, "failed");
+    }
+
+    private static String describe(Throwable failure) {
+        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+        return message.length() > 500 ? message.substring(0, 500) : message;
+    }
+
+    /**
+     * One attempt at a request: answered already by a later read, or read
+     * from the provider and put on the topic; a failure fails the Uni. The
+     * outcomes other than a failure are counted here.
+     */
+    Uni<Void> attempt(ChangeEnvelope request) {
         String key = request.key().kafkaKey();
-        Instant asked = request.observedAt() == null ? clock.instant() : request.observedAt();
+        Instant asked = request.observedAt();
         Instant served = servedAt.get(key);
         if (served != null && !served.isBefore(asked)) {
             return count(request, "answered-already");
-        }
-        if (asked.isBefore(clock.instant().minus(MAX_AGE))) {
-            return count(request, "too-old");
         }
         TidemarkConfig.Source source = config.sources().get(request.source());
         TidemarkConfig.Resource resource = source == null ? null : source.resources().get(request.resource());
@@ -122,11 +258,6 @@ public class RefetchConsumer {
                             : record(request, resource, response.get().body(), reading);
                     return changes.publish(answer).invoke(() -> remember(key, reading))
                             .chain(() -> count(request, response.isEmpty() ? "gone" : "fetched"));
-                })
-                .onFailure().recoverWithUni(failure -> {
-                    LOG.warnf("refetch of %s/%s/%s failed: %s; the next poll or sweep brings the record",
-                            request.source(), request.resource(), request.id(), failure.getMessage());
-                    return count(request, "failed");
                 });
     }
 

@@ -10,11 +10,14 @@ import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
 import dev.tidemark.local.LocalInfraResource;
 import dev.tidemark.support.ProviderSimulator;
+import dev.tidemark.support.ProviderSimulator.Fault;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
 import dev.tidemark.support.SignedWebhook;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,6 +40,9 @@ class RefetchTests {
 
     @Inject
     ChangePublisher changes;
+
+    @Inject
+    Pool pool;
 
     ProviderSimulator provider;
 
@@ -107,5 +113,30 @@ class RefetchTests {
                 Instant.now().plusSeconds(1))).await().atMost(Duration.ofSeconds(10));
         Records.await("sim/cursor-items/" + id, response -> response.body("deleted", equalTo(false))
                 .body("data.amount", equalTo(9)));
+    }
+
+    /**
+     * The provider failing every attempt of a refetch (five 500s, all of the
+     * client's retries): the request is kept in the database and tried again,
+     * and the record arrives once the provider answers. Before, it was
+     * counted as failed and lost, its offset committed.
+     */
+    @Test
+    void aRefetchTheProviderFailsIsKeptAndTriedAgainUntilItIsServed() {
+        String id = "retry-" + UUID.randomUUID();
+        provider.put(id, Instant.parse("2026-07-04T10:00:00Z"), 11);
+        provider.failRecordCalls(Fault.status(500), Fault.status(500), Fault.status(500), Fault.status(500), Fault.status(500));
+        changes.publish(refetch(id, Instant.now())).await().atMost(Duration.ofSeconds(10));
+
+        Records.await("sim/cursor-items/" + id, response -> response.body("data.amount", equalTo(11)));
+        assertThat(provider.recordCalls()).as("after five refused calls, the one that served it").isEqualTo(1);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(pending(id)).isZero());
+        String metrics = given().get("/q/metrics").then().extract().asString();
+        assertThat(metrics).contains("tidemark_poller_refetches_total{outcome=\"deferred\",resource=\"cursor-items\",source=\"sim\"}");
+    }
+
+    long pending(String id) {
+        return pool.preparedQuery("SELECT count(*) AS n FROM refetch_pending WHERE source = 'sim' AND id = $1")
+                .execute(Tuple.of(id)).await().indefinitely().iterator().next().getLong("n");
     }
 }

@@ -98,6 +98,8 @@ public final class ProviderSimulator implements AutoCloseable {
     private final Map<String, Item> items = new ConcurrentHashMap<>();
     private final NavigableSet<Item> ordered = new ConcurrentSkipListSet<>(ORDER);
     private final Deque<Fault> faults = new ArrayDeque<>();
+    /** Faults for single-record calls only (/items/{id}), so that polls running meanwhile do not take them. */
+    private final Deque<Fault> recordFaults = new ArrayDeque<>();
     /** Nested collections by path segments, "projects" or "projects", p, "equipment", …: their records in (updated_at, id) order. */
     private final Map<List<String>, NavigableSet<Node>> collections = new ConcurrentHashMap<>();
     private final Map<List<String>, AtomicInteger> collectionCalls = new ConcurrentHashMap<>();
@@ -237,6 +239,7 @@ public final class ProviderSimulator implements AutoCloseable {
     /** Resets every knob and counter (not the data). */
     public synchronized void reset() {
         faults.clear();
+        recordFaults.clear();
         served.clear();
         collectionCalls.clear();
         listedCollections.clear();
@@ -289,6 +292,11 @@ public final class ProviderSimulator implements AutoCloseable {
     /** List or record calls answered 401. */
     public int unauthorized() {
         return unauthorized.get();
+    }
+
+    /** The next single-record calls answer these, in order (not counted in {@link #recordCalls()}). */
+    public synchronized void failRecordCalls(Fault... next) {
+        recordFaults.addAll(List.of(next));
     }
 
     public synchronized void fail(Fault... next) {
@@ -410,6 +418,14 @@ public final class ProviderSimulator implements AutoCloseable {
                 return;
             }
             if (path.startsWith("/items/")) {
+                Fault recordFault;
+                synchronized (this) {
+                    recordFault = recordFaults.poll();
+                }
+                if (recordFault != null) {
+                    send(exchange, recordFault.status(), recordFault.body(), quota);
+                    return;
+                }
                 recordCalls.incrementAndGet();
                 Item item = items.get(path.substring("/items/".length()));
                 send(exchange, item == null ? 404 : 200, item == null ? "{\"error\":\"not found\"}" : json(item).toString(), quota);

@@ -1,0 +1,106 @@
+package dev.tidemark.poller;
+
+import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.change.Op;
+import dev.tidemark.change.Origin;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Refetches waiting to be tried again (table {@code refetch_pending}, V8):
+ * one row per record; a newer request for a record already waiting folds into
+ * its row. Claimed with a lease, so replicas share the rows and a replica that
+ * dies mid-attempt leaves its rows to be claimed again when the lease ends.
+ */
+@ApplicationScoped
+public class RefetchQueue {
+
+    /** How long a claimed row is another replica's to leave alone. */
+    static final Duration LEASE = Duration.ofMinutes(5);
+
+    static final String DEFER = """
+            INSERT INTO refetch_pending (source, resource, id, updated_at, observed_at, origin, next_at, last_error)
+            VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8)
+            ON CONFLICT (source, resource, id) DO UPDATE SET
+                updated_at = GREATEST(refetch_pending.updated_at, EXCLUDED.updated_at),
+                observed_at = GREATEST(refetch_pending.observed_at, EXCLUDED.observed_at),
+                last_error = EXCLUDED.last_error""";
+
+    static final String CLAIM = """
+            UPDATE refetch_pending p SET next_at = now() + make_interval(secs => $2), attempts = p.attempts + 1
+            FROM (SELECT source, resource, id FROM refetch_pending WHERE next_at <= now()
+                  ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
+            WHERE p.source = due.source AND p.resource = due.resource AND p.id = due.id
+            RETURNING p.source, p.resource, p.id, p.updated_at, p.observed_at, p.origin, p.attempts""";
+
+    /** Done with a request: its row goes, unless a newer request folded in since it was claimed. */
+    static final String DONE = """
+            DELETE FROM refetch_pending WHERE source = $1 AND resource = $2 AND id = $3 AND observed_at <= $4""";
+
+    static final String AGAIN = """
+            UPDATE refetch_pending SET next_at = now() + make_interval(secs => $4), last_error = $5
+            WHERE source = $1 AND resource = $2 AND id = $3""";
+
+    static final String COUNT = "SELECT count(*) AS n FROM refetch_pending";
+
+    /** A claimed request and how many times it has been tried, this one included. */
+    public record Pending(ChangeEnvelope request, int attempts) {
+    }
+
+    private final Pool pool;
+
+    public RefetchQueue(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Keeps {@code request} to be tried again after {@code delay}. */
+    Uni<Void> defer(ChangeEnvelope request, Duration delay, String error) {
+        return pool.preparedQuery(DEFER).execute(Tuple.tuple(List.of(request.source(), request.resource(), request.id(),
+                        utc(request.updatedAt()), utc(request.observedAt()), request.origin().name(),
+                        (double) delay.toMillis() / 1000, error)))
+                .replaceWithVoid();
+    }
+
+    /** Up to {@code limit} requests whose time has come, each now leased to this replica. */
+    Uni<List<Pending>> claim(int limit) {
+        return pool.preparedQuery(CLAIM).execute(Tuple.of(limit, (double) LEASE.toSeconds())).map(rows -> {
+            List<Pending> due = new ArrayList<>(rows.size());
+            for (Row row : rows) {
+                Instant updatedAt = row.getOffsetDateTime("updated_at").toInstant();
+                Instant observedAt = row.getOffsetDateTime("observed_at").toInstant();
+                due.add(new Pending(new ChangeEnvelope(row.getString("source"), row.getString("resource"), row.getString("id"),
+                        Op.REFETCH, updatedAt, null, Origin.valueOf(row.getString("origin").toUpperCase(Locale.ROOT)),
+                        "refetch-retry", observedAt), row.getInteger("attempts")));
+            }
+            return due;
+        });
+    }
+
+    Uni<Void> done(ChangeEnvelope request) {
+        return pool.preparedQuery(DONE).execute(Tuple.of(request.source(), request.resource(), request.id(), utc(request.observedAt())))
+                .replaceWithVoid();
+    }
+
+    Uni<Void> again(ChangeEnvelope request, Duration delay, String error) {
+        return pool.preparedQuery(AGAIN).execute(Tuple.of(request.source(), request.resource(), request.id(),
+                (double) delay.toMillis() / 1000, error)).replaceWithVoid();
+    }
+
+    Uni<Long> size() {
+        return pool.query(COUNT).execute().map(rows -> rows.iterator().next().getLong("n"));
+    }
+
+    private static OffsetDateTime utc(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+}
