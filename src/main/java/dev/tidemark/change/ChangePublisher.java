@@ -6,7 +6,10 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
@@ -21,29 +24,53 @@ public class ChangePublisher {
 
     public static final String CHANNEL = "changes-out";
 
+    /** Kafka's record overhead beyond key and value (batch header, record header, varints), generously. */
+    static final int RECORD_OVERHEAD = 512;
+
     private final MutinyEmitter<String> emitter;
     private final ObjectMapper json;
+    private final int maxRequestSize;
 
     public ChangePublisher(@Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 4096)
-            MutinyEmitter<String> emitter, ObjectMapper json) {
+            MutinyEmitter<String> emitter, ObjectMapper json,
+            @ConfigProperty(name = "mp.messaging.outgoing.changes-out.max.request.size", defaultValue = "1048576") int maxRequestSize) {
         this.emitter = emitter;
         this.json = json;
+        this.maxRequestSize = maxRequestSize;
     }
 
+    /**
+     * Every change or none: each is serialized and held against the
+     * producer's size limit before any is sent, so a delivery refused for one
+     * of its changes leaves nothing of itself on Kafka. (A broker with a
+     * smaller limit than the producer's can still refuse one after others
+     * went; the provider's retry then makes duplicates, which apply as no-ops.)
+     */
     public Uni<Void> publish(List<ChangeEnvelope> changes) {
-        List<Uni<Void>> acks = changes.stream().map(this::publish).toList();
+        List<Message<String>> messages = new java.util.ArrayList<>(changes.size());
+        for (ChangeEnvelope change : changes) {
+            try {
+                messages.add(message(change));
+            } catch (JsonProcessingException | RecordTooLargeException e) {
+                return Uni.createFrom().failure(e);
+            }
+        }
+        List<Uni<Void>> acks = messages.stream().map(message -> Uni.createFrom().deferred(() -> emitter.sendMessage(message))).toList();
         return Uni.join().all(acks).andFailFast().replaceWithVoid();
     }
 
     public Uni<Void> publish(ChangeEnvelope change) {
-        String value;
-        try {
-            value = json.writeValueAsString(change);
-        } catch (JsonProcessingException e) {
-            return Uni.createFrom().failure(e);
+        return publish(List.of(change));
+    }
+
+    private Message<String> message(ChangeEnvelope change) throws JsonProcessingException {
+        String value = json.writeValueAsString(change);
+        String key = change.key().kafkaKey();
+        long size = (long) value.getBytes(StandardCharsets.UTF_8).length + key.getBytes(StandardCharsets.UTF_8).length + RECORD_OVERHEAD;
+        if (size > maxRequestSize) {
+            throw new RecordTooLargeException("the change for " + change.source() + "/" + change.resource() + " is about " + size
+                    + " bytes as a Kafka record, over max.request.size (" + maxRequestSize + ")");
         }
-        Message<String> message = Message.of(value).addMetadata(
-                OutgoingKafkaRecordMetadata.<String>builder().withKey(change.key().kafkaKey()).build());
-        return Uni.createFrom().deferred(() -> emitter.sendMessage(message));
+        return Message.of(value).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build());
     }
 }

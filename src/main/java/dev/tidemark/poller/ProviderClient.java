@@ -105,7 +105,7 @@ public class ProviderClient {
     private Uni<ProviderResponse> attempt(String source, String resource, URI uri, CallStats stats, int retries, int limited,
             boolean reauthenticated) {
         SourceBudget budget = budget(source);
-        Duration pace = budget.limiter().reserve();
+        Duration pace = budget.limiter().reserve(config.poller().maxRateLimitWait());
         if (pace.compareTo(config.poller().maxRateLimitWait()) > 0) {
             // The provider said its quota is spent until then: the run stops here, checkpoint kept, rather than hold its lease.
             return Uni.createFrom().failure(new ProviderCallException("GET " + uri.getRawPath() + " not made: the source's quota is spent for "

@@ -47,11 +47,24 @@ public final class RateLimiter {
 
     /** Takes the next call's slot; returns how long to wait before making the call. */
     public synchronized Duration reserve() {
+        return reserve(java.time.temporal.ChronoUnit.FOREVER.getDuration());
+    }
+
+    /**
+     * Takes the next call's slot if it comes within {@code maxWait}; returns
+     * how long to wait for it. A caller told to wait longer makes no call, so
+     * it takes no slot either: callers refused while the quota is paused must
+     * not push the next free slot ever further past the pause.
+     */
+    public synchronized Duration reserve(Duration maxWait) {
         Instant now = clock.instant();
         long tolerance = advertised ? 0 : (burst - 1) * intervalNanos;
         Instant at = latest(now, theoreticalArrival.minusNanos(tolerance), pausedUntil);
-        theoreticalArrival = latest(theoreticalArrival, at, at).plusNanos(intervalNanos);
-        return Duration.between(now, at);
+        Duration wait = Duration.between(now, at);
+        if (wait.compareTo(maxWait) <= 0) {
+            theoreticalArrival = latest(theoreticalArrival, at, at).plusNanos(intervalNanos);
+        }
+        return wait;
     }
 
     /**

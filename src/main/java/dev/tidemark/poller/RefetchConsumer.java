@@ -56,6 +56,8 @@ public class RefetchConsumer {
     static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     static final Duration RETRY_MAX = Duration.ofMinutes(5);
     static final Duration RETRY_EVERY = Duration.ofSeconds(1);
+    /** Longer than a provider's read-after-write lag: a 404 this long after the request means the record went. */
+    static final Duration READ_LAG = Duration.ofMinutes(5);
     /** A request still failing this long after it was made is given up. */
     static final Duration QUEUE_MAX_AGE = Duration.ofDays(7);
 
@@ -147,7 +149,9 @@ public class RefetchConsumer {
         if (!retrying.compareAndSet(false, true)) {
             return;
         }
-        queue.claim(50)
+        // A few at a time: each attempt may wait for the provider (retries, its quota), and the rows must
+        // be done well inside their lease, or another replica would claim them again.
+        queue.claim(5)
                 .onItem().transformToMulti(due -> Multi.createFrom().iterable(due))
                 .onItem().transformToUniAndConcatenate(this::retry)
                 .collect().last()
@@ -185,15 +189,17 @@ public class RefetchConsumer {
     /**
      * A failure that can pass: the provider out of quota, failing (5xx, a
      * timeout, no connection), its circuit open, asking for credentials (401,
-     * 403: a token can be renewed or a grant configured), or Kafka refusing the
-     * answer. Not: another 4xx, or an answer that is not the record.
+     * 403: a token can be renewed or a grant configured), or Kafka away. Not:
+     * another 4xx, an answer that is not the record, or one too large for Kafka.
      */
     static boolean canPass(Throwable failure) {
         if (failure instanceof ProviderCallException call) {
             int status = call.status();
             return call.quota() || status < 0 || status == 401 || status == 403 || status == 408 || status == 429 || status >= 500;
         }
-        return !(failure instanceof MalformedPageException || failure instanceof IllegalArgumentException);
+        return !(failure instanceof MalformedPageException || failure instanceof IllegalArgumentException
+                || failure instanceof org.apache.kafka.common.errors.RecordTooLargeException
+                || failure instanceof com.fasterxml.jackson.core.JsonProcessingException);
     }
 
     private Uni<Void> failedForGood(ChangeEnvelope request, Throwable failure) {
@@ -251,7 +257,10 @@ public class RefetchConsumer {
                     // Gone: a delete at the request's own time, not at our clock's. A record the provider cannot
                     // read yet (read-after-write lag) or whose clock runs behind ours must not get a tombstone
                     // newer than its real updated_at: a later poll of it, at that updated_at, must restore it.
-                    Instant deletedAt = request.updatedAt().isBefore(reading) ? request.updatedAt() : reading;
+                    // A request answered long after it was made (kept and tried again) is no lag any more:
+                    // the record went since, after any state a poll may have stored meanwhile.
+                    boolean late = request.observedAt() != null && request.observedAt().plus(READ_LAG).isBefore(reading);
+                    Instant deletedAt = late || reading.isBefore(request.updatedAt()) ? reading : request.updatedAt();
                     ChangeEnvelope answer = response.isEmpty()
                             ? new ChangeEnvelope(request.source(), request.resource(), request.id(), Op.DELETE,
                                     dev.tidemark.change.Timestamps.micros(deletedAt), null, Origin.POLL, "refetch", reading)

@@ -266,16 +266,33 @@ public class ChangeProcessor {
         String at = record.getTopic() + "-" + record.getPartition() + "@"
                 + record.getMetadata(IncomingKafkaRecordMetadata.class).map(m -> String.valueOf(m.getOffset())).orElse("?");
         LOG.warnf("change at %s sent to the dead-letter topic: %s", at, kind(reason));
-        return Uni.createFrom().deferred(() -> {
-                    RecordHeaders headers = new RecordHeaders();
-                    headers.add(DLQ_REASON_HEADER, why.getBytes(StandardCharsets.UTF_8));
-                    headers.add("tidemark-dlq-origin", at.getBytes(StandardCharsets.UTF_8));
-                    return deadLetters.sendMessage(Message.of(record.getPayload()).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                            .withKey(record.getKey()).withHeaders(headers).build()));
-                })
+        return sendDeadLetter(record, why, at, record.getPayload())
+                // A value near Kafka's limit does not fit with the headers: the letter goes without it (its place on
+                // tidemark.changes, in the origin header, still leads to it) rather than block the partition forever.
+                .onFailure(ChangeProcessor::tooLarge).recoverWithUni(tooLarge -> sendDeadLetter(
+                        record, why + " (the value, too large to send with this header, was left out)", at, ""))
                 .onFailure().invoke(e -> LOG.warnf("the dead-letter topic did not take the change at %s, retrying: %s", at, e.toString()))
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
                 .invoke(() -> metrics.counter("tidemark.processor.dead.letters").increment());
+    }
+
+    private static boolean tooLarge(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Uni<Void> sendDeadLetter(KafkaRecord<String, String> record, String why, String at, String value) {
+        return Uni.createFrom().deferred(() -> {
+            RecordHeaders headers = new RecordHeaders();
+            headers.add(DLQ_REASON_HEADER, why.getBytes(StandardCharsets.UTF_8));
+            headers.add("tidemark-dlq-origin", at.getBytes(StandardCharsets.UTF_8));
+            return deadLetters.sendMessage(Message.of(value).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                    .withKey(record.getKey()).withHeaders(headers).build()));
+        });
     }
 
     private static String firstLine(String message) {

@@ -90,6 +90,20 @@ class RateLimiterTest {
         assertThat(limiter.reserve().toMillis()).isEqualTo(51);   // one spacing after it actually left, not after its slot
     }
 
+    /** Found by review: refused callers each booked a slot, so a paused quota stayed out of reach long after its pause. */
+    @Test
+    void aCallerRefusedForWaitingTooLongTakesNoSlot() {
+        Clock clock = new Clock();
+        RateLimiter limiter = new RateLimiter(1, 1, clock);
+        limiter.pause(Duration.ofSeconds(60));
+        for (int i = 0; i < 1000; i++) {
+            assertThat(limiter.reserve(Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(60));
+        }
+        clock.advance(Duration.ofSeconds(60));
+        assertThat(limiter.reserve(Duration.ofSeconds(5))).isZero();
+        assertThat(limiter.reserve(Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(1));
+    }
+
     @Test
     void noCallsLeftMeansWaitingForTheResetAndA429PausesEveryCall() {
         Clock clock = new Clock();

@@ -106,6 +106,28 @@ class PoisonChangeTests {
                 .as("one changelog entry per applied state, none for a refused one").isEqualTo(4);
     }
 
+    /**
+     * A value that is no change, so large that with the dead-letter headers
+     * it no longer fits in a Kafka record: it is dead-lettered without its
+     * value (its origin header still says where it is), instead of being
+     * retried forever and holding up its partition.
+     */
+    @Test
+    void aDeadLetterTooLargeForKafkaGoesWithoutItsValue() throws Exception {
+        String prefix = "poisonbig" + UUID.randomUUID().toString().substring(0, 8);
+        String key = "lab/items/" + prefix;
+        // Just under the test producer's 1 MiB limit (batch and record overhead, 61 + 21 bytes, and 40 to spare);
+        // the dead-letter headers add more than those 40.
+        String value = "x".repeat(1024 * 1024 - 61 - 21 - key.length() - 40);
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>("tidemark.changes", key, value)).get();
+        }
+        Map<String, String> reasons = deadLetterReasons(prefix, 1);
+        assertThat(reasons).containsOnlyKeys(key);
+        assertThat(reasons.get(key)).contains("was left out");
+    }
+
     ChangeEnvelope change(String id, Instant updatedAt, String data) throws Exception {
         return new ChangeEnvelope("lab", "items", id, Op.UPSERT, updatedAt, json.readTree(data), Origin.POLL,
                 "poison-test", Instant.now());

@@ -26,6 +26,9 @@ class WebhookStatusTests {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
+    @jakarta.inject.Inject
+    dev.tidemark.change.ChangePublisher publisher;
+
     RequestSpecification signed(String body, String secret, long timestamp) {
         return given().contentType("application/json")
                 .header("X-Timestamp", Long.toString(timestamp))
@@ -106,6 +109,23 @@ class WebhookStatusTests {
         signed(nearly, SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(413)
                 .contentType("application/problem+json").body("detail", containsString("larger than Kafka accepts"));
 
+        assertThat(changesEndOffset()).isEqualTo(before);
+    }
+
+    /** A delivery's changes go to Kafka all or none: one too large for Kafka stops the others before any is sent. */
+    @Test
+    void oneChangeTooLargeForKafkaKeepsTheOthersOfItsDeliveryOffTheTopic() throws Exception {
+        long before = changesEndOffset();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.time.Instant at = java.time.Instant.parse("2026-11-24T10:00:00Z");
+        var small = new dev.tidemark.change.ChangeEnvelope("shop", "orders", "allornone-1", dev.tidemark.change.Op.UPSERT, at,
+                json.readTree("{\"id\":\"allornone-1\"}"), dev.tidemark.change.Origin.WEBHOOK, "t", at);
+        var huge = new dev.tidemark.change.ChangeEnvelope("shop", "orders", "allornone-2", dev.tidemark.change.Op.UPSERT, at,
+                json.getNodeFactory().objectNode().put("pad", "x".repeat(1024 * 1024)), dev.tidemark.change.Origin.WEBHOOK, "t", at);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> publisher.publish(java.util.List.of(small, huge))
+                        .await().atMost(java.time.Duration.ofSeconds(10)))
+                .isInstanceOf(org.apache.kafka.common.errors.RecordTooLargeException.class);
+        Thread.sleep(500);
         assertThat(changesEndOffset()).isEqualTo(before);
     }
 
