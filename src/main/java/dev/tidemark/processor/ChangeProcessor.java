@@ -1,6 +1,7 @@
 package dev.tidemark.processor;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tidemark.change.Causes;
 import dev.tidemark.change.ChangeEnvelope;
 import dev.tidemark.change.ChangePublisher;
 import dev.tidemark.change.Op;
@@ -138,17 +139,15 @@ public class ChangeProcessor {
      * database shutting down and serialization failures are not: they pass.
      */
     static boolean isPoison(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof PgException pg) {
-                String state = pg.getSqlState();
-                return state != null && (state.startsWith("22") || state.startsWith("23") || state.startsWith("54"));
-            }
-            if (t instanceof IllegalArgumentException || t instanceof java.time.DateTimeException
-                    || t instanceof ArithmeticException || t instanceof com.fasterxml.jackson.core.JsonProcessingException) {
-                return true;
-            }
-        }
-        return false;
+        return Causes.find(failure, t -> t instanceof PgException || t instanceof IllegalArgumentException
+                        || t instanceof java.time.DateTimeException || t instanceof ArithmeticException
+                        || t instanceof com.fasterxml.jackson.core.JsonProcessingException)
+                .map(t -> t instanceof PgException pg ? refusesData(pg.getSqlState()) : true)
+                .orElse(false);
+    }
+
+    private static boolean refusesData(String sqlState) {
+        return sqlState != null && (sqlState.startsWith("22") || sqlState.startsWith("23") || sqlState.startsWith("54"));
     }
 
     /** What went wrong, without the message: the database's may quote the data it refused. */
@@ -277,12 +276,7 @@ public class ChangeProcessor {
     }
 
     private static boolean tooLarge(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException) {
-                return true;
-            }
-        }
-        return false;
+        return Causes.find(failure, org.apache.kafka.common.errors.RecordTooLargeException.class::isInstance).isPresent();
     }
 
     private Uni<Void> sendDeadLetter(KafkaRecord<String, String> record, String why, String at, String value) {

@@ -141,13 +141,8 @@ public class WebhookResource {
      * provider stops retrying; anything else (the broker away) is a 503.
      */
     private static java.util.Optional<Throwable> refusedForGood(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException
-                    || t instanceof com.fasterxml.jackson.core.JsonProcessingException) {
-                return java.util.Optional.of(t);
-            }
-        }
-        return java.util.Optional.empty();
+        return dev.tidemark.change.Causes.find(failure, t -> t instanceof org.apache.kafka.common.errors.RecordTooLargeException
+                || t instanceof com.fasterxml.jackson.core.JsonProcessingException);
     }
 
     private Response reject(String source, String outcome, String reason, String deliveryId, Response response) {
