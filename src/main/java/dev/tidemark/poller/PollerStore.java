@@ -467,7 +467,8 @@ public class PollerStore {
         return duration.toMillis() / 1000.0;
     }
 
-    private static OffsetDateTime time(Instant instant) {
+    /** As PostgreSQL's timestamptz parameters take it; null stays null. */
+    static OffsetDateTime time(Instant instant) {
         return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
     }
 

@@ -9,16 +9,16 @@ import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
 import dev.tidemark.change.Timestamps;
 import dev.tidemark.config.JsonPointers;
+import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
-import dev.tidemark.config.Roles;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
-import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,6 +55,7 @@ public class RefetchConsumer {
     /** A failed refetch is tried again after this, then twice as long each time, up to {@link #RETRY_MAX}. */
     static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     static final Duration RETRY_MAX = Duration.ofMinutes(5);
+    static final Backoff RETRY_BACKOFF = new Backoff(FIRST_RETRY, RETRY_MAX, Integer.MAX_VALUE);
     static final Duration RETRY_EVERY = Duration.ofSeconds(1);
     /** Longer than a provider's read-after-write lag: a 404 this long after the request means the record went. */
     static final Duration READ_LAG = Duration.ofMinutes(5);
@@ -181,9 +182,9 @@ public class RefetchConsumer {
                 .onFailure().recoverWithNull().replaceWithVoid();
     }
 
+    /** The wait after a request's {@code attempts}-th failure: the step of {@link Backoff}, without its jitter. */
     static Duration backoff(int attempts) {
-        long seconds = FIRST_RETRY.toSeconds() << Math.min(Math.max(attempts - 1, 0), 16);
-        return seconds > RETRY_MAX.toSeconds() ? RETRY_MAX : Duration.ofSeconds(seconds);
+        return RETRY_BACKOFF.delay(Math.max(attempts, 1), () -> 1.0);
     }
 
     /**
@@ -259,7 +260,7 @@ public class RefetchConsumer {
                     // newer than its real updated_at: a later poll of it, at that updated_at, must restore it.
                     // A request answered long after it was made (kept and tried again) is no lag any more:
                     // the record went since, after any state a poll may have stored meanwhile.
-                    boolean late = request.observedAt() != null && request.observedAt().plus(READ_LAG).isBefore(reading);
+                    boolean late = request.observedAt().plus(READ_LAG).isBefore(reading);
                     Instant deletedAt = late || reading.isBefore(request.updatedAt()) ? reading : request.updatedAt();
                     ChangeEnvelope answer = response.isEmpty()
                             ? new ChangeEnvelope(request.source(), request.resource(), request.id(), Op.DELETE,

@@ -10,8 +10,6 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -66,7 +64,7 @@ public class RefetchQueue {
     /** Keeps {@code request} to be tried again after {@code delay}. */
     Uni<Void> defer(ChangeEnvelope request, Duration delay, String error) {
         return pool.preparedQuery(DEFER).execute(Tuple.tuple(List.of(request.source(), request.resource(), request.id(),
-                        utc(request.updatedAt()), utc(request.observedAt()), request.origin().name(),
+                        PollerStore.time(request.updatedAt()), PollerStore.time(request.observedAt()), request.origin().name(),
                         (double) delay.toMillis() / 1000, error)))
                 .replaceWithVoid();
     }
@@ -87,7 +85,7 @@ public class RefetchQueue {
     }
 
     Uni<Void> done(ChangeEnvelope request) {
-        return pool.preparedQuery(DONE).execute(Tuple.of(request.source(), request.resource(), request.id(), utc(request.observedAt())))
+        return pool.preparedQuery(DONE).execute(Tuple.of(request.source(), request.resource(), request.id(), PollerStore.time(request.observedAt())))
                 .replaceWithVoid();
     }
 
@@ -98,9 +96,5 @@ public class RefetchQueue {
 
     Uni<Long> size() {
         return pool.query(COUNT).execute().map(rows -> rows.iterator().next().getLong("n"));
-    }
-
-    private static OffsetDateTime utc(Instant instant) {
-        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
     }
 }
