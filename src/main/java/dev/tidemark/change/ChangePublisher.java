@@ -66,7 +66,12 @@ public class ChangePublisher {
     private Message<String> message(ChangeEnvelope change) throws JsonProcessingException {
         String value = json.writeValueAsString(change);
         String key = change.key().kafkaKey();
-        long size = (long) value.getBytes(StandardCharsets.UTF_8).length + key.getBytes(StandardCharsets.UTF_8).length + RECORD_OVERHEAD;
+        // A char is at most 3 bytes in UTF-8: most changes are far below the limit, and are not encoded here
+        // only to be measured (the serializer encodes them again).
+        boolean mayBeTooLarge = 3L * (value.length() + key.length()) + RECORD_OVERHEAD > maxRequestSize;
+        long size = mayBeTooLarge
+                ? (long) value.getBytes(StandardCharsets.UTF_8).length + key.getBytes(StandardCharsets.UTF_8).length + RECORD_OVERHEAD
+                : 0;
         if (size > maxRequestSize) {
             throw new RecordTooLargeException("the change for " + change.source() + "/" + change.resource() + " is about " + size
                     + " bytes as a Kafka record, over max.request.size (" + maxRequestSize + ")");
