@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Everything a user configures about Tidemark: the providers it listens to and
@@ -41,6 +42,21 @@ public interface TidemarkConfig {
         @WithDefault("30s")
         Duration requestTimeout();
 
+        /**
+         * A call not answered in full within this long has failed (and is retried), however steadily the
+         * provider trickles bytes: a source's concurrency slot is never held longer. For list, record and
+         * OAuth2 token calls alike.
+         */
+        @WithDefault("2m")
+        Duration requestDeadline();
+
+        /**
+         * The largest answer read from a provider (list page, record, token); a longer one is cut off and
+         * fails the call (not retried): the run ends with that reason, and memory stays bounded.
+         */
+        @WithDefault("32M")
+        MemorySize maxResponseSize();
+
         /** Attempts of one call that fails with 5xx, a timeout or a connection error, the first included. */
         @WithDefault("5")
         int retryAttempts();
@@ -56,6 +72,25 @@ public interface TidemarkConfig {
         /** A 429/503 asking to wait longer than this ends the run as partial; the next run resumes from its checkpoint. */
         @WithDefault("5m")
         Duration maxRateLimitWait();
+
+        /**
+         * The longest a provider's rate-limit headers (Retry-After, a quota's reset) can pause a source:
+         * a longer ask, such as a reset in milliseconds read as seconds, is taken as this.
+         */
+        @WithDefault("1h")
+        Duration maxProviderWait();
+
+        /**
+         * Pages one run reads at most (all parents' together, for a nested resource); the run then stops as
+         * partial and the next one continues from its checkpoint. A bound for a provider whose offset or page
+         * walk never ends; a reconciliation sweep must fit in it to delete anything. Per resource: max-pages.
+         */
+        @WithDefault("100000")
+        long maxPages();
+
+        /** How long one run may go on; then it stops as partial, like max-pages. Per resource: max-run-duration. */
+        @WithDefault("2h")
+        Duration maxRunDuration();
 
         /** A replica's claim on a resource: renewed after every page, taken over by another replica once expired. */
         @WithDefault("60s")
@@ -214,6 +249,12 @@ public interface TidemarkConfig {
     interface ProviderApi {
         String baseUrl();
 
+        /**
+         * Origins besides base-url's that the provider's own next-page links may name (a CDN host serving pages):
+         * {@code https://cdn.example.com}. Credentials go to base-url's origin and these only.
+         */
+        Optional<List<String>> allowedOrigins();
+
         Optional<Auth> auth();
 
         Optional<RateLimit> rateLimit();
@@ -298,6 +339,12 @@ public interface TidemarkConfig {
 
         /** Interval of reconciliation sweeps. */
         Optional<Duration> reconcile();
+
+        /** This resource's tidemark.poller.max-pages. */
+        OptionalLong maxPages();
+
+        /** This resource's tidemark.poller.max-run-duration. */
+        Optional<Duration> maxRunDuration();
 
         /**
          * A nested resource: one that is listed under each record of another

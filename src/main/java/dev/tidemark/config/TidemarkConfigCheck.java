@@ -36,9 +36,30 @@ public final class TidemarkConfigCheck {
         if (config.poller().prefetchPages() < 0) {
             problems.add("tidemark.poller.prefetch-pages: must be 0 or more, was " + config.poller().prefetchPages());
         }
+        TidemarkConfig.Poller poller = config.poller();
+        bounds("tidemark.poller.max-pages", poller.maxPages(), "tidemark.poller.max-run-duration", poller.maxRunDuration(), problems);
+        positive("tidemark.poller.request-deadline", poller.requestDeadline(), problems);
+        positive("tidemark.poller.max-provider-wait", poller.maxProviderWait(), problems);
+        if (poller.maxResponseSize().asLongValue() < 1024) {
+            problems.add("tidemark.poller.max-response-size: must be at least 1K, was " + poller.maxResponseSize().asLongValue() + " bytes");
+        }
         config.sources().forEach((name, source) -> checkSource("tidemark.sources." + name, source, problems));
         config.rules().forEach((name, rule) -> checkRule("tidemark.rules." + name, rule, config, problems));
         return problems;
+    }
+
+    /** A run's bounds: at least one page, a positive duration. */
+    private static void bounds(String pagesKey, long pages, String durationKey, java.time.Duration duration, List<String> problems) {
+        if (pages < 1) {
+            problems.add(pagesKey + ": must be 1 or more, was " + pages);
+        }
+        positive(durationKey, duration, problems);
+    }
+
+    private static void positive(String key, java.time.Duration value, List<String> problems) {
+        if (value.isZero() || value.isNegative()) {
+            problems.add(key + ": must be positive, was " + value);
+        }
     }
 
     /** Throws with every problem at once, so a user fixes them in one go. */
@@ -77,6 +98,8 @@ public final class TidemarkConfigCheck {
                 problems.add(rkey + ".reconcile: a sweep needs a walk that cannot miss a record while the list changes: "
                         + "cursor, next-url or link-header pagination, or list.updated-since.after-id-param");
             }
+            bounds(rkey + ".max-pages", resource.maxPages().orElse(1), rkey + ".max-run-duration",
+                    resource.maxRunDuration().orElse(java.time.Duration.ofSeconds(1)), problems);
             if (resource.lookback().isNegative()) {
                 problems.add(rkey + ".lookback: must not be negative, was " + resource.lookback());
             }
@@ -223,6 +246,21 @@ public final class TidemarkConfigCheck {
             }
         } catch (IllegalArgumentException e) {
             problems.add(key + ".base-url: not a URL: '" + api.baseUrl() + "'");
+        }
+        List<String> origins = api.allowedOrigins().orElse(List.of());
+        for (int i = 0; i < origins.size(); i++) {
+            String origin = origins.get(i);
+            try {
+                java.net.URI uri = java.net.URI.create(origin);
+                boolean bare = (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))
+                        && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
+                if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null || !bare) {
+                    problems.add(key + ".allowed-origins[" + i + "]: must be an origin such as https://cdn.example.com "
+                            + "(scheme, host and optional port, nothing else), was '" + origin + "'");
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add(key + ".allowed-origins[" + i + "]: not a URL: '" + origin + "'");
+            }
         }
         api.auth().ifPresent(auth -> {
             if (!AUTH_TYPES.contains(auth.type())) {

@@ -12,6 +12,8 @@ public final class CallStats {
     final AtomicLong pages = new AtomicLong();
     final AtomicLong records = new AtomicLong();
     private final AtomicLong progressAt = new AtomicLong(System.nanoTime());
+    /** When the run began, for its max-run-duration. */
+    final long startedNanos = System.nanoTime();
 
     /** True at most once a second: the run's row is brought up to date that often, not after every page. */
     boolean progressDue() {

@@ -108,7 +108,7 @@ public final class NestedIds {
             if (value == null) {
                 throw new IllegalArgumentException("{" + m.group(1) + "} names no ancestor of this resource");
             }
-            m.appendReplacement(out, Matcher.quoteReplacement(PageRequest.encode(value)));
+            m.appendReplacement(out, Matcher.quoteReplacement(PageRequest.segment(value)));
         }
         m.appendTail(out);
         return out.toString();

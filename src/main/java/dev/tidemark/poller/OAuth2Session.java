@@ -6,8 +6,7 @@ import dev.tidemark.config.TidemarkConfig;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.mutiny.core.buffer.Buffer;
-import io.vertx.mutiny.core.http.HttpClient;
+import io.vertx.core.http.HttpClient;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,38 +24,58 @@ import org.jboss.logging.Logger;
  * fetched when first needed, renewed before it expires (at 75–90 % of its
  * lifetime, the jitter keeping replicas apart), one renewal at a time —
  * callers that need a token while one is under way wait for it. A refresh
- * token the provider rotates is persisted at once, so a restart uses the
- * latest. When the provider refuses the grant ({@code invalid_grant}), the
- * source needs a person to re-authorize it: no call is retried until the
- * configured refresh token changes. Tokens and secrets are never logged.
+ * token the provider rotates is persisted before the access token that came
+ * with it is used (the save retried; while it fails, no call is made), so a
+ * restart or another replica uses the latest. Each rotation has a version one
+ * above the token it replaced; a stored token is taken only when it is newer
+ * than the one held, so a save that failed never has the old token read back
+ * over the new one. When the provider refuses the grant
+ * ({@code invalid_grant}), the store is read again for a while first (another
+ * replica may have rotated the token a moment ago and still be saving it);
+ * only then does the source need a person to re-authorize it: no call is
+ * retried until the configured refresh token changes. Tokens and secrets are
+ * never logged.
  */
 final class OAuth2Session {
 
     private static final Logger LOG = Logger.getLogger(OAuth2Session.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Saves of a rotated refresh token before the call fails (it is tried again before the next one)... */
+    static final int SAVE_ATTEMPTS = 5;
+    /** ...the first retry after this, doubling. */
+    static final Duration SAVE_BACKOFF = Duration.ofMillis(200);
+    /** Reads of the store after invalid_grant, waiting for another replica's rotation to be saved, before giving up. */
+    static final int REFUSAL_LOOKS = 3;
 
     private final String source;
     private final TidemarkConfig.Auth auth;
+    private final io.vertx.core.Vertx vertx;
     private final HttpClient http;
     private final PollerStore store;
     private final InstantSource clock;
-    private final Duration timeout;
+    private final TidemarkConfig.Poller limits;
 
     private String accessToken;
     private Instant renewAt = Instant.MIN;
     private String refreshToken;
+    /** Rotations after the configured refresh token: the version of {@code refreshToken}. */
+    private long refreshVersion;
+    /** A rotated refresh token not yet saved: its access token is not used until it is. */
+    private boolean unsaved;
     private boolean loaded;
     private String refused;
     private Uni<String> renewal;
     private volatile boolean retriedAfterRotation;
 
-    OAuth2Session(String source, TidemarkConfig.Auth auth, HttpClient http, PollerStore store, InstantSource clock, Duration timeout) {
+    OAuth2Session(String source, TidemarkConfig.Auth auth, io.vertx.core.Vertx vertx, HttpClient http, PollerStore store,
+            InstantSource clock, TidemarkConfig.Poller limits) {
         this.source = source;
         this.auth = auth;
+        this.vertx = vertx;
         this.http = http;
         this.store = store;
         this.clock = clock;
-        this.timeout = timeout;
+        this.limits = limits;
     }
 
     /** A valid access token, renewed first if it is due. */
@@ -64,11 +83,18 @@ final class OAuth2Session {
         if (refused != null) {
             return Uni.createFrom().failure(needsReauthorization());
         }
-        if (accessToken != null && clock.instant().isBefore(renewAt)) {
+        if (accessToken != null && clock.instant().isBefore(renewAt) && !unsaved) {
             return Uni.createFrom().item(accessToken);
         }
         if (renewal == null) {
-            renewal = load().chain(this::latestRefreshToken).chain(this::renew)
+            renewal = load().chain(this::saveRotated).chain(() -> {
+                synchronized (this) {
+                    if (accessToken != null && clock.instant().isBefore(renewAt)) {
+                        return Uni.createFrom().item(accessToken);   // the rotation is saved now: its access token may go
+                    }
+                }
+                return latestRefreshToken().chain(this::renew);
+            })
                     .onTermination().invoke(() -> {
                         synchronized (this) {
                             renewal = null;
@@ -100,6 +126,7 @@ final class OAuth2Session {
             synchronized (this) {
                 loaded = true;
                 refreshToken = state.refreshToken().orElse(auth.refreshToken().orElse(null));
+                refreshVersion = state.refreshToken().isPresent() ? state.version() : 0;
                 refused = state.refused().orElse(null);
             }
         }).replaceWithVoid();
@@ -107,7 +134,8 @@ final class OAuth2Session {
 
     /**
      * Another replica may have rotated the refresh token since this one read
-     * it (the old one is then refused): take the stored one before each grant.
+     * it (the old one is then refused): take the stored one before each grant,
+     * if it is newer than the one held.
      */
     private Uni<Void> latestRefreshToken() {
         if (!"oauth2-refresh-token".equals(auth.type())) {
@@ -115,9 +143,43 @@ final class OAuth2Session {
         }
         return store.authState(source, seed()).invoke(state -> state.refreshToken().ifPresent(stored -> {
             synchronized (this) {
-                refreshToken = stored;
+                if (state.version() > refreshVersion) {
+                    refreshToken = stored;
+                    refreshVersion = state.version();
+                }
             }
         })).replaceWithVoid();
+    }
+
+    /**
+     * Saves a rotated refresh token the provider handed out, retried with back-off: the provider has already
+     * forgotten the one it replaced, so this token is the grant. Until it is saved, the access token that came
+     * with it is not used; a save that fails for good fails the call, and the next call tries it again first.
+     */
+    private Uni<Void> saveRotated() {
+        String token;
+        long version;
+        synchronized (this) {
+            if (!unsaved) {
+                return Uni.createFrom().voidItem();
+            }
+            token = refreshToken;
+            version = refreshVersion;
+        }
+        return store.saveRefreshToken(source, seed(), token, version)
+                .onFailure().invoke(failure -> LOG.warnf("source=%s: the rotated refresh token is not saved yet (%s); trying again",
+                        source, failure.getClass().getSimpleName()))
+                .onFailure().retry().withBackOff(SAVE_BACKOFF, SAVE_BACKOFF.multipliedBy(20)).atMost(SAVE_ATTEMPTS - 1)
+                .invoke(() -> {
+                    synchronized (this) {
+                        if (refreshVersion == version) {
+                            unsaved = false;
+                        }
+                    }
+                })
+                .onFailure().transform(failure -> new IllegalStateException("source " + source
+                        + ": the provider rotated the refresh token and it could not be saved (" + failure.getClass().getSimpleName()
+                        + "); it is kept in memory and saved before the next call"));
     }
 
     private Uni<String> renew() {
@@ -134,7 +196,7 @@ final class OAuth2Session {
         }
         auth.scopes().filter(s -> !s.isEmpty()).ifPresent(scopes -> form.put("scope", String.join(" ", scopes)));
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(auth.tokenUrl().orElseThrow())
-                .setIdleTimeout(timeout.toMillis())
+                .setIdleTimeout(limits.requestTimeout().toMillis())
                 .putHeader("Content-Type", "application/x-www-form-urlencoded").putHeader("Accept", "application/json");
         if ("body".equals(auth.clientAuthentication())) {
             form.put("client_id", auth.clientId().orElse(""));
@@ -146,10 +208,9 @@ final class OAuth2Session {
         }
         String body = form.entrySet().stream().map(e -> encode(e.getKey()) + "=" + encode(e.getValue())).collect(Collectors.joining("&"));
         Instant asked = clock.instant();
-        return http.request(options)
-                .chain(request -> request.send(Buffer.buffer(body)))
-                .chain(response -> response.body().map(answer -> Map.entry(response.statusCode(), answer.toString(StandardCharsets.UTF_8))))
-                .chain(answer -> granted(answer.getKey(), answer.getValue(), asked));
+        return BoundedExchange.send(vertx, http, options, io.vertx.core.buffer.Buffer.buffer(body), limits.requestDeadline(),
+                        limits.maxResponseSize().asLongValue())
+                .chain(answer -> granted(answer.status(), answer.body(), asked));
     }
 
     private Uni<String> granted(int status, String body, Instant asked) {
@@ -162,35 +223,32 @@ final class OAuth2Session {
         if (status >= 200 && status < 300 && json.path("access_token").isTextual()) {
             long lifetime = json.path("expires_in").asLong(3600);
             String rotated = json.path("refresh_token").isTextual() ? json.path("refresh_token").asText() : null;
-            Uni<Void> persisted = Uni.createFrom().voidItem();
+            String token;
             synchronized (this) {
                 accessToken = json.path("access_token").asText();
                 double share = 0.75 + ThreadLocalRandom.current().nextDouble() * 0.15;
                 renewAt = asked.plusMillis((long) (lifetime * 1000 * share));
                 if (rotated != null && !rotated.equals(refreshToken)) {
                     refreshToken = rotated;
-                    persisted = store.saveRefreshToken(source, seed(), rotated);
+                    refreshVersion++;
+                    unsaved = true;
                 }
+                token = accessToken;
             }
             LOG.debugf("source=%s: new access token, valid %d s%s", source, lifetime, rotated != null ? ", refresh token rotated" : "");
-            String token = accessToken;
-            return persisted.replaceWith(token);
+            return saveRotated().replaceWith(token);
         }
         String error = json.path("error").asText("");
         if ("invalid_grant".equals(error) && "oauth2-refresh-token".equals(auth.type()) && !retriedAfterRotation) {
-            // Refused because another replica rotated the token a moment ago? Then the store has a newer one.
-            String sent;
+            // Refused because another replica rotated the token a moment ago? Then the store has a newer one, or
+            // will have once that replica's save lands: look a few times before asking a person.
+            long sent;
             synchronized (this) {
-                sent = refreshToken;
+                sent = refreshVersion;
             }
             retriedAfterRotation = true;
-            return latestRefreshToken().chain(() -> {
-                boolean newer;
-                synchronized (this) {
-                    newer = !java.util.Objects.equals(sent, refreshToken);
-                }
-                return newer ? renew() : granted(status, body, asked);
-            }).eventually(() -> retriedAfterRotation = false);
+            return newerStored(sent, 0).chain(newer -> newer ? renew() : granted(status, body, asked))
+                    .eventually(() -> retriedAfterRotation = false);
         }
         if ("invalid_grant".equals(error) || "invalid_client".equals(error) || "unauthorized_client".equals(error)) {
             String reason = "the token endpoint refused the grant (" + error + ")";
@@ -202,6 +260,21 @@ final class OAuth2Session {
         }
         // Anything else (5xx, a proxy's page): a failed call like any other, retried by the caller's backoff.
         return Uni.createFrom().failure(new IllegalStateException("token endpoint answered " + status));
+    }
+
+    /** Whether the store holds a refresh token newer than version {@code sent}, looking up to REFUSAL_LOOKS times. */
+    private Uni<Boolean> newerStored(long sent, int looks) {
+        return latestRefreshToken().chain(() -> {
+            boolean newer;
+            synchronized (this) {
+                newer = refreshVersion > sent;
+            }
+            if (newer || looks + 1 >= REFUSAL_LOOKS) {
+                return Uni.createFrom().item(newer);
+            }
+            return Uni.createFrom().voidItem().onItem().delayIt().by(SAVE_BACKOFF.multipliedBy(5L << looks))
+                    .chain(() -> newerStored(sent, looks + 1));
+        });
     }
 
     /**

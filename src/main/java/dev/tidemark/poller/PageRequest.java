@@ -43,8 +43,18 @@ public record PageRequest(String target, Map<String, String> query, boolean link
         return URI.create(text + (uri.getRawQuery() == null ? "?" : "&") + extra);
     }
 
-    /** Percent-encoding for a query value or one path segment (a space as %20, a slash encoded). */
+    /** Percent-encoding for a query value (a space as %20, a slash encoded). */
     static String encode(String text) {
         return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /**
+     * Percent-encoding for one path segment filled with an id the provider or a webhook gave: as a query value,
+     * and a segment of {@code .} or {@code ..} with its dots encoded too, so that an id cannot walk up the
+     * provider's path ({@code /items/..} is the provider's root to every URL resolver and most servers).
+     */
+    static String segment(String text) {
+        String encoded = encode(text);
+        return encoded.equals(".") || encoded.equals("..") ? encoded.replace(".", "%2E") : encoded;
     }
 }

@@ -111,12 +111,14 @@ public class PollerStore {
      * and the stored state is void.
      */
     static final String AUTH_STATE = """
-            SELECT refresh_token, needs_reauthorization, reason FROM source_auth WHERE source = $1 AND seed_hash = $2""";
+            SELECT refresh_token, refresh_version, needs_reauthorization, reason FROM source_auth
+            WHERE source = $1 AND seed_hash = $2""";
 
     static final String SAVE_REFRESH_TOKEN = """
-            INSERT INTO source_auth (source, seed_hash, refresh_token) VALUES ($1, $2, $3)
+            INSERT INTO source_auth (source, seed_hash, refresh_token, refresh_version) VALUES ($1, $2, $3, $4)
             ON CONFLICT (source) DO UPDATE SET seed_hash = EXCLUDED.seed_hash, refresh_token = EXCLUDED.refresh_token,
-                needs_reauthorization = false, reason = NULL, updated_at = now()""";
+                refresh_version = EXCLUDED.refresh_version, needs_reauthorization = false, reason = NULL, updated_at = now()
+            WHERE source_auth.seed_hash <> EXCLUDED.seed_hash OR source_auth.refresh_version < EXCLUDED.refresh_version""";
 
     static final String REFUSE = """
             INSERT INTO source_auth (source, seed_hash, needs_reauthorization, reason) VALUES ($1, $2, true, $3)
@@ -206,8 +208,11 @@ public class PollerStore {
     static final String LIVE = """
             SELECT count(*) AS live FROM records WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL""";
 
-    /** What is stored of a source's OAuth2 grant: the latest refresh token, and why the provider refused, if it did. */
-    public record AuthState(Optional<String> refreshToken, Optional<String> refused) {
+    /**
+     * What is stored of a source's OAuth2 grant: the latest refresh token and its version (how many rotations
+     * after the configured one; 0 when none is stored), and why the provider refused, if it did.
+     */
+    public record AuthState(Optional<String> refreshToken, long version, Optional<String> refused) {
     }
 
     private final Pool pool;
@@ -310,16 +315,17 @@ public class PollerStore {
     public Uni<AuthState> authState(String source, String seed) {
         return pool.preparedQuery(AUTH_STATE).execute(Tuple.of(source, hash(seed))).map(rows -> {
             if (rows.size() == 0) {
-                return new AuthState(Optional.empty(), Optional.empty());
+                return new AuthState(Optional.empty(), 0, Optional.empty());
             }
             Row row = rows.iterator().next();
-            return new AuthState(Optional.ofNullable(row.getString("refresh_token")),
+            return new AuthState(Optional.ofNullable(row.getString("refresh_token")), row.getLong("refresh_version"),
                     row.getBoolean("needs_reauthorization") ? Optional.of(row.getString("reason")) : Optional.empty());
         });
     }
 
-    public Uni<Void> saveRefreshToken(String source, String seed, String refreshToken) {
-        return pool.preparedQuery(SAVE_REFRESH_TOKEN).execute(Tuple.of(source, hash(seed), refreshToken)).replaceWithVoid();
+    /** Saves a rotated refresh token unless a newer version is stored already (another replica's later rotation). */
+    public Uni<Void> saveRefreshToken(String source, String seed, String refreshToken, long version) {
+        return pool.preparedQuery(SAVE_REFRESH_TOKEN).execute(Tuple.of(source, hash(seed), refreshToken, version)).replaceWithVoid();
     }
 
     public Uni<Void> refuse(String source, String seed, String reason) {

@@ -13,7 +13,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.core.http.HttpClient;
-import io.vertx.mutiny.core.http.HttpClientResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -50,9 +49,11 @@ public class ProviderClient {
     private final TidemarkConfig config;
     private final MeterRegistry metrics;
     private final HttpClient http;
+    private final io.vertx.core.Vertx vertx;
     private final InstantSource clock;
     private final Map<String, SourceBudget> budgets = new ConcurrentHashMap<>();
     private final Map<String, OAuth2Session> sessions = new ConcurrentHashMap<>();
+    private final Map<String, ProviderOrigins> origins = new ConcurrentHashMap<>();
     private final PollerStore store;
 
     /**
@@ -87,12 +88,24 @@ public class ProviderClient {
         this.store = store;
         this.metrics = metrics;
         this.clock = clock;
+        this.vertx = vertx.getDelegate();
         this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxPoolSize(8)
                 .setConnectTimeout((int) config.poller().requestTimeout().toMillis()));
     }
 
-    /** GETs {@code uri} for {@code source}'s resource, retrying and waiting as described above; only a 2xx returns. */
+    /**
+     * GETs {@code uri} for {@code source}'s resource, retrying and waiting as described above; only a 2xx returns.
+     * A URI outside the source's origins fails at once, with no call made: the credentials stay home.
+     */
     public Uni<ProviderResponse> get(String source, String resource, URI uri, CallStats stats) {
+        Optional<String> refused = origins.computeIfAbsent(source, name -> {
+            TidemarkConfig.ProviderApi api = config.sources().get(name).api().orElseThrow();
+            return ProviderOrigins.of(api.baseUrl(), api.allowedOrigins().orElse(List.of()));
+        }).refusal(uri);
+        if (refused.isPresent()) {
+            metrics.counter("tidemark.poller.origin.refused", "source", source).increment();
+            return Uni.createFrom().failure(new ProviderCallException("GET not made: " + refused.get(), false, -1));
+        }
         return attempt(source, resource, uri, stats, 0, 0, false);
     }
 
@@ -126,7 +139,8 @@ public class ProviderClient {
                 .onFailure(failure -> !(failure instanceof ProviderCallException))
                 .recoverWithItem(failure -> new ProviderResponse(-1, Map.of(), describe(failure)))
                 .chain(response -> {
-                    RateLimitHeaders quota = RateLimitHeaders.read(response::header, clock.instant());
+                    RateLimitHeaders quota = RateLimitHeaders.read(response::header, clock.instant(),
+                            config.poller().maxProviderWait());
                     budget.limiter().observe(quota);
                     int status = response.status();
                     if (status >= 200 && status < 300) {
@@ -225,10 +239,8 @@ public class ProviderClient {
         budget(source).limiter().sending();
         stats.calls.incrementAndGet();
         long started = System.nanoTime();
-        return http.request(options)
-                .chain(request -> request.send())
-                .chain(response -> response.body().map(body -> new ProviderResponse(response.statusCode(),
-                        headers(response), body.toString(StandardCharsets.UTF_8))))
+        return BoundedExchange.send(vertx, http.getDelegate(), options, null, config.poller().requestDeadline(),
+                        config.poller().maxResponseSize().asLongValue())
                 .invoke(response -> record(source, resource, started, Integer.toString(response.status())))
                 .onFailure().invoke(failure -> record(source, resource, started, "error"));
     }
@@ -257,16 +269,9 @@ public class ProviderClient {
         return uri;
     }
 
-    private static Map<String, List<String>> headers(HttpClientResponse response) {
-        Map<String, List<String>> headers = new HashMap<>();
-        response.headers().forEach(entry -> headers.computeIfAbsent(entry.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-                .add(entry.getValue()));
-        return headers;
-    }
-
     private OAuth2Session session(String source, TidemarkConfig.Auth auth) {
-        return sessions.computeIfAbsent(source, name -> new OAuth2Session(name, auth, http, store, clock,
-                config.poller().requestTimeout()));
+        return sessions.computeIfAbsent(source, name -> new OAuth2Session(name, auth, vertx, http.getDelegate(), store, clock,
+                config.poller()));
     }
 
     private SourceBudget budget(String source) {
@@ -303,6 +308,9 @@ public class ProviderClient {
         Throwable cause = failure;
         while (cause.getCause() != null && cause.getCause() != cause) {
             cause = cause.getCause();
+        }
+        if (failure instanceof BoundedExchange.DeadlineException || cause instanceof BoundedExchange.DeadlineException) {
+            return "not answered in full within tidemark.poller.request-deadline";
         }
         if (failure instanceof java.util.concurrent.TimeoutException || cause instanceof java.util.concurrent.TimeoutException
                 || failure.getClass().getSimpleName().contains("Timeout")) {

@@ -18,8 +18,14 @@ import java.util.regex.Pattern;
  * ({@code "default";r=50;t=30}, with {@code RateLimit-Policy} for the quota),
  * the earlier IETF drafts' {@code RateLimit-Limit / -Remaining / -Reset}, and
  * the common {@code X-RateLimit-*} (a reset larger than a billion is an epoch
- * time, as GitHub sends it), and {@code RateLimit-Policy} for the quota per
- * window. {@code Retry-After} is seconds or an HTTP date.
+ * time, as GitHub sends it, and one larger than a hundred billion is epoch
+ * milliseconds), and {@code RateLimit-Policy} for the quota per window.
+ * {@code Retry-After} is seconds or an HTTP date.
+ *
+ * <p>These are a provider's words, not facts: every duration read is clamped
+ * to {@code longest} (a reset in the year 55,000 or a Retry-After of a
+ * billion seconds is taken as that), and no value, however large or odd,
+ * makes the arithmetic throw.
  */
 public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> reset, Optional<Duration> retryAfter,
         Optional<Long> quota, Optional<Duration> window) {
@@ -29,6 +35,8 @@ public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> rese
     private static final Pattern LEGACY_REMAINING = Pattern.compile("(?:^|[,;\\s])remaining\\s*=\\s*(\\d+)");
     private static final Pattern LEGACY_RESET = Pattern.compile("(?:^|[,;\\s])reset\\s*=\\s*(\\d+)");
     private static final long EPOCH_THRESHOLD = 1_000_000_000L;
+    /** An epoch time above this is in milliseconds: as seconds it would be past the year 5000, as milliseconds it is after 1973. */
+    private static final long EPOCH_MILLIS_THRESHOLD = 100_000_000_000L;
 
     private static final Pattern POLICY_QUOTA = Pattern.compile("(?:^|;|\\s)q\\s*=\\s*(\\d+)");
     private static final Pattern POLICY_LEGACY_QUOTA = Pattern.compile("^\\s*(\\d+)\\s*;");
@@ -41,15 +49,18 @@ public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> rese
         this(remaining, reset, retryAfter, Optional.empty(), Optional.empty());
     }
 
-    /** @param header a response header by name (case-insensitive), all its values */
-    public static RateLimitHeaders read(Function<String, List<String>> header, Instant now) {
+    /**
+     * @param header  a response header by name (case-insensitive), all its values
+     * @param longest the longest wait any header may ask for ({@code tidemark.poller.max-provider-wait})
+     */
+    public static RateLimitHeaders read(Function<String, List<String>> header, Instant now, Duration longest) {
         Optional<Long> remaining = Optional.empty();
         Optional<Duration> reset = Optional.empty();
         Optional<String> structured = first(header.apply("RateLimit"));
         if (structured.isPresent()) {
             String value = structured.get();
             remaining = number(STRUCTURED_REMAINING, value).or(() -> number(LEGACY_REMAINING, value));
-            reset = number(STRUCTURED_RESET, value).or(() -> number(LEGACY_RESET, value)).map(Duration::ofSeconds);
+            reset = number(STRUCTURED_RESET, value).or(() -> number(LEGACY_RESET, value)).map(s -> seconds(s, longest));
         }
         if (remaining.isEmpty()) {
             remaining = first(header.apply("RateLimit-Remaining")).or(() -> first(header.apply("X-RateLimit-Remaining")))
@@ -58,32 +69,42 @@ public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> rese
         if (reset.isEmpty()) {
             reset = first(header.apply("RateLimit-Reset")).or(() -> first(header.apply("X-RateLimit-Reset")))
                     .flatMap(RateLimitHeaders::parseLong)
-                    .map(value -> value > EPOCH_THRESHOLD
-                            ? Duration.between(now, Instant.ofEpochSecond(value))
-                            : Duration.ofSeconds(value))
-                    .map(d -> d.isNegative() ? Duration.ZERO : d);
+                    .map(value -> value > EPOCH_MILLIS_THRESHOLD ? until(now, value, longest)
+                            : value > EPOCH_THRESHOLD ? until(now, value * 1000, longest)
+                            : seconds(value, longest));
         }
-        Optional<Duration> retryAfter = first(header.apply("Retry-After")).flatMap(value -> retryAfter(value, now));
+        Optional<Duration> retryAfter = first(header.apply("Retry-After")).flatMap(value -> retryAfter(value, now, longest));
         // The quota policy: "default";q=100;w=60 (structured) or 100;w=60 (earlier drafts).
         Optional<String> policy = first(header.apply("RateLimit-Policy"));
         Optional<Long> quota = policy.flatMap(value -> number(POLICY_QUOTA, value).or(() -> number(POLICY_LEGACY_QUOTA, value)));
-        Optional<Duration> window = policy.flatMap(value -> number(POLICY_WINDOW, value)).filter(w -> w > 0).map(Duration::ofSeconds);
-        return new RateLimitHeaders(remaining, reset, retryAfter, quota.filter(q -> q > 0), window);
+        Optional<Duration> window = policy.flatMap(value -> number(POLICY_WINDOW, value)).filter(w -> w > 0)
+                .map(w -> seconds(w, longest));
+        return new RateLimitHeaders(remaining.map(r -> Math.max(0, r)), reset, retryAfter, quota.filter(q -> q > 0), window);
     }
 
-    static Optional<Duration> retryAfter(String value, Instant now) {
+    static Optional<Duration> retryAfter(String value, Instant now, Duration longest) {
         String trimmed = value.trim();
         Optional<Long> seconds = parseLong(trimmed);
         if (seconds.isPresent()) {
-            return Optional.of(Duration.ofSeconds(Math.max(0, seconds.get())));
+            return Optional.of(seconds(seconds.get(), longest));
         }
         try {
             Instant at = ZonedDateTime.parse(trimmed, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-            Duration wait = Duration.between(now, at);
-            return Optional.of(wait.isNegative() ? Duration.ZERO : wait);
-        } catch (DateTimeParseException e) {
+            return Optional.of(until(now, at.toEpochMilli(), longest));
+        } catch (DateTimeParseException | ArithmeticException e) {
             return Optional.empty();
         }
+    }
+
+    /** {@code value} seconds, between zero and {@code longest}. */
+    private static Duration seconds(long value, Duration longest) {
+        return value <= 0 ? Duration.ZERO : value >= longest.toSeconds() ? longest : Duration.ofSeconds(value);
+    }
+
+    /** The time from {@code now} to an epoch time in milliseconds, between zero and {@code longest}. */
+    private static Duration until(Instant now, long epochMillis, Duration longest) {
+        long millis = epochMillis - now.toEpochMilli();   // both well inside a long: no overflow
+        return millis <= 0 ? Duration.ZERO : millis >= longest.toMillis() ? longest : Duration.ofMillis(millis);
     }
 
     private static Optional<String> first(List<String> values) {

@@ -244,7 +244,7 @@ public class RefetchConsumer {
                 return count(request, "bad-id");
             }
         } else {
-            path = resource.fetch().get().replace("{id}", PageRequest.encode(request.id()));
+            path = resource.fetch().get().replace("{id}", PageRequest.segment(request.id()));
         }
         URI uri = PageRequest.path(path, Map.of()).resolve(URI.create(source.api().get().baseUrl()));
         Instant reading = clock.instant();

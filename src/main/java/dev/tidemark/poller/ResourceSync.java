@@ -82,7 +82,7 @@ public class ResourceSync {
      * filled in with the ancestors' ids.
      */
     private record Walk(SyncTarget target, URI baseUrl, ListQuery query, Pagination pagination, ItemReader reader,
-            Duration lookback, boolean byHash, String parentKey, Instant parentUpdatedAt) {
+            Duration lookback, boolean byHash, String parentKey, Instant parentUpdatedAt, RunBounds bounds) {
 
         /** The page's items with the ids their records are stored under: the parent's context first, for a nested resource. */
         List<ListItem> records(List<ListItem> items) {
@@ -631,6 +631,8 @@ public class ResourceSync {
         private final io.smallrye.mutiny.subscription.UniEmitter<? super Position> done;
         private final java.util.ArrayDeque<Ready> ready = new java.util.ArrayDeque<>();
         private Position fetchFrom;
+        /** The next-page tokens (cursors, next URLs) this walk has asked for: one handed out again is a loop. */
+        private final RunBounds.Tokens tokens = new RunBounds.Tokens();
         private Position sunk;
         /** Pages in a row that took the walk no further than it had been (rewinds, repeats). */
         private int stalls;
@@ -676,8 +678,18 @@ public class ResourceSync {
                     // prefetch-pages is 0; with n, the call for the next page overlaps the one going downstream.
                     int unsaved = ready.size() + (sinking ? 1 : 0);
                     if (!fetching && !fetchedLast && fetchFailure == null && unsaved <= config.poller().prefetchPages()) {
-                        fetching = true;
-                        fetchNow = fetchFrom;
+                        // The run's own bounds, checked before each call: pages already read still go downstream.
+                        Optional<String> bound = walk.bounds().exceeded(stats, unsaved);
+                        if (bound.isPresent()) {
+                            fetchFailure = new ProviderCallException(bound.get(), true, -1);
+                        } else if (fetchFrom.token() != null && !tokens.first(fetchFrom.token())) {
+                            fetchFailure = new IllegalStateException("the provider handed out a next-page token it had "
+                                    + "already given in this walk (after " + (stats.pages() + unsaved) + " pages): it would loop "
+                                    + "for ever; the run stops, and the next one starts from the last checkpoint");
+                        } else {
+                            fetching = true;
+                            fetchNow = fetchFrom;
+                        }
                     }
                     if (!sinking && !ready.isEmpty()) {
                         sinking = true;
@@ -910,7 +922,8 @@ public class ResourceSync {
         return new Walk(new SyncTarget(target.source(), target.resource(), parentKey), URI.create(source.api().orElseThrow().baseUrl()),
                 query, Pagination.of(query, list.pagination()),
                 new ItemReader(list.items(), resource.id(), byHash ? Optional.empty() : Optional.of(resource.updatedAt())),
-                resource.lookback(), byHash, parentKey, parent == null ? null : parent.updatedAt());
+                resource.lookback(), byHash, parentKey, parent == null ? null : parent.updatedAt(),
+                RunBounds.of(target.resource(), resource, config.poller()));
     }
 
     static String describe(Position position) {

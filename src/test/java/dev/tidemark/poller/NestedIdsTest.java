@@ -33,6 +33,20 @@ class NestedIdsTest {
     }
 
     @Test
+    void anIdOfDotsCannotWalkUpTheProvidersPath() {
+        String equipment = NestedIds.compose(NestedIds.key("..", true), ".");
+        String path = NestedIds.fill("/projects/{projects}/equipment/{id}", List.of("projects"), equipment, true);
+        assertThat(path).isEqualTo("/projects/%2E%2E/equipment/%2E");
+        java.net.URI uri = PageRequest.path(path, java.util.Map.of()).resolve(java.net.URI.create("https://api.example/v2"));
+        assertThat(uri.normalize()).isEqualTo(uri);
+        assertThat(uri.getRawPath()).isEqualTo("/v2/projects/%2E%2E/equipment/%2E");
+        // A top-level record's fetch path (a refetch of id "..") is filled the same way.
+        assertThat(PageRequest.segment("..")).isEqualTo("%2E%2E");
+        assertThat(PageRequest.segment("...")).isEqualTo("...");
+        assertThat(PageRequest.segment("a..b")).isEqualTo("a..b");
+    }
+
+    @Test
     void anIdWithTheWrongNumberOfSegmentsIsRefused() {
         assertThatThrownBy(() -> NestedIds.fill("/projects/{projects}/equipment/{equipment}/attributes/{id}", ANCESTORS, "p1/e7", true))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has 2 segment(s)");

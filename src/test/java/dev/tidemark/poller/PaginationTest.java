@@ -45,7 +45,24 @@ class PaginationTest {
         assertThat(PageRequest.path("/items", Map.of("b", "x y", "a", "1")).resolve(BASE).toString())
                 .isEqualTo("https://api.example/v2/items?a=1&b=x%20y");
         assertThat(PageRequest.url("/v3/items?page=2").resolve(BASE).toString()).isEqualTo("https://api.example/v3/items?page=2");
+        // Resolved as a browser would; whether it may be called with the source's credentials is ProviderOrigins' to say.
         assertThat(PageRequest.url("https://other.example/items?c=1").resolve(BASE).toString()).isEqualTo("https://other.example/items?c=1");
+    }
+
+    @Test
+    void credentialsGoOnlyToTheBaseUrlsOriginAndThoseTheSourceAllows() {
+        ProviderOrigins origins = ProviderOrigins.of("https://api.example/v2", List.of("https://cdn.example:8443"));
+        assertThat(origins.refusal(PageRequest.url("/v3/items?page=2").resolve(BASE))).isEmpty();
+        assertThat(origins.refusal(URI.create("https://API.example:443/x"))).isEmpty();
+        assertThat(origins.refusal(URI.create("https://cdn.example:8443/items"))).isEmpty();
+        assertThat(origins.refusal(URI.create("https://other.example/items?key=secret"))).get().asString()
+                .contains("https://other.example:443").doesNotContain("secret");
+        assertThat(origins.refusal(URI.create("http://api.example/items"))).get().asString().contains("http://api.example:80");
+        assertThat(origins.refusal(URI.create("https://api.example:444/items"))).get().asString().contains(":444");
+        assertThat(origins.refusal(URI.create("https://cdn.example/items"))).get().asString().contains("https://cdn.example:443");
+        assertThat(origins.refusal(URI.create("https://u:p@api.example/items"))).get().asString().contains("user-info").doesNotContain("u:p");
+        assertThat(origins.refusal(URI.create("ftp://api.example/items"))).isPresent();
+        assertThat(origins.refusal(URI.create("items/2"))).isPresent();
     }
 
     @Test

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 class RateLimiterTest {
 
     static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+    static final Duration HOUR = Duration.ofHours(1);
 
     static final class Clock implements InstantSource {
         final AtomicReference<Instant> now = new AtomicReference<>(T0);
@@ -55,7 +56,7 @@ class RateLimiterTest {
         Clock clock = new Clock();
         RateLimiter limiter = new RateLimiter(1000, 50, clock);
         limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "20;w=1", "RateLimit-Remaining", "3",
-                "RateLimit-Reset", "1")), T0));
+                "RateLimit-Reset", "1")), T0, HOUR));
         // 20 a second is one every 50 ms; at 98 % of it, one every 51 ms, however few remain in this second.
         Duration first = limiter.reserve();
         Duration second = limiter.reserve();
@@ -68,13 +69,13 @@ class RateLimiterTest {
             clock.advance(Duration.ofMillis(50));
         }
         full.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=1",
-                "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant()));
+                "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant(), HOUR));
         // The oldest went at T0, so the next goes at T0 + 1 s + the margin: 25 ms from now, not the whole second the reset says.
         assertThat(full.reserve()).isEqualTo(Duration.ofMillis(25));
         // Not its own calls: it waits for the reset.
         RateLimiter shared = new RateLimiter(1000, 50, clock);
         shared.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=2",
-                "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant()));
+                "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant(), HOUR));
         assertThat(shared.reserve()).isEqualTo(Duration.ofSeconds(2));
     }
 
@@ -83,7 +84,7 @@ class RateLimiterTest {
         Clock clock = new Clock();
         RateLimiter limiter = new RateLimiter(1000, 1, clock);
         limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "20;w=1", "RateLimit-Remaining", "19",
-                "RateLimit-Reset", "1")), T0));
+                "RateLimit-Reset", "1")), T0, HOUR));
         Duration due = limiter.reserve();
         clock.advance(due.plusMillis(30));   // it left 30 ms after its slot
         limiter.sending();
@@ -119,22 +120,62 @@ class RateLimiterTest {
     void quotaHeadersOfEveryCommonDialectAreRead() {
         Instant now = T0;
         RateLimitHeaders ietf = RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=50;t=30",
-                "RateLimit-Policy", "\"default\";q=100;w=60")), now);
+                "RateLimit-Policy", "\"default\";q=100;w=60")), now, HOUR);
         assertThat(ietf.remaining()).contains(50L);
         assertThat(ietf.reset()).contains(Duration.ofSeconds(30));
         RateLimitHeaders draft = RateLimitHeaders.read(headers(Map.of("RateLimit-Limit", "100", "RateLimit-Remaining", "7",
-                "RateLimit-Reset", "12")), now);
+                "RateLimit-Reset", "12")), now, HOUR);
         assertThat(draft.remaining()).contains(7L);
         assertThat(draft.reset()).contains(Duration.ofSeconds(12));
         RateLimitHeaders github = RateLimitHeaders.read(headers(Map.of("X-RateLimit-Remaining", "0",
-                "X-RateLimit-Reset", Long.toString(now.getEpochSecond() + 90))), now);
+                "X-RateLimit-Reset", Long.toString(now.getEpochSecond() + 90))), now, HOUR);
         assertThat(github.remaining()).contains(0L);
         assertThat(github.reset()).contains(Duration.ofSeconds(90));
-        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "120")), now).retryAfter()).contains(Duration.ofSeconds(120));
-        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "Thu, 26 Nov 2026 10:01:00 GMT")), now).retryAfter())
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "120")), now, HOUR).retryAfter()).contains(Duration.ofSeconds(120));
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "Thu, 26 Nov 2026 10:01:00 GMT")), now, HOUR).retryAfter())
                 .contains(Duration.ofSeconds(60));
-        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "soon")), now).retryAfter()).isEmpty();
-        assertThat(RateLimitHeaders.read(headers(Map.of()), now)).isEqualTo(RateLimitHeaders.NONE);
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "soon")), now, HOUR).retryAfter()).isEmpty();
+        assertThat(RateLimitHeaders.read(headers(Map.of()), now, HOUR)).isEqualTo(RateLimitHeaders.NONE);
+    }
+
+    @Test
+    void aResetInEpochMillisecondsIsReadAsATimeNotAsSecondsInTheYear55000() {
+        long resetMillis = T0.plusSeconds(90).toEpochMilli();
+        RateLimitHeaders millis = RateLimitHeaders.read(headers(Map.of("X-RateLimit-Remaining", "10",
+                "X-RateLimit-Reset", Long.toString(resetMillis))), T0, HOUR);
+        assertThat(millis.reset()).contains(Duration.ofSeconds(90));
+        // Before the fix this threw ArithmeticException (the wait in nanoseconds overflowed) on every response.
+        RateLimiter limiter = new RateLimiter(100, 1, new Clock());
+        limiter.observe(millis);
+        assertThat(limiter.reserve()).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void everyWaitAProviderAsksForIsClampedAndNoHeaderMakesTheArithmeticThrow() {
+        Duration cap = Duration.ofMinutes(10);
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "999999999999")), T0, cap).retryAfter()).contains(cap);
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "99999999999999999999999")), T0, cap).retryAfter()).isEmpty();
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")), T0, cap).retryAfter())
+                .contains(cap);
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "-5")), T0, cap).retryAfter()).contains(Duration.ZERO);
+        String[] hostile = {"9223372036854775807", "-9223372036854775808", "99999999999", "100000000001", "0", "-1",
+                "1e9", "", "  ", "\u0000", "9223372036854775808"};
+        for (String value : hostile) {
+            for (String remaining : new String[] {"0", "1", "9223372036854775807", "-3"}) {
+                RateLimitHeaders read = RateLimitHeaders.read(headers(Map.of("X-RateLimit-Remaining", remaining,
+                        "X-RateLimit-Reset", value, "Retry-After", value,
+                        "RateLimit", "\"default\";r=" + remaining + ";t=" + value,
+                        "RateLimit-Policy", "\"default\";q=" + value + ";w=" + value)), T0, cap);
+                read.reset().ifPresent(d -> assertThat(d).isBetween(Duration.ZERO, cap));
+                read.retryAfter().ifPresent(d -> assertThat(d).isBetween(Duration.ZERO, cap));
+                read.window().ifPresent(d -> assertThat(d).isBetween(Duration.ZERO, cap));
+                RateLimiter limiter = new RateLimiter(10, 1, new Clock());
+                limiter.observe(read);
+                read.retryAfter().ifPresent(limiter::pause);
+                assertThat(limiter.reserve()).as("reset %s, remaining %s", value, remaining).isLessThanOrEqualTo(cap);
+                assertThat(limiter.state()).isNotNull();
+            }
+        }
     }
 
     @Test

@@ -40,6 +40,7 @@ import java.util.function.IntConsumer;
  *   GET /offset/items?offset&amp;limit&amp;updated_since[&amp;after_id]   {"data": [...]}
  *   GET /plain/items?offset&amp;limit                   [...] without updated_at (a resource for hash change detection)
  *   GET /ignoring/items                                 as /offset/items, but it ignores updated_since (a broken provider)
+ *   GET /endless/items?limit                            the first page, whatever the offset: a list that never ends
  *   GET /items/{id}                                     the item, or 404
  *   GET /_stats                                         what it served (for a benchmark in another process)
  *   GET /_ratelimit?perSecond=N                         a new rate limit, counters from zero (the same)
@@ -54,7 +55,9 @@ import java.util.function.IntConsumer;
  * Knobs: a rolling-window rate limit with RateLimit headers and 429 +
  * Retry-After, a queue of injected faults (a status, a malformed body, a
  * slow answer), a required bearer token, and a hook run before each list
- * answer (to change the data between two pages).
+ * answer (to change the data between two pages). Hostile knobs, for the
+ * poller's distrust: next links to another origin, cursors that loop, and
+ * answers that trickle or never end ({@link #answerNext}).
  */
 public final class ProviderSimulator implements AutoCloseable {
 
@@ -84,6 +87,44 @@ public final class ProviderSimulator implements AutoCloseable {
         }
     }
 
+    /** An answer written by hand: a hostile provider's (see {@link #trickle}, {@link #huge}). */
+    @FunctionalInterface
+    public interface Answer {
+        void write(HttpExchange exchange) throws IOException;
+    }
+
+    /** A 200 of {@code bytes} bytes, one byte every {@code millisPerByte}: never idle long enough to time out. */
+    public static Answer trickle(long millisPerByte, int bytes) {
+        return exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, bytes);
+            for (int i = 0; i < bytes; i++) {
+                exchange.getResponseBody().write(' ');
+                exchange.getResponseBody().flush();
+                sleep(millisPerByte);
+            }
+        };
+    }
+
+    /** A 200 of {@code bytes} bytes of a JSON string, with its Content-Length or chunked (no length announced). */
+    public static Answer huge(long bytes, boolean chunked) {
+        return exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, chunked ? 0 : bytes);
+            byte[] block = new byte[64 * 1024];
+            java.util.Arrays.fill(block, (byte) 'x');
+            var out = exchange.getResponseBody();
+            out.write('"');
+            long left = bytes - 2;
+            while (left > 0) {
+                int n = (int) Math.min(block.length, left);
+                out.write(block, 0, n);
+                left -= n;
+            }
+            out.write('"');
+        };
+    }
+
     /** A record of a nested collection (a project, an equipment, an attribute): its id, updated_at and other fields. */
     public record Node(String id, Instant updatedAt, Map<String, String> fields) {
     }
@@ -109,6 +150,12 @@ public final class ProviderSimulator implements AutoCloseable {
     private final AtomicInteger recordCalls = new AtomicInteger();
     private final AtomicInteger tooMany = new AtomicInteger();
     private volatile IntConsumer beforeList = call -> { };
+    private final Deque<Answer> answers = new ArrayDeque<>();
+    private final List<String> answeredPaths = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Where next links point (scheme://host:port), instead of this server; null for this server. */
+    private volatile String linkOrigin;
+    /** Cursors handed out in a loop instead of real ones: the first page gives the first, each the next, round again. */
+    private volatile List<String> cursorLoop;
     // OAuth2: the token endpoint at /oauth/token, and the tokens it issued (token -> expiry).
     private volatile boolean oauth;
     private volatile String clientId;
@@ -240,6 +287,10 @@ public final class ProviderSimulator implements AutoCloseable {
     public synchronized void reset() {
         faults.clear();
         recordFaults.clear();
+        answers.clear();
+        answeredPaths.clear();
+        linkOrigin = null;
+        cursorLoop = null;
         served.clear();
         collectionCalls.clear();
         listedCollections.clear();
@@ -303,6 +354,28 @@ public final class ProviderSimulator implements AutoCloseable {
         faults.addAll(List.of(next));
     }
 
+    /** The next calls, of any endpoint (the OAuth2 token endpoint too), are answered so, in order. */
+    public synchronized void answerNext(Answer... next) {
+        answers.addAll(List.of(next));
+    }
+
+    /** The paths of the calls {@link #answerNext} answered, in order. */
+    public List<String> answeredPaths() {
+        synchronized (answeredPaths) {
+            return List.copyOf(answeredPaths);
+        }
+    }
+
+    /** Next links (next-url and Link header) name {@code origin} (scheme://host:port, or with user-info) instead of this server. */
+    public void linkOrigin(String origin) {
+        linkOrigin = origin;
+    }
+
+    /** Cursor lists hand out these cursors in a loop (one cursor: a page that returns its own again). */
+    public void cursorLoop(String... cursors) {
+        cursorLoop = List.of(cursors);
+    }
+
     public void requireBearer(String token) {
         bearer = token;
     }
@@ -342,6 +415,15 @@ public final class ProviderSimulator implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            Answer answer;
+            synchronized (this) {
+                answer = answers.poll();
+            }
+            if (answer != null) {
+                answeredPaths.add(exchange.getRequestURI().getPath());
+                answer.write(exchange);
+                return;
+            }
             if (exchange.getRequestURI().getPath().equals("/_stats")) {
                 ObjectNode stats = JSON.createObjectNode().put("listCalls", listCalls.get()).put("recordCalls", recordCalls.get())
                         .put("tooManyRequests", tooMany.get()).put("records", items.size());
@@ -383,7 +465,7 @@ public final class ProviderSimulator implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
             String kind = path.endsWith("/items") ? path.substring(1, path.length() - "/items".length()) : "";
-            boolean list = List.of("cursor", "next", "link", "page", "offset", "plain", "ignoring").contains(kind);
+            boolean list = List.of("cursor", "next", "link", "page", "offset", "plain", "ignoring", "endless").contains(kind);
             boolean nestedList = path.startsWith("/projects") && exchange.getRequestURI().getRawPath().substring(1).split("/").length % 2 == 1;
             if (list || nestedList) {
                 synchronized (this) {
@@ -445,6 +527,18 @@ public final class ProviderSimulator implements AutoCloseable {
         // "ignoring" is a broken provider: it takes updated_since and pays it no heed.
         Instant since = kind.equals("ignoring") ? null : Optional.ofNullable(query.get("updated_since")).map(Instant::parse).orElse(null);
         NavigableSet<Item> view = ordered;
+        List<String> loop = cursorLoop;
+        if (loop != null && kind.equals("cursor")) {
+            // A broken provider: whatever the cursor, the first page, and the loop's next cursor.
+            int at = query.containsKey("cursor") ? loop.indexOf(query.get("cursor")) : -1;
+            int size = Integer.parseInt(query.getOrDefault("limit", "100"));
+            ArrayNode data = JSON.createArrayNode();
+            ordered.stream().limit(size).forEach(item -> data.add(json(item)));
+            ObjectNode body = JSON.createObjectNode().set("data", data);
+            body.put("next_cursor", loop.get((at + 1) % loop.size()));
+            send(exchange, 200, body.toString(), headers);
+            return;
+        }
         if (query.containsKey("cursor")) {
             String[] at = new String(Base64.getUrlDecoder().decode(query.get("cursor")), StandardCharsets.UTF_8).split("\\|", 2);
             view = ordered.tailSet(new Item(at[1], Instant.parse(at[0]), 0), false);
@@ -463,6 +557,10 @@ public final class ProviderSimulator implements AutoCloseable {
             case "offset", "plain", "ignoring" -> {
                 size = Integer.parseInt(query.getOrDefault("limit", "100"));
                 skip = Long.parseLong(query.getOrDefault("offset", "0"));
+            }
+            case "endless" -> {
+                size = Integer.parseInt(query.getOrDefault("limit", "100"));
+                skip = 0;
             }
             default -> {
                 size = Integer.parseInt(query.getOrDefault("limit", "100"));
@@ -493,6 +591,9 @@ public final class ProviderSimulator implements AutoCloseable {
             String cursor = Base64.getUrlEncoder().withoutPadding()
                     .encodeToString((last.updatedAt() + "|" + last.id()).getBytes(StandardCharsets.UTF_8));
             next = "/" + kind + "/items?limit=" + size + "&cursor=" + cursor;
+            if (linkOrigin != null) {
+                next = linkOrigin + next;
+            }
         }
         Map<String, String> out = new HashMap<>(headers);
         switch (kind) {
@@ -509,7 +610,8 @@ public final class ProviderSimulator implements AutoCloseable {
             case "plain" -> send(exchange, 200, data.toString(), out);
             case "link" -> {
                 if (next != null) {
-                    out.put("Link", "<" + baseUrl() + "/first>; rel=\"first\", <" + baseUrl() + next + ">; rel=\"next\"");
+                    String target = linkOrigin != null ? next : baseUrl() + next;
+                    out.put("Link", "<" + baseUrl() + "/first>; rel=\"first\", <" + target + ">; rel=\"next\"");
                 }
                 send(exchange, 200, data.toString(), out);
             }

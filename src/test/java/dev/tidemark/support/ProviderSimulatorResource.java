@@ -23,14 +23,24 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     @Override
     public Map<String, String> start() {
         simulator = new ProviderSimulator(FreePorts.next());
-        return Map.of("tidemark.sources.sim.api.base-url", simulator.baseUrl(),
-                "tidemark.sources.simnest.api.base-url", simulator.baseUrl(),
-                "tidemark.sources.simfragile.api.base-url", simulator.baseUrl(),
-                "tidemark.sources.simquota.api.base-url", simulator.baseUrl(),
-                "tidemark.sources.simoauth.api.base-url", simulator.baseUrl(),
-                "tidemark.sources.simoauth.api.auth.token-url", simulator.baseUrl() + "/oauth/token",
-                "tidemark.sources.simrefresh.api.base-url", simulator.baseUrl(),
-                "tidemark.sources.simrefresh.api.auth.token-url", simulator.baseUrl() + "/oauth/token");
+        return Map.ofEntries(Map.entry("tidemark.sources.sim.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simnest.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simfragile.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simquota.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simoauth.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simoauth.api.auth.token-url", simulator.baseUrl() + "/oauth/token"),
+                Map.entry("tidemark.sources.simrefresh.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simrefresh.api.auth.token-url", simulator.baseUrl() + "/oauth/token"),
+                Map.entry("tidemark.sources.simhostile.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simrotate.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simrotate.api.auth.token-url", simulator.baseUrl() + "/oauth/token"),
+                Map.entry("tidemark.sources.simreplicas.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simreplicas.api.auth.token-url", simulator.baseUrl() + "/oauth/token"),
+                Map.entry("tidemark.sources.simtoken.api.base-url", simulator.baseUrl()),
+                Map.entry("tidemark.sources.simtoken.api.auth.token-url", simulator.baseUrl() + "/oauth/token"),
+                Map.entry("tidemark.sources.simallowed.api.base-url", simulator.baseUrl()),
+                // The same server under another host name: another origin, which this source allows.
+                Map.entry("tidemark.sources.simallowed.api.allowed-origins", simulator.baseUrl().replace("127.0.0.1", "localhost")));
     }
 
     @Override

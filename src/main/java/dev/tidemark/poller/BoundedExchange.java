@@ -1,0 +1,133 @@
+package dev.tidemark.poller;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.RequestOptions;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One HTTP exchange with a provider under a total deadline and a byte cap:
+ * the list and record calls and the OAuth2 token endpoint alike. Vert.x's own
+ * timeouts are per read (a provider trickling a byte every 29 s never trips a
+ * 30 s idle timeout), and its {@code body()} buffers whatever arrives; so the
+ * deadline is a timer that resets the connection, and the body is read chunk
+ * by chunk, the connection reset the moment it passes the cap (a declared
+ * Content-Length over it is refused before a byte is read). A slot of the
+ * source's concurrency is held for at most the deadline, and no answer costs
+ * more memory than the cap.
+ */
+final class BoundedExchange {
+
+    /** A call that was not answered in full before its deadline; retried like any timeout. */
+    static final class DeadlineException extends TimeoutException {
+        DeadlineException(Duration deadline) {
+            super("not answered in full within " + deadline.toMillis() + " ms");
+        }
+    }
+
+    private BoundedExchange() {
+    }
+
+    /**
+     * Sends {@code options} (with {@code body}, or none) and reads the whole answer. Fails with a
+     * {@link DeadlineException} past {@code deadline}, and with a non-retryable {@link ProviderCallException}
+     * when the body is longer than {@code maxBytes}. The failure message never names the URL.
+     */
+    static Uni<ProviderResponse> send(Vertx vertx, HttpClient http, RequestOptions options, Buffer body, Duration deadline,
+            long maxBytes) {
+        return Uni.createFrom().emitter(emitter -> {
+            AtomicBoolean over = new AtomicBoolean();
+            AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+            AtomicReference<Long> timer = new AtomicReference<>();
+            Runnable reset = () -> {
+                HttpClientRequest request = sent.get();
+                if (request != null) {
+                    request.reset();
+                }
+            };
+            java.util.function.Consumer<Throwable> fail = failure -> {
+                if (over.compareAndSet(false, true)) {
+                    vertx.cancelTimer(timer.get());
+                    reset.run();
+                    emitter.fail(failure);
+                }
+            };
+            timer.set(vertx.setTimer(Math.max(1, deadline.toMillis()), id -> fail.accept(new DeadlineException(deadline))));
+            emitter.onTermination(() -> {
+                // Cancelled from downstream (the run was abandoned): nothing more is read.
+                if (over.compareAndSet(false, true)) {
+                    vertx.cancelTimer(timer.get());
+                    reset.run();
+                }
+            });
+            http.request(options).onFailure(fail::accept).onSuccess(request -> {
+                sent.set(request);
+                if (over.get()) {
+                    request.reset();
+                    return;
+                }
+                request.response().onFailure(fail::accept).onSuccess(response -> read(response, maxBytes, fail, answer -> {
+                    if (over.compareAndSet(false, true)) {
+                        vertx.cancelTimer(timer.get());
+                        emitter.complete(answer);
+                    }
+                }));
+                (body == null ? request.end() : request.end(body)).onFailure(fail::accept);
+            });
+        });
+    }
+
+    private static void read(HttpClientResponse response, long maxBytes, java.util.function.Consumer<Throwable> fail,
+            java.util.function.Consumer<ProviderResponse> done) {
+        // First, so the reset that refuses an answer is this exchange's failure, not an error Vert.x logs as unhandled.
+        response.exceptionHandler(fail::accept);
+        String declared = response.getHeader("Content-Length");
+        if (declared != null && declaredOver(declared, maxBytes)) {
+            fail.accept(tooLarge(maxBytes));
+            return;
+        }
+        Buffer received = Buffer.buffer();
+        response.handler(chunk -> {
+            if (received.length() + (long) chunk.length() > maxBytes) {
+                fail.accept(tooLarge(maxBytes));
+            } else {
+                received.appendBuffer(chunk);
+            }
+        });
+        response.endHandler(ended -> done.accept(new ProviderResponse(response.statusCode(), headers(response),
+                received.toString(StandardCharsets.UTF_8))));
+    }
+
+    private static boolean declaredOver(String declared, long maxBytes) {
+        try {
+            return Long.parseLong(declared.trim()) > maxBytes;
+        } catch (NumberFormatException e) {
+            return false;   // not a length: the count as it is read decides
+        }
+    }
+
+    private static ProviderCallException tooLarge(long maxBytes) {
+        return new ProviderCallException("the answer is larger than tidemark.poller.max-response-size (" + maxBytes
+                + " bytes); not read further", false, -1);
+    }
+
+    private static Map<String, List<String>> headers(HttpClientResponse response) {
+        Map<String, List<String>> headers = new HashMap<>();
+        response.headers().forEach(entry -> headers.computeIfAbsent(entry.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                .add(entry.getValue()));
+        return headers;
+    }
+}

@@ -1,0 +1,147 @@
+package dev.tidemark.poller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.support.ProviderSimulator;
+import dev.tidemark.support.ProviderSimulatorResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A provider that rotates its refresh token forgets the old one the moment it
+ * hands out the new: the new one is the grant. It must survive the database
+ * failing at that very moment, and two replicas renewing at once (a rolling
+ * update) must never end with the source needing re-authorization.
+ */
+@QuarkusTest
+@QuarkusTestResource(LocalInfraResource.class)
+@QuarkusTestResource(ProviderSimulatorResource.class)
+class RefreshTokenRotationTests {
+
+    @Inject
+    ResourceSync sync;
+
+    @Inject
+    PollerStore store;
+
+    @Inject
+    Pool pool;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    TidemarkConfig config;
+
+    ProviderSimulator provider;
+
+    @BeforeEach
+    void fresh() {
+        provider = ProviderSimulatorResource.fresh();
+        Instant t = Instant.parse("2026-03-01T00:00:00Z");
+        for (int i = 0; i < 25; i++) {
+            provider.put(String.format("r%03d", i), t.plusSeconds(i), i);
+        }
+        sql("DELETE FROM poll_checkpoints WHERE source IN ('simrotate', 'simreplicas')");
+        sql("DELETE FROM source_auth WHERE source IN ('simrotate', 'simreplicas')");
+    }
+
+    @AfterEach
+    void noInjectedFailures() {
+        sql("DROP TRIGGER IF EXISTS tidemark_test_auth ON source_auth");
+    }
+
+    void sql(String statement) {
+        pool.query(statement).execute().await().atMost(Duration.ofSeconds(10));
+    }
+
+    /** Every write of the source's auth row fails (or, with a delay, lands that much later) until the trigger is dropped. */
+    void injectIntoAuthWrites(String source, String action) {
+        sql("CREATE OR REPLACE FUNCTION tidemark_test_auth() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                + action + "; RETURN NEW; END $$");
+        sql("CREATE TRIGGER tidemark_test_auth BEFORE INSERT OR UPDATE ON source_auth FOR EACH ROW WHEN (NEW.source = '"
+                + source + "') EXECUTE FUNCTION tidemark_test_auth()");
+    }
+
+    Optional<Row> stored(String source) {
+        var rows = pool.preparedQuery("SELECT refresh_token, refresh_version, needs_reauthorization FROM source_auth WHERE source = $1")
+                .execute(Tuple.of(source)).await().atMost(Duration.ofSeconds(10));
+        return rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next());
+    }
+
+    SyncRun run(String source) {
+        Optional<SyncRun> run = sync.run(SyncTarget.of(source, "items"), "full", "api").await().atMost(Duration.ofSeconds(90));
+        assertThat(run).isPresent();
+        return run.get();
+    }
+
+    @Test
+    void aRotatedTokenTheDatabaseFailedToSaveIsSavedBeforeItsAccessTokenIsUsedAndNeverLost() {
+        provider.oauth("tidemark", "s3cret", 60_000, "seed-rotate-token");
+        injectIntoAuthWrites("simrotate", "RAISE EXCEPTION 'injected: the database fails at that moment'");
+
+        SyncRun failed = run("simrotate");
+        assertThat(failed.status()).isEqualTo("failed");
+        assertThat(provider.currentRefreshToken()).as("the provider rotated it").isNotEqualTo("seed-rotate-token");
+        assertThat(provider.listCalls()).as("the access token is not used while its refresh token is unsaved").isZero();
+        assertThat(stored("simrotate")).isEmpty();
+
+        sql("DROP TRIGGER tidemark_test_auth ON source_auth");
+        assertThat(run("simrotate").status()).isEqualTo("completed");
+        Row row = stored("simrotate").orElseThrow();
+        assertThat(row.getString("refresh_token")).isEqualTo(provider.currentRefreshToken());
+        assertThat(row.getLong("refresh_version")).isEqualTo(1);
+
+        // The next renewal presents the rotated token, not the configured one read back: no invalid_grant.
+        provider.revokeAccessTokens();
+        assertThat(run("simrotate").status()).isEqualTo("completed");
+        row = stored("simrotate").orElseThrow();
+        assertThat(row.getBoolean("needs_reauthorization")).isFalse();
+        assertThat(row.getString("refresh_token")).isEqualTo(provider.currentRefreshToken());
+        assertThat(row.getLong("refresh_version")).isEqualTo(2);
+    }
+
+    @Test
+    void twoReplicasRenewingAtOnceNeverEndInNeedsReauthorization() throws Exception {
+        // Tokens live 1 s; the rotated token's save lands 600 ms after the grant, so the replica that lost the
+        // race is refused while the winner's token is not stored yet.
+        provider.oauth("tidemark", "s3cret", 1_000, "seed-replicas-token");
+        injectIntoAuthWrites("simreplicas", "PERFORM pg_sleep(0.6)");
+        TidemarkConfig.Auth auth = config.sources().get("simreplicas").api().orElseThrow().auth().orElseThrow();
+        var http = vertx.getDelegate().createHttpClient();
+        try {
+            OAuth2Session a = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(), config.poller());
+            OAuth2Session b = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(), config.poller());
+            for (int round = 0; round < 4; round++) {
+                CompletableFuture<String> first = a.token().subscribeAsCompletionStage();
+                CompletableFuture<String> second = b.token().subscribeAsCompletionStage();
+                assertThat(first.get(30, TimeUnit.SECONDS)).as("round %d, replica a", round).isNotBlank();
+                assertThat(second.get(30, TimeUnit.SECONDS)).as("round %d, replica b", round).isNotBlank();
+                assertThat(a.refused()).isFalse();
+                assertThat(b.refused()).isFalse();
+                Thread.sleep(1_100);   // both access tokens expire: the next round renews on both at once
+            }
+            Row row = stored("simreplicas").orElseThrow();
+            assertThat(row.getBoolean("needs_reauthorization")).isFalse();
+            assertThat(row.getString("refresh_token")).isEqualTo(provider.currentRefreshToken());
+        } finally {
+            http.close();
+        }
+    }
+}
