@@ -92,6 +92,10 @@ public interface TidemarkConfig {
         @WithDefault("2h")
         Duration maxRunDuration();
 
+        /** How often a poller replica reads the schedule for due polls and sweeps: a sweep waits at most this after the poll holding its resource ends. */
+        @WithDefault("1s")
+        Duration scheduleTick();
+
         /** A replica's claim on a resource: renewed after every page, taken over by another replica once expired. */
         @WithDefault("60s")
         Duration leaseTtl();

@@ -2,43 +2,61 @@ package dev.tidemark.poller;
 
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * Starts each resource's incremental poll on its {@code schedule}, and once
- * soon after start-up (a first run with no checkpoint is a full backfill), and
- * its reconciliation sweep on its {@code reconcile} interval.
- * In a replica with the poller role only; the lease keeps two replicas from
- * running the same resource, so every poller replica may schedule every
- * resource.
+ * Starts each resource's incremental poll on its {@code schedule} (the first
+ * one soon after the resource is first seen: with no checkpoint it is a full
+ * backfill) and its reconciliation sweep on its {@code reconcile} interval.
+ * The schedule is rows in PostgreSQL ({@link ScheduleStore}), not timers: on
+ * every tick this replica starts the work that is due, the longest due first,
+ * and moves each started row one interval on. Work whose resource another run
+ * holds stays due, so a sweep that falls due during a poll starts within a
+ * tick of that poll's end, in this replica or another. In a replica with the
+ * poller role only; the lease keeps two replicas from running the same
+ * resource at once.
  */
 @ApplicationScoped
 public class PollScheduler {
 
     private static final Logger LOG = Logger.getLogger(PollScheduler.class);
     static final Duration FIRST_RUN_DELAY = Duration.ofSeconds(2);
-    static final Duration SWEEP_RETRY = Duration.ofMinutes(1);
+    /** Rows read per tick: more than a single-account deployment has resources. */
+    static final int DUE_PER_TICK = 100;
+    /** The next due time is one interval on plus up to this share of it, so resources added together drift apart. */
+    static final double JITTER = 0.05;
 
     private final TidemarkConfig config;
     private final ResourceSync sync;
+    private final ScheduleStore schedule;
     private final Vertx vertx;
-    private final List<Long> timers = new ArrayList<>();
-
     private final ProviderClient client;
-    private final io.micrometer.core.instrument.MeterRegistry metrics;
+    private final MeterRegistry metrics;
+    private final List<Long> timers = new ArrayList<>();
+    private final AtomicBoolean ticking = new AtomicBoolean();
+    private volatile boolean registered;
+    private volatile boolean failing;
 
-    public PollScheduler(TidemarkConfig config, ResourceSync sync, Vertx vertx, ProviderClient client,
-            io.micrometer.core.instrument.MeterRegistry metrics) {
+    public PollScheduler(TidemarkConfig config, ResourceSync sync, ScheduleStore schedule, Vertx vertx, ProviderClient client,
+            MeterRegistry metrics) {
         this.config = config;
         this.sync = sync;
+        this.schedule = schedule;
         this.vertx = vertx;
         this.client = client;
         this.metrics = metrics;
@@ -50,50 +68,90 @@ public class PollScheduler {
         }
         config.sources().forEach((source, settings) -> settings.api().flatMap(TidemarkConfig.ProviderApi::auth)
                 .filter(auth -> auth.type().startsWith("oauth2-"))
-                .ifPresent(auth -> io.micrometer.core.instrument.Gauge.builder("tidemark.poller.auth.needs.reauthorization",
+                .ifPresent(auth -> Gauge.builder("tidemark.poller.auth.needs.reauthorization",
                         () -> client.needsReauthorization(source) ? 1 : 0).tag("source", source).register(metrics)));
         config.sources().forEach((source, settings) -> settings.resources().forEach((resource, r) -> {
-            if (r.list().isEmpty() || r.schedule().isEmpty() || settings.api().isEmpty()) {
-                return;
+            if (settings.api().isPresent() && r.list().isPresent()) {
+                r.schedule().ifPresent(every -> LOG.infof("polling %s every %s", SyncTarget.of(source, resource), every));
+                r.reconcile().ifPresent(every -> LOG.infof("sweeping %s for deletions every %s", SyncTarget.of(source, resource), every));
             }
-            SyncTarget target = SyncTarget.of(source, resource);
-            timers.add(vertx.setTimer(FIRST_RUN_DELAY.toMillis(), id -> poll(target)));
-            timers.add(vertx.setPeriodic(r.schedule().get().toMillis(), id -> poll(target)));
-            LOG.infof("polling %s every %s", target, r.schedule().get());
         }));
-        config.sources().forEach((source, settings) -> settings.resources().forEach((resource, r) -> {
-            if (r.list().isEmpty() || r.reconcile().isEmpty() || settings.api().isEmpty()) {
-                return;
-            }
-            SyncTarget target = SyncTarget.of(source, resource);
-            timers.add(vertx.setPeriodic(r.reconcile().get().toMillis(), id -> sweep(target)));
-            LOG.infof("sweeping %s for deletions every %s", target, r.reconcile().get());
-        }));
+        timers.add(vertx.setPeriodic(config.poller().scheduleTick().toMillis(), id -> tick()));
     }
 
     void stop(@Observes ShutdownEvent stopping) {
         timers.forEach(vertx::cancelTimer);
     }
 
-    /** A sweep's turn comes rarely: when a poll holds the resource, it waits a minute and tries again. */
-    private void sweep(SyncTarget target) {
-        sync.start(target, ResourceSync.RECONCILE, "schedule").subscribe().with(
-                run -> {
-                    if (run.isEmpty()) {
-                        LOG.debugf("%s is busy; sweeping it in %s", target, SWEEP_RETRY);
-                        timers.add(vertx.setTimer(SWEEP_RETRY.toMillis(), id -> sweep(target)));
+    /** One look at the schedule: registers the configured resources until that has succeeded once, then starts what is due. */
+    void tick() {
+        if (!ticking.compareAndSet(false, true)) {
+            return;   // the last tick is still starting runs
+        }
+        Uni.createFrom().deferred(() -> registered ? Uni.createFrom().voidItem() : register().invoke(() -> registered = true))
+                .chain(() -> schedule.due(DUE_PER_TICK))
+                .chain(due -> Multi.createFrom().iterable(due).onItem().transformToUniAndConcatenate(this::startIfFree)
+                        .collect().last())
+                .subscribe().with(done -> {
+                    if (failing) {
+                        LOG.info("the schedule is read again");
                     }
-                },
-                failure -> LOG.warnf("could not start sweeping %s: %s", target, failure.toString()));
+                    failing = false;
+                    ticking.set(false);
+                }, failure -> {
+                    // Once per outage, not once a second: the database being away is logged by what needs it.
+                    if (!failing) {
+                        LOG.warnf("could not read the poller's schedule: %s; trying again every %s", failure.toString(),
+                                config.poller().scheduleTick());
+                    }
+                    failing = true;
+                    ticking.set(false);
+                });
     }
 
-    private void poll(SyncTarget target) {
-        sync.start(target, ResourceSync.INCREMENTAL, "schedule").subscribe().with(
-                run -> {
-                    if (run.isEmpty()) {
-                        LOG.debugf("%s is being polled by another run; skipping this turn", target);
-                    }
-                },
-                failure -> LOG.warnf("could not start polling %s: %s", target, failure.toString()));
+    /** Writes every configured resource's poll and sweep rows; those already there keep their due times. */
+    private Uni<Void> register() {
+        List<Uni<Void>> rows = new ArrayList<>();
+        config.sources().forEach((source, settings) -> settings.resources().forEach((resource, r) -> {
+            if (settings.api().isEmpty() || r.list().isEmpty()) {
+                return;
+            }
+            SyncTarget target = SyncTarget.of(source, resource);
+            r.schedule().ifPresent(every -> rows.add(schedule.register(target, ScheduleStore.Kind.POLL, every, FIRST_RUN_DELAY)));
+            r.reconcile().ifPresent(every -> rows.add(schedule.register(target, ScheduleStore.Kind.SWEEP, every, every)));
+        }));
+        return rows.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(rows).andFailFast().replaceWithVoid();
+    }
+
+    /** Starts a due row's run if its resource is free, and then moves the row on; a held resource leaves it due. */
+    private Uni<Void> startIfFree(ScheduleStore.Due due) {
+        Optional<Duration> every = interval(due);
+        if (every.isEmpty()) {
+            return Uni.createFrom().voidItem();   // no longer configured here (another replica's newer configuration, say)
+        }
+        String mode = due.kind() == ScheduleStore.Kind.SWEEP ? ResourceSync.RECONCILE : ResourceSync.INCREMENTAL;
+        return sync.start(due.target(), mode, "schedule").chain(run -> {
+            if (run.isEmpty()) {
+                LOG.debugf("%s is held by another run; its %s stays due", due.target(), mode);
+                return Uni.createFrom().voidItem();
+            }
+            long jitter = (long) (every.get().toMillis() * JITTER * ThreadLocalRandom.current().nextDouble());
+            return schedule.advance(due, every.get().plusMillis(jitter)).replaceWithVoid();
+        }).onFailure().recoverWithItem(failure -> {
+            LOG.warnf("could not start the %s of %s: %s", mode, due.target(), failure.toString());
+            return null;
+        });
+    }
+
+    private Optional<Duration> interval(ScheduleStore.Due due) {
+        TidemarkConfig.Source source = config.sources().get(due.target().source());
+        if (source == null || source.api().isEmpty()) {
+            return Optional.empty();
+        }
+        TidemarkConfig.Resource resource = source.resources().get(due.target().resource());
+        if (resource == null || resource.list().isEmpty()) {
+            return Optional.empty();
+        }
+        return due.kind() == ScheduleStore.Kind.SWEEP ? resource.reconcile() : resource.schedule();
     }
 }
