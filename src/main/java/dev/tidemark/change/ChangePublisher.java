@@ -2,6 +2,7 @@ package dev.tidemark.change;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -24,6 +25,14 @@ public class ChangePublisher {
 
     public static final String CHANNEL = "changes-out";
 
+    /**
+     * Changes of one publish handed to the emitter at a time. The emitter's buffer (4,096) is shared by every
+     * request in flight (4,096 before): a delivery of thousands of events sent at once overflowed it, after its first changes
+     * were already on Kafka, and the provider's every retry overflowed it again. Bounded, any delivery under
+     * the receiver's max-changes-per-delivery is accepted, and sixteen of those at once fit the buffer.
+     */
+    static final int IN_FLIGHT = 512;
+
     /** Kafka's record overhead beyond key and value (batch header, record header, varints), generously. */
     static final int RECORD_OVERHEAD = 512;
 
@@ -31,7 +40,7 @@ public class ChangePublisher {
     private final ObjectMapper json;
     private final int maxRequestSize;
 
-    public ChangePublisher(@Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 4096)
+    public ChangePublisher(@Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 8192)
             MutinyEmitter<String> emitter, ObjectMapper json,
             @ConfigProperty(name = "mp.messaging.outgoing.changes-out.max.request.size", defaultValue = "1048576") int maxRequestSize) {
         this.emitter = emitter;
@@ -42,9 +51,12 @@ public class ChangePublisher {
     /**
      * Every change or none: each is serialized and held against the
      * producer's size limit before any is sent, so a delivery refused for one
-     * of its changes leaves nothing of itself on Kafka. (A broker with a
-     * smaller limit than the producer's can still refuse one after others
-     * went; the provider's retry then makes duplicates, which apply as no-ops.)
+     * of its changes (a 4xx: its retries would be refused too) leaves nothing
+     * of itself on Kafka; and the changes go at most {@link #IN_FLIGHT} at a
+     * time, so no count of them overflows the emitter. A failure after some
+     * were sent (the broker away, a broker with a smaller limit than the
+     * producer's) answers 503: the provider's retry sends them all again, and
+     * those already applied are no-ops.
      */
     public Uni<Void> publish(List<ChangeEnvelope> changes) {
         List<Message<String>> messages = new java.util.ArrayList<>(changes.size());
@@ -55,8 +67,13 @@ public class ChangePublisher {
                 return Uni.createFrom().failure(e);
             }
         }
-        List<Uni<Void>> acks = messages.stream().map(message -> Uni.createFrom().deferred(() -> emitter.sendMessage(message))).toList();
-        return Uni.join().all(acks).andFailFast().replaceWithVoid();
+        if (messages.size() == 1) {
+            return Uni.createFrom().deferred(() -> emitter.sendMessage(messages.get(0)));
+        }
+        return Multi.createFrom().iterable(messages)
+                .onItem().transformToUni(message -> Uni.createFrom().deferred(() -> emitter.sendMessage(message)))
+                .merge(IN_FLIGHT)
+                .collect().last().replaceWithVoid();
     }
 
     public Uni<Void> publish(ChangeEnvelope change) {

@@ -165,6 +165,14 @@ public interface TidemarkConfig {
         /** Seconds a provider is told to wait (Retry-After) when Kafka did not acknowledge. */
         @WithDefault("5")
         int retryAfterSeconds();
+
+        /**
+         * The most changes one delivery may carry (a JSON array of events); more is answered 413 before any is
+         * sent. Kafka must acknowledge all of a delivery's changes within ack-timeout: about 2,000 changes take
+         * 0.5-1 s on two cores, so the default keeps any accepted delivery well inside the default 5 s.
+         */
+        @WithDefault("2000")
+        int maxChangesPerDelivery();
     }
 
     interface Topics {

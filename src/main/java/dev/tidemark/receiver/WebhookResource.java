@@ -110,6 +110,14 @@ public class WebhookResource {
             return Uni.createFrom().item(Response.ok(Map.of("ignored", ignored.reason()), MediaType.APPLICATION_JSON).build());
         }
         var changes = ((MappingResult.Changes) result).changes();
+        if (changes.size() > config.receiver().maxChangesPerDelivery()) {
+            // Refused before any is sent: a delivery is all on Kafka or none of it, and one Kafka cannot take within
+            // the ack deadline would be answered 503 on every retry.
+            return Uni.createFrom().item(reject(sourceName, "too_large", "too_many_changes", deliveryId,
+                    Problem.response(Response.Status.REQUEST_ENTITY_TOO_LARGE, "body: " + changes.size()
+                            + " changes in one delivery, more than tidemark.receiver.max-changes-per-delivery ("
+                            + config.receiver().maxChangesPerDelivery() + "); send them in smaller deliveries")));
+        }
         Timer.Sample sample = Timer.start(metrics);
         return publisher.publish(changes)
                 .ifNoItem().after(config.receiver().ackTimeout()).fail()

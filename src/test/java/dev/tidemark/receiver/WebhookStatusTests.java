@@ -51,6 +51,34 @@ class WebhookStatusTests {
         assertThat(changesEndOffset()).isEqualTo(before + 2);
     }
 
+    static String bulk(int count) {
+        StringBuilder body = new StringBuilder("[");
+        String run = Long.toString(System.nanoTime());
+        for (int i = 0; i < count; i++) {
+            body.append(i == 0 ? "" : ",").append(SignedWebhook.order("order.updated", "bulk-" + run + "-" + i,
+                    "2026-11-24T10:00:00Z", "open", i));
+        }
+        return body.append("]").toString();
+    }
+
+    @Test
+    void aDeliveryOfAsManyEventsAsAllowedIsAcceptedWhole() {
+        long before = changesEndOffset();
+        // Sent at once, 4,096 of these overflowed the emitter after the first ones were on Kafka: 503 for ever.
+        signed(bulk(2_000), SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(202).body("changes", equalTo(2_000));
+        assertThat(changesEndOffset()).isEqualTo(before + 2_000);
+    }
+
+    @Test
+    void aDeliveryOfMoreEventsThanAllowedIsRefusedWhole() {
+        long before = changesEndOffset();
+        String events = bulk(5_000);
+        assertThat(events.length()).as("under the 1 MiB body limit").isLessThan(1024 * 1024);
+        signed(events, SignedWebhook.SECRET, now()).post("/webhooks/shop").then().statusCode(413)
+                .body("detail", containsString("tidemark.receiver.max-changes-per-delivery"));
+        assertThat(changesEndOffset()).as("nothing of it on Kafka").isEqualTo(before);
+    }
+
     @Test
     void severalEventsInOneDelivery() {
         long before = changesEndOffset();
