@@ -92,6 +92,15 @@ public interface TidemarkConfig {
         @WithDefault("2h")
         Duration maxRunDuration();
 
+        /**
+         * A webhook delivery asking to refetch a record (a thin event, an ordering conflict) is served once
+         * within this window: a replay of it (same delivery id, or the same body where the scheme has no id)
+         * is dropped and counted (tidemark_poller_refetches_total{outcome="replayed"}), so a captured delivery
+         * cannot drain the provider's quota.
+         */
+        @WithDefault("1h")
+        Duration refetchReplayWindow();
+
         /** How often a poller replica reads the schedule for due polls and sweeps: a sweep waits at most this after the poll holding its resource ends. */
         @WithDefault("1s")
         Duration scheduleTick();

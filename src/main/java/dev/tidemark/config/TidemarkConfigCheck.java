@@ -40,6 +40,7 @@ public final class TidemarkConfigCheck {
         bounds("tidemark.poller.max-pages", poller.maxPages(), "tidemark.poller.max-run-duration", poller.maxRunDuration(), problems);
         positive("tidemark.poller.request-deadline", poller.requestDeadline(), problems);
         positive("tidemark.poller.schedule-tick", poller.scheduleTick(), problems);
+        positive("tidemark.poller.refetch-replay-window", poller.refetchReplayWindow(), problems);
         positive("tidemark.poller.max-provider-wait", poller.maxProviderWait(), problems);
         if (poller.maxResponseSize().asLongValue() < 1024) {
             problems.add("tidemark.poller.max-response-size: must be at least 1K, was " + poller.maxResponseSize().asLongValue() + " bytes");

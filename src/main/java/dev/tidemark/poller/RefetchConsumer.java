@@ -74,6 +74,9 @@ public class RefetchConsumer {
     private final AtomicBoolean retrying = new AtomicBoolean();
     private final AtomicLong pending = new AtomicLong();
     private Long timer;
+    private Long forgetting;
+    /** How often deliveries older than the replay window are removed. */
+    static final Duration FORGET_EVERY = Duration.ofMinutes(1);
 
     public RefetchConsumer(TidemarkConfig config, ProviderClient client, ChangePublisher changes, ObjectMapper json,
             MeterRegistry metrics, RefetchQueue queue, Vertx vertx) {
@@ -92,11 +95,16 @@ public class RefetchConsumer {
         }
         metrics.gauge("tidemark.poller.refetches.pending", pending);
         timer = vertx.setPeriodic(RETRY_EVERY.toMillis(), id -> retryDue());
+        forgetting = vertx.setPeriodic(FORGET_EVERY.toMillis(), id -> queue.forgetDeliveries(config.poller().refetchReplayWindow())
+                .subscribe().with(ignored -> { }, failure -> LOG.debugf("old refetch deliveries not removed: %s", failure.toString())));
     }
 
     void stop(@Observes ShutdownEvent stopping) {
         if (timer != null) {
             vertx.cancelTimer(timer);
+        }
+        if (forgetting != null) {
+            vertx.cancelTimer(forgetting);
         }
     }
 
@@ -126,6 +134,16 @@ public class RefetchConsumer {
         if (request.observedAt().isBefore(clock.instant().minus(MAX_AGE))) {
             return count(request, "too-old");
         }
+        if (request.origin() != Origin.WEBHOOK || request.deliveryId() == null) {
+            return serveFirst(request);
+        }
+        // A replayed webhook (a captured delivery sent again) costs no provider call: its first one was served.
+        return queue.firstDelivery(request, config.poller().refetchReplayWindow())
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
+                .chain(first -> first ? serveFirst(request) : count(request, "replayed"));
+    }
+
+    private Uni<Void> serveFirst(ChangeEnvelope request) {
         return attempt(request)
                 .onFailure(RefetchConsumer::canPass).recoverWithUni(failure -> {
                     LOG.warnf("refetch of %s/%s/%s failed: %s; kept to be tried again", request.source(), request.resource(),

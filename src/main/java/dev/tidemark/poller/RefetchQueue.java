@@ -51,6 +51,15 @@ public class RefetchQueue {
 
     static final String COUNT = "SELECT count(*) AS n FROM refetch_pending";
 
+    /** A row back only for a delivery not seen within the window ($4 seconds): its first refetch. */
+    static final String FIRST_DELIVERY = """
+            INSERT INTO refetch_deliveries AS d (source, delivery_id, record_key) VALUES ($1, $2, $3)
+            ON CONFLICT (source, delivery_id, record_key) DO UPDATE SET seen_at = now()
+            WHERE d.seen_at < now() - make_interval(secs => $4)
+            RETURNING 1""";
+
+    static final String FORGET_DELIVERIES = "DELETE FROM refetch_deliveries WHERE seen_at < now() - make_interval(secs => $1)";
+
     /** A claimed request and how many times it has been tried, this one included. */
     public record Pending(ChangeEnvelope request, int attempts) {
     }
@@ -59,6 +68,20 @@ public class RefetchQueue {
 
     public RefetchQueue(Pool pool) {
         this.pool = pool;
+    }
+
+    /**
+     * True the first time a webhook delivery asks to refetch this record within {@code window}; false for a
+     * replay of it (the same delivery id, which for a scheme without one is the body's hash).
+     */
+    Uni<Boolean> firstDelivery(ChangeEnvelope request, Duration window) {
+        return pool.preparedQuery(FIRST_DELIVERY).execute(Tuple.of(request.source(), request.deliveryId(), request.key().kafkaKey(),
+                (double) window.toMillis() / 1000)).map(rows -> rows.rowCount() == 1);
+    }
+
+    /** Forgets deliveries seen longer than {@code window} ago. */
+    Uni<Void> forgetDeliveries(Duration window) {
+        return pool.preparedQuery(FORGET_DELIVERIES).execute(Tuple.of((double) window.toMillis() / 1000)).replaceWithVoid();
     }
 
     /** Keeps {@code request} to be tried again after {@code delay}. */

@@ -52,7 +52,9 @@ class RefetchTests {
     }
 
     static ChangeEnvelope refetch(String id, Instant observed) {
-        return new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, observed, null, Origin.WEBHOOK, "test", observed);
+        // Each a delivery of its own: a delivery id seen before is a replay, and is not served again.
+        return new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, observed, null, Origin.WEBHOOK, "test-" + UUID.randomUUID(),
+                observed);
     }
 
     @Test
@@ -67,6 +69,32 @@ class RefetchTests {
         Records.await("sim/cursor-items/" + id, response -> response.body("data.amount", equalTo(4_242))
                 .body("updatedAt", equalTo("2026-07-01T10:00:00.123456Z")));
         assertThat(provider.recordCalls()).isEqualTo(1);
+    }
+
+    @Test
+    void aReplayedThinDeliveryCostsNoFurtherProviderCall() {
+        String id = "replayed-" + UUID.randomUUID();
+        provider.put(id, Instant.parse("2026-07-03T10:00:00Z"), 17);
+        String body = "{\"type\":\"item.touched\",\"id\":\"" + id + "\"}";
+        double replayedBefore = replayed();
+        for (int replay = 0; replay < 5; replay++) {
+            long now = Instant.now().getEpochSecond();
+            given().contentType("application/json").header("X-Timestamp", Long.toString(now))
+                    .header("X-Signature", SignedWebhook.signature(SignedWebhook.SECRET, now, body))
+                    .body(body.getBytes(StandardCharsets.UTF_8)).post("/webhooks/sim").then().statusCode(202);
+            if (replay == 0) {
+                Records.await("sim/cursor-items/" + id, response -> response.body("data.amount", equalTo(17)));
+            }
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> replayed() - replayedBefore >= 4);
+        assertThat(provider.recordCalls()).as("one provider call for five deliveries of one captured body").isEqualTo(1);
+    }
+
+    static double replayed() {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(line -> line.startsWith("tidemark_poller_refetches_total{") && line.contains("outcome=\"replayed\"")
+                        && line.contains("source=\"sim\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
     @Test
@@ -103,13 +131,13 @@ class RefetchTests {
     void aRecordNotYetReadableIsRestoredOnceTheProviderServesIt() {
         String id = "lag-" + UUID.randomUUID();
         Instant created = Instant.parse("2026-07-03T10:00:00Z");
-        changes.publish(new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, created, null, Origin.WEBHOOK, "test", Instant.now()))
+        changes.publish(new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, created, null, Origin.WEBHOOK, "test-first", Instant.now()))
                 .await().atMost(Duration.ofSeconds(10));
         Records.await("sim/cursor-items/" + id, response -> response.body("deleted", equalTo(true))
                 .body("updatedAt", equalTo("2026-07-03T10:00:00Z")));
 
         provider.put(id, created, 9);
-        changes.publish(new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, created, null, Origin.WEBHOOK, "test",
+        changes.publish(new ChangeEnvelope("sim", "cursor-items", id, Op.REFETCH, created, null, Origin.WEBHOOK, "test-second",
                 Instant.now().plusSeconds(1))).await().atMost(Duration.ofSeconds(10));
         Records.await("sim/cursor-items/" + id, response -> response.body("deleted", equalTo(false))
                 .body("data.amount", equalTo(9)));
