@@ -26,6 +26,12 @@ public final class Timestamps {
      */
     static final double MILLIS_THRESHOLD = 1e11;
 
+    /**
+     * Longer text is no timestamp: ISO 8601 with nanoseconds and an offset is 35 characters. Without a bound,
+     * an updated_at of 300,000 digits took seconds in BigDecimal on the event loop.
+     */
+    static final int MAX_LENGTH = 64;
+
     private static final java.util.regex.Pattern EPOCH = java.util.regex.Pattern.compile("-?\\d+(\\.\\d+)?");
 
     static final Instant FIRST = Instant.parse("0001-01-01T00:00:00Z");
@@ -57,7 +63,13 @@ public final class Timestamps {
     }
 
     public static Optional<Instant> parse(String text) {
+        if (text.length() > MAX_LENGTH * 4) {
+            return Optional.empty();   // not even trimmed: spaces around a timestamp do not make it that long
+        }
         String trimmed = text.trim();
+        if (trimmed.length() > MAX_LENGTH) {
+            return Optional.empty();
+        }
         if (trimmed.isEmpty()) {
             return Optional.empty();
         }

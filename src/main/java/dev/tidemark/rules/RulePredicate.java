@@ -30,9 +30,20 @@ public final class RulePredicate {
         }
     }
 
-    /** JSON numbers become int or double; comparing the two (amount >= 10000 with amount 12000.5) must work. */
+    /**
+     * Iterations of all comprehensions (exists, all, map, filter) in one evaluation. A record is a provider's
+     * data: a nested comprehension over an array of a hundred thousand items would otherwise hold the
+     * processor for minutes. Past it, the evaluation is an {@link Outcome#ERROR} (false, and counted).
+     */
+    public static final int MAX_ITERATIONS = 100_000;
+
+    /**
+     * JSON numbers become int or double; comparing the two (amount >= 10000 with amount 12000.5) must work.
+     * CEL programs always end, but their cost grows with the data: comprehensions are bounded above.
+     */
     private static final CelOptions OPTIONS = CelOptions.current()
             .enableHeterogeneousNumericComparisons(true)
+            .comprehensionMaxIterations(MAX_ITERATIONS)
             .build();
     private static final CelCompiler COMPILER = CelCompilerFactory.standardCelCompilerBuilder()
             .setOptions(OPTIONS)

@@ -61,6 +61,17 @@ class TimestampsTest {
     }
 
     @org.junit.jupiter.api.Test
+    void aTimestampOfThousandsOfDigitsIsRefusedAtOnce() {
+        String digits = "1".repeat(300_000);
+        long started = System.nanoTime();
+        assertThat(Timestamps.parse(digits)).isEmpty();
+        assertThat(Timestamps.parse(digits + ".5")).isEmpty();
+        // Before the cap: seconds in BigDecimal, on the event loop. A generous bound, not a benchmark.
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofMillis(200));
+        assertThat(Timestamps.parse("  2026-11-24T10:00:00.123456789+01:00 ")).isPresent();
+    }
+
+    @org.junit.jupiter.api.Test
     void keepsTheFirstAndLastInstantsOfTheRange() {
         assertThat(Timestamps.parse("0001-01-01T00:00:00Z")).contains(Instant.parse("0001-01-01T00:00:00Z"));
         assertThat(Timestamps.parse("9999-12-31T23:59:59.999999Z")).contains(Instant.parse("9999-12-31T23:59:59.999999Z"));

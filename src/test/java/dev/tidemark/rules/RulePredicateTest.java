@@ -17,6 +17,19 @@ class RulePredicateTest {
     }
 
     @Test
+    void aComprehensionOverAProvidersHugeArrayStopsAtTheIterationBoundAsAnError() throws Exception {
+        StringBuilder items = new StringBuilder("{\"items\": [");
+        for (int i = 0; i < 2_000; i++) {
+            items.append(i == 0 ? "" : ",").append(i);
+        }
+        JsonNode record = json(items.append("]}").toString());
+        // 2,000 x 2,000 = four million iterations: past the bound, an error (false, and counted), not minutes.
+        RulePredicate quadratic = RulePredicate.compile("record.items.all(x, record.items.exists(y, y == x))");
+        assertThat(quadratic.test(record)).isEqualTo(Outcome.ERROR);
+        assertThat(RulePredicate.compile("record.items.exists(x, x == 1999)").test(record)).isEqualTo(Outcome.TRUE);
+    }
+
+    @Test
     void comparesJsonIntegersAndDecimalsWithIntegerLiterals() throws Exception {
         RulePredicate over = RulePredicate.compile("record.amount >= 10000");
         assertThat(over.test(json("{\"amount\": 12000}"))).isEqualTo(Outcome.TRUE);

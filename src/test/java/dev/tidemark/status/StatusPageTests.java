@@ -133,4 +133,15 @@ class StatusPageTests {
         String wrong = chromium(page + "#token=wrong", "--dump-dom");
         assertThat(wrong).contains("The API refused the token.").containsPattern("<form id=\"login\">");
     }
+
+    @Test
+    void itLoadsOnlyItsOwnScriptAndStyleAndIsNeverFramed() {
+        io.restassured.RestAssured.given().get("/").then().statusCode(200)
+                .header("Content-Security-Policy", org.hamcrest.Matchers.allOf(org.hamcrest.Matchers.containsString("frame-ancestors 'none'"),
+                        org.hamcrest.Matchers.containsString("script-src 'self'"), org.hamcrest.Matchers.containsString("default-src 'none'")))
+                .header("X-Frame-Options", "DENY")
+                .header("X-Content-Type-Options", "nosniff")
+                .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("<script>")))
+                .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("<style>")));
+    }
 }
