@@ -82,8 +82,8 @@ public class WebhookResource {
                 .map(WebhookResource::printable)
                 .orElseGet(() -> "sha256:" + HexFormat.of().formatHex(sha256(payload)).substring(0, 32));
 
-        String mediaType = headers.getMediaType() == null ? ""
-                : (headers.getMediaType().getType() + "/" + headers.getMediaType().getSubtype()).toLowerCase(Locale.ROOT);
+        // Read by hand: JAX-RS's getMediaType() throws on an empty or malformed header (a 500 for bad input).
+        String mediaType = mediaType(headers.getRequestHeader(HttpHeaders.CONTENT_TYPE)).orElse("(malformed or repeated)");
         if (!source.scheme().accepts(mediaType)) {
             return Uni.createFrom().item(reject(sourceName, "unsupported_type", "media_type", deliveryId,
                     Problem.response(Response.Status.UNSUPPORTED_MEDIA_TYPE,
@@ -163,6 +163,29 @@ public class WebhookResource {
 
     private void count(String source, String outcome) {
         metrics.counter(DELIVERIES, "source", source, "outcome", outcome).increment();
+    }
+
+    private static final java.util.regex.Pattern MEDIA_TYPE = java.util.regex.Pattern.compile(
+            "[a-z0-9!#$&^_.+-]{1,64}/[a-z0-9!#$&^_.+-]{1,64}");
+
+    /**
+     * The request's media type, {@code type/subtype} in lower case without parameters: "" when there is no
+     * Content-Type (or an empty one), empty when there are several or the one there is not a media type.
+     */
+    static java.util.Optional<String> mediaType(java.util.List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return java.util.Optional.of("");
+        }
+        if (values.size() > 1) {
+            return java.util.Optional.empty();
+        }
+        String value = values.get(0) == null ? "" : values.get(0);
+        int parameters = value.indexOf(';');
+        String type = (parameters < 0 ? value : value.substring(0, parameters)).trim().toLowerCase(Locale.ROOT);
+        if (type.isEmpty()) {
+            return java.util.Optional.of("");
+        }
+        return MEDIA_TYPE.matcher(type).matches() ? java.util.Optional.of(type) : java.util.Optional.empty();
     }
 
     /** A provider-supplied value fit for a log line and a JSON field: bounded, no control characters. */
