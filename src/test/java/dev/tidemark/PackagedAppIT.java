@@ -174,6 +174,53 @@ class PackagedAppIT {
     }
 
     /**
+     * A database failover must not take webhook intake down: a receiver-only
+     * replica starts with PostgreSQL really stopped (it runs no migration),
+     * is ready (Kafka is all it depends on) and answers 202; once PostgreSQL
+     * is back, a processor applies what it accepted.
+     */
+    @Test
+    void aReceiverStartsAndStaysReadyWithPostgresDownAndNothingItAcceptedIsLost() throws Exception {
+        Path config = work.resolve("failover.yaml");
+        Files.writeString(config, SOURCES);
+        int receiverPort = FreePorts.next();
+        int processorPort = FreePorts.next();
+        Path data = postgres.dataDirectory();
+        int pgPort = postgres.port();
+        postgres.close();
+        Process receiver = null;
+        Process processor = null;
+        try {
+            receiver = start(config, receiverPort, work.resolve("failover-receiver.log"), Map.of("TIDEMARK_ROLES", "receiver"));
+            awaitReady(receiver, receiverPort);
+            for (int i = 0; i < 5; i++) {
+                postSubscription(receiverPort, "sub_failover_" + i, 20_000 + i).then().statusCode(202);
+            }
+            given().port(receiverPort).get("/q/health/ready").then().statusCode(200);
+        } finally {
+            postgres = LocalPostgres.start(data, pgPort, true);
+        }
+        try {
+            processor = start(config, processorPort, work.resolve("failover-processor.log"), Map.of("TIDEMARK_ROLES", "processor"));
+            awaitReady(processor, processorPort);
+            for (int i = 0; i < 5; i++) {
+                String id = "sub_failover_" + i;
+                int amount = 20_000 + i;
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().port(processorPort)
+                        .header("Authorization", "Bearer it-token").get("/api/records/billing/subscriptions/" + id)
+                        .then().statusCode(200).body("data.amount", org.hamcrest.Matchers.equalTo(amount)));
+            }
+        } finally {
+            if (receiver != null) {
+                stop(receiver);
+            }
+            if (processor != null) {
+                stop(processor);
+            }
+        }
+    }
+
+    /**
      * A processor killed (SIGKILL) after its database commit and before its
      * Kafka offset commit gets the same batch again when it comes back: the
      * records do not change and no second, different event is written or

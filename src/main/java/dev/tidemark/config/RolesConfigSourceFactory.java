@@ -26,6 +26,14 @@ public class RolesConfigSourceFactory implements ConfigSourceFactory {
 
     static final int ORDINAL = 150;
 
+    /** The roles that read or write PostgreSQL. */
+    static final Set<Roles> DATABASE_ROLES = Set.of(Roles.PROCESSOR, Roles.POLLER, Roles.RELAY);
+
+    /** The readiness checks of the reactive and the JDBC (Flyway's) datasource. */
+    static final List<String> DATABASE_HEALTH_CHECKS = List.of(
+            "io.quarkus.reactive.pg.client.runtime.health.ReactivePgDataSourcesHealthCheck",
+            "io.quarkus.agroal.runtime.health.DataSourceHealthCheck");
+
     @Override
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
         ConfigValue value = context.getValue(Roles.PROPERTY);
@@ -39,6 +47,14 @@ public class RolesConfigSourceFactory implements ConfigSourceFactory {
         Map<String, String> properties = new HashMap<>();
         for (var entry : SWITCHES.entrySet()) {
             properties.put(entry.getKey(), Boolean.toString(roles.contains(entry.getValue())));
+        }
+        // A receiver-only replica neither needs nor waits for PostgreSQL: it migrates nothing at start-up (the
+        // roles that use the database do, Flyway's lock keeping replicas apart), and its readiness is Kafka's
+        // alone, so a database failover does not take webhook intake down with it.
+        String database = Boolean.toString(roles.stream().anyMatch(DATABASE_ROLES::contains));
+        properties.put("quarkus.flyway.migrate-at-start", database);
+        for (String check : DATABASE_HEALTH_CHECKS) {
+            properties.put("quarkus.smallrye-health.check.\"" + check + "\".enabled", database);
         }
         return List.of(new PropertiesConfigSource(properties, "tidemark.roles", ORDINAL));
     }

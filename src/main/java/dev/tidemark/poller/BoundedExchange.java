@@ -119,9 +119,16 @@ final class BoundedExchange {
         }
     }
 
+    /** An answer longer than the cap: the provider will send the same again, so no retry, here or later. */
+    static final class TooLargeException extends ProviderCallException {
+        TooLargeException(String message) {
+            super(message, false, -1);
+        }
+    }
+
     private static ProviderCallException tooLarge(long maxBytes) {
-        return new ProviderCallException("the answer is larger than tidemark.poller.max-response-size (" + maxBytes
-                + " bytes); not read further", false, -1);
+        return new TooLargeException("the answer is larger than tidemark.poller.max-response-size (" + maxBytes
+                + " bytes); not read further");
     }
 
     private static Map<String, List<String>> headers(HttpClientResponse response) {

@@ -243,11 +243,13 @@ final class OAuth2Session {
             // Refused because another replica rotated the token a moment ago? Then the store has a newer one, or
             // will have once that replica's save lands: look a few times before asking a person.
             long sent;
+            String sentToken;
             synchronized (this) {
                 sent = refreshVersion;
+                sentToken = refreshToken;
             }
             retriedAfterRotation = true;
-            return newerStored(sent, 0).chain(newer -> newer ? renew() : granted(status, body, asked))
+            return otherStored(sent, sentToken, 0).chain(other -> other ? renew() : granted(status, body, asked))
                     .eventually(() -> retriedAfterRotation = false);
         }
         if ("invalid_grant".equals(error) || "invalid_client".equals(error) || "unauthorized_client".equals(error)) {
@@ -262,18 +264,27 @@ final class OAuth2Session {
         return Uni.createFrom().failure(new IllegalStateException("token endpoint answered " + status));
     }
 
-    /** Whether the store holds a refresh token newer than version {@code sent}, looking up to REFUSAL_LOOKS times. */
-    private Uni<Boolean> newerStored(long sent, int looks) {
-        return latestRefreshToken().chain(() -> {
-            boolean newer;
-            synchronized (this) {
-                newer = refreshVersion > sent;
+    /**
+     * After the provider refused {@code sentToken} (version {@code sent}): whether the store holds another
+     * token to try, looking up to REFUSAL_LOOKS times, and if so, takes it. Another is a newer version, or,
+     * at the same version, a different token: a replica of a release before versions (a rolling update)
+     * saves its rotations without one.
+     */
+    private Uni<Boolean> otherStored(long sent, String sentToken, int looks) {
+        return store.authState(source, seed()).chain(state -> {
+            boolean other = state.refreshToken().filter(stored -> state.version() > sent
+                    || state.version() == sent && !stored.equals(sentToken)).isPresent();
+            if (other) {
+                synchronized (this) {
+                    refreshToken = state.refreshToken().get();
+                    refreshVersion = Math.max(refreshVersion, state.version());
+                }
             }
-            if (newer || looks + 1 >= REFUSAL_LOOKS) {
-                return Uni.createFrom().item(newer);
+            if (other || looks + 1 >= REFUSAL_LOOKS) {
+                return Uni.createFrom().item(other);
             }
             return Uni.createFrom().voidItem().onItem().delayIt().by(SAVE_BACKOFF.multipliedBy(5L << looks))
-                    .chain(() -> newerStored(sent, looks + 1));
+                    .chain(() -> otherStored(sent, sentToken, looks + 1));
         });
     }
 

@@ -40,6 +40,8 @@ public class PollScheduler {
     static final int DUE_PER_TICK = 100;
     /** The next due time is one interval on plus up to this share of it, so resources added together drift apart. */
     static final double JITTER = 0.05;
+    /** How far a due row for a resource this replica does not know is moved on. */
+    static final Duration UNKNOWN_ROW_PAUSE = Duration.ofMinutes(10);
 
     private final TidemarkConfig config;
     private final ResourceSync sync;
@@ -127,7 +129,9 @@ public class PollScheduler {
     private Uni<Void> startIfFree(ScheduleStore.Due due) {
         Optional<Duration> every = interval(due);
         if (every.isEmpty()) {
-            return Uni.createFrom().voidItem();   // no longer configured here (another replica's newer configuration, say)
+            // Not configured here: another replica's configuration (a rolling update), or a resource removed. Moved
+            // on rather than left due, so that rows nobody runs never crowd the due work out of a tick's read.
+            return schedule.advance(due, UNKNOWN_ROW_PAUSE).replaceWithVoid();
         }
         String mode = due.kind() == ScheduleStore.Kind.SWEEP ? ResourceSync.RECONCILE : ResourceSync.INCREMENTAL;
         return sync.start(due.target(), mode, "schedule").chain(run -> {

@@ -209,9 +209,12 @@ public class RefetchConsumer {
      * A failure that can pass: the provider out of quota, failing (5xx, a
      * timeout, no connection), its circuit open, asking for credentials (401,
      * 403: a token can be renewed or a grant configured), or Kafka away. Not:
-     * another 4xx, an answer that is not the record, or one too large for Kafka.
+     * another 4xx, an answer that is not the record or is over max-response-size, or one too large for Kafka.
      */
     static boolean canPass(Throwable failure) {
+        if (failure instanceof BoundedExchange.TooLargeException) {
+            return false;
+        }
         if (failure instanceof ProviderCallException call) {
             int status = call.status();
             return call.quota() || status < 0 || status == 401 || status == 403 || status == 408 || status == 429 || status >= 500;

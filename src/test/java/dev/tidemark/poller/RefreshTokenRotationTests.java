@@ -118,6 +118,35 @@ class RefreshTokenRotationTests {
     }
 
     @Test
+    void aTokenAReplicaOfTheOldReleaseRotatedWithoutAVersionIsTakenWhenTheProviderRefusesTheHeldOne() throws Exception {
+        provider.oauth("tidemark", "s3cret", 1_000, "seed-replicas-token");
+        TidemarkConfig.Auth auth = config.sources().get("simreplicas").api().orElseThrow().auth().orElseThrow();
+        var http = vertx.getDelegate().createHttpClient();
+        try {
+            OAuth2Session current = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(),
+                    config.poller());
+            assertThat(current.token().await().atMost(Duration.ofSeconds(30))).isNotBlank();
+            // A replica of the release before versions rotates the token and saves it as that release did: no version.
+            String held = stored("simreplicas").orElseThrow().getString("refresh_token");
+            var grant = java.net.http.HttpRequest.newBuilder(java.net.URI.create(provider.baseUrl() + "/oauth/token"))
+                    .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString("tidemark:s3cret".getBytes()))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("grant_type=refresh_token&refresh_token=" + held)).build();
+            assertThat(java.net.http.HttpClient.newHttpClient().send(grant, java.net.http.HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).isEqualTo(200);
+            pool.preparedQuery("UPDATE source_auth SET refresh_token = $1 WHERE source = 'simreplicas'")
+                    .execute(Tuple.of(provider.currentRefreshToken())).await().atMost(Duration.ofSeconds(10));
+
+            Thread.sleep(1_100);   // the access token expires: the next call renews with the token it holds, now refused
+            assertThat(current.token().await().atMost(Duration.ofSeconds(30))).isNotBlank();
+            assertThat(current.refused()).isFalse();
+            assertThat(stored("simreplicas").orElseThrow().getString("refresh_token")).isEqualTo(provider.currentRefreshToken());
+        } finally {
+            http.close();
+        }
+    }
+
+    @Test
     void twoReplicasRenewingAtOnceNeverEndInNeedsReauthorization() throws Exception {
         // Tokens live 1 s; the rotated token's save lands 600 ms after the grant, so the replica that lost the
         // race is refused while the winner's token is not stored yet.
