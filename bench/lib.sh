@@ -2,6 +2,7 @@
 # directory (removed on exit unless BENCH_KEEP is set), stops every process it
 # started on exit, and offers:
 #   bench_prepare             wrk present, the packaged app built, the test classpath in $CP
+#   bench_build               the same without wrk
 #   start_servers [VAR=v...]  fresh local PostgreSQL and Kafka (dev.tidemark.local.LocalServers)
 #   write_config              the "bench" source to $STATE/bench.yaml, plus whatever YAML is on stdin
 #   start_app ROLES LOG       the packaged app on $APP_PORT with those roles, once it is ready; its pid in $APP
@@ -21,6 +22,10 @@ trap cleanup EXIT
 
 bench_prepare() {
   command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 1; }
+  bench_build
+}
+
+bench_build() { # the packaged app and the test classpath, without wrk
   [ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
   ./mvnw -B -q test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile=target/local-classpath.txt -Dmdep.outputAbsoluteArtifactFilename=true
