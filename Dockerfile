@@ -14,7 +14,7 @@ COPY --from=build --chown=185 /src/target/quarkus-app/lib/ /deployments/lib/
 COPY --from=build --chown=185 /src/target/quarkus-app/*.jar /deployments/
 COPY --from=build --chown=185 /src/target/quarkus-app/app/ /deployments/app/
 COPY --from=build --chown=185 /src/target/quarkus-app/quarkus/ /deployments/quarkus/
-EXPOSE 8080
+EXPOSE 8080 9000
 USER 185
 ENV JAVA_OPTS_APPEND="-Dquarkus.http.host=0.0.0.0 -Djava.util.logging.manager=org.jboss.logmanager.LogManager"
 ENV JAVA_APP_JAR="/deployments/quarkus-run.jar"

@@ -50,7 +50,7 @@ for round in $(seq 1 "$ROUNDS"); do
   A=$APP
   # Both processors in the group, the partitions split between them: A reports some assigned to it.
   for _ in $(seq 1 120); do
-    curl -sf "localhost:$A_PORT/q/metrics" | grep -E '^kafka_consumer_coordinator_assigned_partitions\{client_id="kafka-consumer-changes-in"' \
+    curl -sf "$(mgmt_url $A_PORT)/q/metrics" | grep -E '^kafka_consumer_coordinator_assigned_partitions\{client_id="kafka-consumer-changes-in"' \
       | grep -qvE ' 0\.0$' && break
     sleep 0.5
   done

@@ -5,7 +5,8 @@
 #   bench_build               the same without wrk
 #   start_servers [VAR=v...]  fresh local PostgreSQL and Kafka (dev.tidemark.local.LocalServers)
 #   write_config              the "bench" source to $STATE/bench.yaml, plus whatever YAML is on stdin
-#   start_app ROLES LOG       the packaged app on $APP_PORT with those roles, once it is ready; its pid in $APP
+#   start_app ROLES LOG       the packaged app on $APP_PORT with those roles, once it is ready; its pid in $APP;
+#                             its management interface (health, metrics) on $APP_PORT + 1000: mgmt_url
 # TIDEMARK_BENCH_JAVA_OPTS adds JVM options to the app (JFR, GC logs);
 # TIDEMARK_BENCH_APP_ENV adds environment variables (VAR=value ...).
 PG_PORT=57432
@@ -59,9 +60,14 @@ YAML
 start_app() { # roles log
   QUARKUS_DATASOURCE_REACTIVE_URL=postgresql://localhost:$PG_PORT/postgres QUARKUS_DATASOURCE_USERNAME=postgres \
   QUARKUS_DATASOURCE_PASSWORD=postgres KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT TIDEMARK_ROLES=$1 \
-  QUARKUS_CONFIG_LOCATIONS="$STATE/bench.yaml" QUARKUS_HTTP_PORT=$APP_PORT QUARKUS_LOG_CATEGORY__DEV_TIDEMARK__LEVEL=WARN \
+  QUARKUS_CONFIG_LOCATIONS="$STATE/bench.yaml" QUARKUS_HTTP_PORT=$APP_PORT QUARKUS_MANAGEMENT_PORT=$((APP_PORT + 1000)) \
+  QUARKUS_LOG_CATEGORY__DEV_TIDEMARK__LEVEL=WARN \
     env ${TIDEMARK_BENCH_APP_ENV:-} java -Xmx512m ${TIDEMARK_BENCH_JAVA_OPTS:-} -jar target/quarkus-app/quarkus-run.jar >"$2" 2>&1 &
   APP=$!
   PIDS+=($APP)
-  until curl -sf "localhost:$APP_PORT/q/health/ready" >/dev/null; do sleep 0.2; done
+  until curl -sf "$(mgmt_url)/q/health/ready" >/dev/null; do sleep 0.2; done
+}
+
+mgmt_url() { # the management interface of the app on $APP_PORT (or on port $1)
+  echo "localhost:$(( ${1:-$APP_PORT} + 1000 ))"
 }

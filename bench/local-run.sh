@@ -15,7 +15,7 @@ setsid deploy/local/run.sh >target/bench-local-run.log 2>&1 &
 RUN=$!
 trap 'kill -TERM $RUN 2>/dev/null || true; wait $RUN 2>/dev/null || true' EXIT
 
-until curl -sf "localhost:$PORT/q/health/ready" >/dev/null 2>&1; do
+until curl -sf "localhost:9000/q/health/ready" >/dev/null 2>&1; do
   kill -0 "$RUN" 2>/dev/null || { echo "the run stopped; see target/bench-local-run.log" >&2; exit 1; }
   sleep 0.2
 done

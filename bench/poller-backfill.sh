@@ -44,7 +44,7 @@ sync() { # -> the finished run's JSON
   PEAK=0
   OLD=0
   while :; do
-    METRICS=$(curl -s "localhost:$APP_PORT/q/metrics")
+    METRICS=$(curl -s "$(mgmt_url)/q/metrics")
     HEAP=$(echo "$METRICS" | awk '/^jvm_memory_used_bytes\{area="heap"/ { s += $NF } END { printf "%d", s }')
     GEN=$(echo "$METRICS" | awk '/^jvm_memory_used_bytes\{area="heap",id="G1 Old Gen"/ { s += $NF } END { printf "%d", s }')
     [ "$HEAP" -gt "$PEAK" ] && PEAK=$HEAP

@@ -51,7 +51,7 @@ write_config <<YAML
 YAML
 
 metric() { # prometheus metric name -> sum over its series
-  curl -s "localhost:$APP_PORT/q/metrics" | awk -v m="$1" 'index($0, m "{") == 1 || index($0, m " ") == 1 { s += $NF } END { printf "%d", s }'
+  curl -s "$(mgmt_url)/q/metrics" | awk -v m="$1" 'index($0, m "{") == 1 || index($0, m " ") == 1 { s += $NF } END { printf "%d", s }'
 }
 now() { date +%s.%N; }
 rate() { echo "scale=0; $1 / ($3 - $2)" | bc; }
@@ -130,7 +130,7 @@ sleep 10   # the last events
 java -cp "$CP" bench/src/EventLatency.java 127.0.0.1:$KAFKA_PORT bench.order.created "$SINCE" "jdbc:postgresql://localhost:$PG_PORT/postgres" >"$STATE/latency.txt"
 WARMUP_LATENCY=$(env -u BENCH_LATENCY_SERIES java -cp "$CP" bench/src/EventLatency.java 127.0.0.1:$KAFKA_PORT bench.order.created "$WARM_SINCE-$WARM_UNTIL")
 [ -z "${BENCH_LATENCY_SERIES:-}" ] || head -n -1 "$STATE/latency.txt"
-curl -s "localhost:$APP_PORT/q/metrics" | awk '/^tidemark_relay_(pass|pass_rows|claim|kafka_ack)_(seconds_)?(count|sum|max)/ { printf "   %s %s\n", $1, $2 }'
+curl -s "$(mgmt_url)/q/metrics" | awk '/^tidemark_relay_(pass|pass_rows|claim|kafka_ack)_(seconds_)?(count|sum|max)/ { printf "   %s %s\n", $1, $2 }'
 echo "   webhooks: $(echo "$WRK" | awk '/Requests\/sec/ { print $2 "/s" } /Non-2xx/ { print "non-2xx " $NF } / 50%/ { print "p50 " $2 } / 99%/ { print "p99 " $2 }' | paste -sd' ')"
 echo "   webhook to event, during the warm-up: $WARMUP_LATENCY"
 echo "   webhook to event: $(tail -1 "$STATE/latency.txt")"

@@ -35,6 +35,13 @@ class PackagedAppIT {
 
     static final Path APP = Path.of("target/quarkus-app/quarkus-run.jar");
 
+    /** Each started app's management port: health and metrics are served there, not on its HTTP port. */
+    static final Map<Process, Integer> MANAGEMENT = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static int management(Process app) {
+        return MANAGEMENT.get(app);
+    }
+
     static final String SOURCES = """
             tidemark:
               api:
@@ -196,7 +203,7 @@ class PackagedAppIT {
             for (int i = 0; i < 5; i++) {
                 postSubscription(receiverPort, "sub_failover_" + i, 20_000 + i).then().statusCode(202);
             }
-            given().port(receiverPort).get("/q/health/ready").then().statusCode(200);
+            given().port(management(receiver)).get("/q/health/ready").then().statusCode(200);
         } finally {
             postgres = LocalPostgres.start(data, pgPort, true);
         }
@@ -264,7 +271,7 @@ class PackagedAppIT {
         try {
             awaitReady(restarted, again);
             // The redelivered changes are duplicates now.
-            await().atMost(Duration.ofSeconds(60)).until(() -> given().port(again).get("/q/metrics").asString().lines()
+            await().atMost(Duration.ofSeconds(60)).until(() -> given().port(management(restarted)).get("/q/metrics").asString().lines()
                     .filter(line -> line.startsWith("tidemark_processor_changes_total{") && line.contains("decision=\"duplicate\""))
                     .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum() >= ids.size());
             Thread.sleep(2000);
@@ -430,7 +437,7 @@ class PackagedAppIT {
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                 .ignoreExceptionsInstanceOf(java.net.ConnectException.class).untilAsserted(() -> {
                     assertThat(app.isAlive()).as("the app exited").isTrue();
-                    given().port(port).get("/q/health/ready").then().statusCode(200);
+                    given().port(management(app)).get("/q/health/ready").then().statusCode(200);
                 });
     }
 
@@ -448,15 +455,19 @@ class PackagedAppIT {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         Map<String, String> env = builder.environment();
+        int management = FreePorts.next();
         env.putAll(new HashMap<>(Map.of(
                 "QUARKUS_DATASOURCE_REACTIVE_URL", postgres.reactiveUrl(),
                 "QUARKUS_DATASOURCE_USERNAME", LocalPostgres.USER,
                 "QUARKUS_DATASOURCE_PASSWORD", LocalPostgres.USER,
                 "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
                 "QUARKUS_CONFIG_LOCATIONS", config.toAbsolutePath().toString(),
-                "QUARKUS_HTTP_PORT", Integer.toString(port))));
+                "QUARKUS_HTTP_PORT", Integer.toString(port),
+                "QUARKUS_MANAGEMENT_PORT", Integer.toString(management))));
         env.putAll(extraEnv);
-        return builder.start();
+        Process app = builder.start();
+        MANAGEMENT.put(app, management);
+        return app;
     }
 
     static String javaBinary() {

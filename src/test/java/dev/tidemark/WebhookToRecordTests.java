@@ -94,7 +94,7 @@ class WebhookToRecordTests {
 
     @Test
     void readinessChecksTheDatabaseAndKafka() {
-        given().get("/q/health/ready").then().statusCode(200)
+        dev.tidemark.support.Management.given().get("/q/health/ready").then().statusCode(200)
                 .body("status", equalTo("UP"))
                 .body("checks.name", org.hamcrest.Matchers.hasItems(
                         org.hamcrest.Matchers.containsString("Reactive PostgreSQL"),
@@ -105,13 +105,13 @@ class WebhookToRecordTests {
     void prometheusMetricsCountDeliveries() {
         SignedWebhook.post(SignedWebhook.order("order.created", "m-" + UUID.randomUUID(), "2026-11-24T10:00:00Z", "open", 1))
                 .then().statusCode(202);
-        given().get("/q/metrics").then().statusCode(200)
+        dev.tidemark.support.Management.given().get("/q/metrics").then().statusCode(200)
                 .body(org.hamcrest.Matchers.containsString("tidemark_webhook_deliveries_total{outcome=\"accepted\",source=\"shop\"}"));
     }
 
     /** How many changes of shop/orders the processor has decided this way so far, from /q/metrics. */
     static double processed(String decision) {
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         String series = "tidemark_processor_changes_total{decision=\"" + decision + "\",resource=\"orders\",source=\"shop\"} ";
         return metrics.lines().filter(l -> l.startsWith(series))
                 .mapToDouble(l -> Double.parseDouble(l.substring(series.length()).trim())).sum();

@@ -64,6 +64,12 @@ public class SyncResource {
         if (problem.isPresent()) {
             return Uni.createFrom().item(problem.get());
         }
+        if (!dev.tidemark.config.Roles.parse(config.roles().orElse(null)).contains(dev.tidemark.config.Roles.POLLER)) {
+            // A run calls the provider from this replica: only a poller holds the provider's credentials (k8s/base),
+            // and one without them would be refused and mark the source as needing re-authorization.
+            return Uni.createFrom().item(Problem.response(Response.Status.CONFLICT,
+                    "This replica does not poll (tidemark.roles): ask a replica with the poller role"));
+        }
         String mode = request == null || request.mode() == null ? ResourceSync.INCREMENTAL : request.mode();
         if (!MODES.contains(mode)) {
             return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,

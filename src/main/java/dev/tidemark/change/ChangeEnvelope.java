@@ -1,6 +1,7 @@
 package dev.tidemark.change;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 
@@ -13,6 +14,8 @@ import java.time.Instant;
  * @param data      the record as the provider sent it; null for deletes and refetches
  * @param deliveryId the webhook delivery or poll run that produced it
  * @param observedAt when Tidemark received it
+ * @param replayKey  for a webhook's refetch: what only a replay of its delivery repeats (the scheme's signed id,
+ *                   else the hash of the signed body), where the delivery id may be an unsigned header; else null
  */
 public record ChangeEnvelope(
         String source,
@@ -23,7 +26,19 @@ public record ChangeEnvelope(
         JsonNode data,
         Origin origin,
         String deliveryId,
-        Instant observedAt) {
+        Instant observedAt,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String replayKey) {
+
+    /** A change without a replay key: everything but a webhook's refetch. */
+    public ChangeEnvelope(String source, String resource, String id, Op op, Instant updatedAt, JsonNode data, Origin origin,
+            String deliveryId, Instant observedAt) {
+        this(source, resource, id, op, updatedAt, data, origin, deliveryId, observedAt, null);
+    }
+
+    /** The same change, carrying what a replay of its delivery would repeat and no new delivery could. */
+    public ChangeEnvelope withReplayKey(String key) {
+        return new ChangeEnvelope(source, resource, id, op, updatedAt, data, origin, deliveryId, observedAt, key);
+    }
 
     @JsonIgnore
     public RecordKey key() {

@@ -54,7 +54,7 @@ public interface TidemarkConfig {
          * The largest answer read from a provider (list page, record, token); a longer one is cut off and
          * fails the call (not retried): the run ends with that reason, and memory stays bounded.
          */
-        @WithDefault("32M")
+        @WithDefault("8M")
         MemorySize maxResponseSize();
 
         /** Attempts of one call that fails with 5xx, a timeout or a connection error, the first included. */
@@ -94,7 +94,8 @@ public interface TidemarkConfig {
 
         /**
          * A webhook delivery asking to refetch a record (a thin event, an ordering conflict) is served once
-         * within this window: a replay of it (same delivery id, or the same body where the scheme has no id)
+         * within this window: a replay of it (the same body, or the same signed id where the scheme signs one,
+         * whatever unsigned delivery-id header it comes with)
          * is dropped and counted (tidemark_poller_refetches_total{outcome="replayed"}), so a captured delivery
          * cannot drain the provider's quota.
          */

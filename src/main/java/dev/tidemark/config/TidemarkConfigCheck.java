@@ -28,11 +28,17 @@ public final class TidemarkConfigCheck {
 
     public static List<String> problems(TidemarkConfig config) {
         List<String> problems = new ArrayList<>();
+        Set<Roles> roles;
         try {
-            Roles.parse(config.roles().orElse(null));
+            roles = Roles.parse(config.roles().orElse(null));
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
+            roles = Roles.parse(null);
         }
+        // A replica is given only the secrets its roles use (k8s/base): a webhook secret where webhooks are
+        // received, a provider's credentials where it is polled. Their absence elsewhere is no mistake.
+        boolean receiving = roles.contains(Roles.RECEIVER);
+        boolean polling = roles.contains(Roles.POLLER);
         if (config.poller().prefetchPages() < 0) {
             problems.add("tidemark.poller.prefetch-pages: must be 0 or more, was " + config.poller().prefetchPages());
         }
@@ -45,7 +51,7 @@ public final class TidemarkConfigCheck {
         if (poller.maxResponseSize().asLongValue() < 1024) {
             problems.add("tidemark.poller.max-response-size: must be at least 1K, was " + poller.maxResponseSize().asLongValue() + " bytes");
         }
-        config.sources().forEach((name, source) -> checkSource("tidemark.sources." + name, source, problems));
+        config.sources().forEach((name, source) -> checkSource("tidemark.sources." + name, source, receiving, polling, problems));
         config.rules().forEach((name, rule) -> checkRule("tidemark.rules." + name, rule, config, problems));
         return problems;
     }
@@ -72,9 +78,9 @@ public final class TidemarkConfigCheck {
         }
     }
 
-    private static void checkSource(String key, TidemarkConfig.Source source, List<String> problems) {
-        source.webhook().ifPresent(webhook -> checkWebhook(key + ".webhook", webhook, problems));
-        source.api().ifPresent(api -> checkApi(key + ".api", api, problems));
+    private static void checkSource(String key, TidemarkConfig.Source source, boolean receiving, boolean polling, List<String> problems) {
+        source.webhook().ifPresent(webhook -> checkWebhook(key + ".webhook", webhook, receiving, problems));
+        source.api().ifPresent(api -> checkApi(key + ".api", api, polling, problems));
         Map<String, String> resourceOfEvent = new HashMap<>();
         source.resources().forEach((name, resource) -> {
             String rkey = key + ".resources." + name;
@@ -201,14 +207,16 @@ public final class TidemarkConfigCheck {
         }
     }
 
-    private static void checkWebhook(String key, TidemarkConfig.Webhook webhook, List<String> problems) {
+    private static void checkWebhook(String key, TidemarkConfig.Webhook webhook, boolean receiving, List<String> problems) {
         if (!SignatureSchemes.NAMES.contains(webhook.scheme())) {
             problems.add(key + ".scheme: unknown signature scheme '" + webhook.scheme() + "' (known: "
                     + String.join(", ", new TreeSet<>(SignatureSchemes.NAMES)) + ")");
         }
         boolean secretsPresent = webhook.secrets().map(list -> !list.isEmpty() && list.stream().noneMatch(String::isBlank)).orElse(false);
         if (!secretsPresent) {
-            problems.add(key + ".secrets: a source that receives webhooks needs at least one non-empty secret");
+            if (receiving) {
+                problems.add(key + ".secrets: a source that receives webhooks needs at least one non-empty secret");
+            }
         } else if (SignatureSchemes.NAMES.contains(webhook.scheme()) && !"hmac".equals(webhook.scheme())) {
             try {
                 SignatureSchemes.create(webhook);
@@ -240,7 +248,7 @@ public final class TidemarkConfigCheck {
         }
     }
 
-    private static void checkApi(String key, TidemarkConfig.ProviderApi api, List<String> problems) {
+    private static void checkApi(String key, TidemarkConfig.ProviderApi api, boolean polling, List<String> problems) {
         try {
             java.net.URI base = java.net.URI.create(api.baseUrl());
             if (!("http".equals(base.getScheme()) || "https".equals(base.getScheme())) || base.getHost() == null) {
@@ -275,12 +283,16 @@ public final class TidemarkConfigCheck {
                 if (auth.clientId().filter(c -> !c.isBlank()).isEmpty()) {
                     problems.add(key + ".auth.client-id: OAuth2 needs a client id");
                 }
-                if ("oauth2-refresh-token".equals(auth.type()) && auth.refreshToken().filter(t -> !t.isBlank()).isEmpty()) {
+                if (polling && "oauth2-client-credentials".equals(auth.type()) && auth.clientSecret().filter(c -> !c.isBlank()).isEmpty()) {
+                    // Refused by the provider otherwise (invalid_client), which would mark the source as needing re-authorization.
+                    problems.add(key + ".auth.client-secret: the client-credentials grant needs the client secret where the source is polled");
+                }
+                if (polling && "oauth2-refresh-token".equals(auth.type()) && auth.refreshToken().filter(t -> !t.isBlank()).isEmpty()) {
                     problems.add(key + ".auth.refresh-token: auth type oauth2-refresh-token needs the refresh token it starts from");
                 }
                 oneOf(key + ".auth.client-authentication", auth.clientAuthentication(), Set.of("basic", "body"), problems);
             }
-            if (("bearer".equals(auth.type()) || "api-key".equals(auth.type())) && auth.token().filter(t -> !t.isBlank()).isEmpty()) {
+            if (polling && ("bearer".equals(auth.type()) || "api-key".equals(auth.type())) && auth.token().filter(t -> !t.isBlank()).isEmpty()) {
                 problems.add(key + ".auth.token: auth type " + auth.type() + " needs a token");
             }
             if ("basic".equals(auth.type()) && auth.username().filter(u -> !u.isBlank()).isEmpty()) {

@@ -60,7 +60,7 @@ final class BoundedExchange {
             };
             java.util.function.Consumer<Throwable> fail = failure -> {
                 if (over.compareAndSet(false, true)) {
-                    vertx.cancelTimer(timer.get());
+                    cancel(vertx, timer.get());
                     reset.run();
                     emitter.fail(failure);
                 }
@@ -69,7 +69,7 @@ final class BoundedExchange {
             emitter.onTermination(() -> {
                 // Cancelled from downstream (the run was abandoned): nothing more is read.
                 if (over.compareAndSet(false, true)) {
-                    vertx.cancelTimer(timer.get());
+                    cancel(vertx, timer.get());
                     reset.run();
                 }
             });
@@ -81,13 +81,20 @@ final class BoundedExchange {
                 }
                 request.response().onFailure(fail::accept).onSuccess(response -> read(response, maxBytes, fail, answer -> {
                     if (over.compareAndSet(false, true)) {
-                        vertx.cancelTimer(timer.get());
+                        cancel(vertx, timer.get());
                         emitter.complete(answer);
                     }
                 }));
                 (body == null ? request.end() : request.end(body)).onFailure(fail::accept);
             });
         });
+    }
+
+    /** The timer may not be set yet when it fires first (a deadline of a millisecond, a thread that was slow). */
+    private static void cancel(Vertx vertx, Long timer) {
+        if (timer != null) {
+            vertx.cancelTimer(timer);
+        }
     }
 
     private static void read(HttpClientResponse response, long maxBytes, java.util.function.Consumer<Throwable> fail,

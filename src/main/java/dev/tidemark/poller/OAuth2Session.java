@@ -196,7 +196,7 @@ final class OAuth2Session {
         }
         auth.scopes().filter(s -> !s.isEmpty()).ifPresent(scopes -> form.put("scope", String.join(" ", scopes)));
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(auth.tokenUrl().orElseThrow())
-                .setIdleTimeout(limits.requestTimeout().toMillis())
+                .setIdleTimeout(limits.requestTimeout().toMillis()).setConnectTimeout(limits.requestDeadline().toMillis())
                 .putHeader("Content-Type", "application/x-www-form-urlencoded").putHeader("Accept", "application/json");
         if ("body".equals(auth.clientAuthentication())) {
             form.put("client_id", auth.clientId().orElse(""));

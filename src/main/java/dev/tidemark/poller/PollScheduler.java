@@ -131,16 +131,23 @@ public class PollScheduler {
         if (every.isEmpty()) {
             // Not configured here: another replica's configuration (a rolling update), or a resource removed. Moved
             // on rather than left due, so that rows nobody runs never crowd the due work out of a tick's read.
-            return schedule.advance(due, UNKNOWN_ROW_PAUSE).replaceWithVoid();
+            return schedule.claim(due, UNKNOWN_ROW_PAUSE).replaceWithVoid();
         }
         String mode = due.kind() == ScheduleStore.Kind.SWEEP ? ResourceSync.RECONCILE : ResourceSync.INCREMENTAL;
-        return sync.start(due.target(), mode, "schedule").chain(run -> {
-            if (run.isEmpty()) {
-                LOG.debugf("%s is held by another run; its %s stays due", due.target(), mode);
-                return Uni.createFrom().voidItem();
+        long jitter = (long) (every.get().toMillis() * JITTER * ThreadLocalRandom.current().nextDouble());
+        // Claimed before it is started: a replica that read the same row a moment later finds it moved and
+        // leaves it, even if this run has already ended and freed the resource.
+        return schedule.claim(due, every.get().plusMillis(jitter)).chain(claimed -> {
+            if (claimed.isEmpty()) {
+                return Uni.createFrom().voidItem();   // another replica's
             }
-            long jitter = (long) (every.get().toMillis() * JITTER * ThreadLocalRandom.current().nextDouble());
-            return schedule.advance(due, every.get().plusMillis(jitter)).replaceWithVoid();
+            return sync.start(due.target(), mode, "schedule").chain(run -> {
+                if (run.isPresent()) {
+                    return Uni.createFrom().voidItem();
+                }
+                LOG.debugf("%s is held by another run; its %s stays due", due.target(), mode);
+                return schedule.putBack(due, claimed.get());
+            }).onFailure().call(() -> schedule.putBack(due, claimed.get()).onFailure().recoverWithNull());
         }).onFailure().recoverWithItem(failure -> {
             LOG.warnf("could not start the %s of %s: %s", mode, due.target(), failure.toString());
             return null;

@@ -232,6 +232,8 @@ public class ProviderClient {
     private RequestOptions options(URI uri) {
         return new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(uri.toString())
                 .setIdleTimeout(config.poller().requestTimeout().toMillis())
+                // Waiting for a connection of the pool counts against the deadline too, not only the exchange.
+                .setConnectTimeout(config.poller().requestDeadline().toMillis())
                 .putHeader("Accept", "application/json");
     }
 

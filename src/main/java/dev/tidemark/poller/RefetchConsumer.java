@@ -130,17 +130,21 @@ public class RefetchConsumer {
     Uni<Void> serve(ChangeEnvelope received) {
         ChangeEnvelope request = received.observedAt() != null ? received : new ChangeEnvelope(received.source(),
                 received.resource(), received.id(), received.op(), received.updatedAt(), null, received.origin(),
-                received.deliveryId(), clock.instant());
+                received.deliveryId(), clock.instant(), received.replayKey());
         if (request.observedAt().isBefore(clock.instant().minus(MAX_AGE))) {
             return count(request, "too-old");
         }
-        if (request.origin() != Origin.WEBHOOK || request.deliveryId() == null) {
+        if (request.origin() != Origin.WEBHOOK || RefetchQueue.replayKey(request) == null) {
             return serveFirst(request);
         }
         // A replayed webhook (a captured delivery sent again) costs no provider call: its first one was served.
-        return queue.firstDelivery(request, config.poller().refetchReplayWindow())
+        // Requests of one record come in order on one partition, so a burst of replays sees the first one remembered.
+        return queue.servedDelivery(request, config.poller().refetchReplayWindow())
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
-                .chain(first -> first ? serveFirst(request) : count(request, "replayed"));
+                .chain(served -> served ? count(request, "replayed")
+                        : serveFirst(request).call(() -> queue.rememberDelivery(request)
+                                .onFailure().invoke(failure -> LOG.debugf("refetch delivery not remembered: %s", failure.toString()))
+                                .onFailure().recoverWithNull()));
     }
 
     private Uni<Void> serveFirst(ChangeEnvelope request) {

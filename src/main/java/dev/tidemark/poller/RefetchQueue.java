@@ -51,12 +51,14 @@ public class RefetchQueue {
 
     static final String COUNT = "SELECT count(*) AS n FROM refetch_pending";
 
-    /** A row back only for a delivery not seen within the window ($4 seconds): its first refetch. */
-    static final String FIRST_DELIVERY = """
+    /** A row back for a delivery served within the window ($4 seconds). */
+    static final String SERVED_DELIVERY = """
+            SELECT 1 FROM refetch_deliveries WHERE source = $1 AND delivery_id = $2 AND record_key = $3
+                AND seen_at >= now() - make_interval(secs => $4)""";
+
+    static final String REMEMBER_DELIVERY = """
             INSERT INTO refetch_deliveries AS d (source, delivery_id, record_key) VALUES ($1, $2, $3)
-            ON CONFLICT (source, delivery_id, record_key) DO UPDATE SET seen_at = now()
-            WHERE d.seen_at < now() - make_interval(secs => $4)
-            RETURNING 1""";
+            ON CONFLICT (source, delivery_id, record_key) DO UPDATE SET seen_at = now()""";
 
     static final String FORGET_DELIVERIES = "DELETE FROM refetch_deliveries WHERE seen_at < now() - make_interval(secs => $1)";
 
@@ -71,12 +73,29 @@ public class RefetchQueue {
     }
 
     /**
-     * True the first time a webhook delivery asks to refetch this record within {@code window}; false for a
-     * replay of it (the same delivery id, which for a scheme without one is the body's hash).
+     * True if this webhook delivery's refetch of this record was served (or kept to be tried again) within
+     * {@code window}: a replay of it (the same delivery id, which for a scheme without one is the body's hash).
      */
-    Uni<Boolean> firstDelivery(ChangeEnvelope request, Duration window) {
-        return pool.preparedQuery(FIRST_DELIVERY).execute(Tuple.of(request.source(), request.deliveryId(), request.key().kafkaKey(),
-                (double) window.toMillis() / 1000)).map(rows -> rows.rowCount() == 1);
+    Uni<Boolean> servedDelivery(ChangeEnvelope request, Duration window) {
+        return pool.preparedQuery(SERVED_DELIVERY).execute(Tuple.of(request.source(), replayKey(request), request.key().kafkaKey(),
+                (double) window.toMillis() / 1000)).map(rows -> rows.size() > 0);
+    }
+
+    /**
+     * Remembers a delivery's refetch once it is served or kept: remembered only then, so a replica that dies
+     * mid-call leaves the request to be served again when Kafka hands it to another.
+     */
+    Uni<Void> rememberDelivery(ChangeEnvelope request) {
+        return pool.preparedQuery(REMEMBER_DELIVERY).execute(Tuple.of(request.source(), replayKey(request), request.key().kafkaKey()))
+                .replaceWithVoid();
+    }
+
+    /**
+     * What identifies a delivery against replays: its replay key (signed material) where the receiver set one,
+     * else its delivery id (a processor's conflict refetch, a change from before replay keys).
+     */
+    static String replayKey(ChangeEnvelope request) {
+        return request.replayKey() != null ? request.replayKey() : request.deliveryId();
     }
 
     /** Forgets deliveries seen longer than {@code window} ago. */

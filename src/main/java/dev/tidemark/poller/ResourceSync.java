@@ -84,6 +84,16 @@ public class ResourceSync {
     private record Walk(SyncTarget target, URI baseUrl, ListQuery query, Pagination pagination, ItemReader reader,
             Duration lookback, boolean byHash, String parentKey, Instant parentUpdatedAt, RunBounds bounds) {
 
+        /**
+         * The same walk for a reconciliation sweep: bounded by pages, not by time. A sweep cannot resume (it
+         * starts from the first page every time), so a time bound would stop every sweep of a large resource
+         * short, and nothing would ever be deleted; its pages and every call's deadline still bound it.
+         */
+        Walk forSweep() {
+            return new Walk(target, baseUrl, query, pagination, reader, lookback, byHash, parentKey, parentUpdatedAt,
+                    bounds.withoutDuration());
+        }
+
         /** The page's items with the ids their records are stored under: the parent's context first, for a nested resource. */
         List<ListItem> records(List<ListItem> items) {
             if (parentKey.isEmpty()) {
@@ -230,7 +240,7 @@ public class ResourceSync {
         }
         return store.forgetEndedSweeps().chain(store::now).chain(began -> {
             LOG.infof("sync %s run=%s reconcile: a full walk from the start; deletes only if it reads every page", walk.target(), runId);
-            return walkFrom(walk, runId, stats, Position.START, sweepSink(walk, runId, read))
+            return walkFrom(walk.forSweep(), runId, stats, Position.START, sweepSink(walk, runId, read))
                     .chain(() -> store.unseen(walk.target(), runId, began))
                     .chain(unseen -> deleteUnseen(walk.target(), runId, began, unseen))
                     .onFailure().recoverWithItem(failure -> sweepFailed(walk.target(), runId, failure))
@@ -426,7 +436,7 @@ public class ResourceSync {
         return store.forgetEndedSweeps().chain(store::now).chain(began -> {
             LOG.infof("sync %s run=%s reconcile: the children of each %s record, each from the start; deletes only if it "
                     + "reads every page", target, runId, nest.parentResource());
-            ParentVisit visit = (parent, walk) -> walkFrom(walk, runId, stats, Position.START, sweepSink(walk, runId, read))
+            ParentVisit visit = (parent, walk) -> walkFrom(walk.forSweep(), runId, stats, Position.START, sweepSink(walk, runId, read))
                     .map(last -> {
                         tally.walked++;
                         walked.add(walk.parentKey());

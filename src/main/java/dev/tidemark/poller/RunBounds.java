@@ -22,6 +22,11 @@ record RunBounds(String resource, long maxPages, Duration maxDuration) {
         return new RunBounds(name, resource.maxPages().orElse(poller.maxPages()), resource.maxRunDuration().orElse(poller.maxRunDuration()));
     }
 
+    /** The same bounds without a time limit (a sweep's: see ResourceSync.Walk#forSweep). */
+    RunBounds withoutDuration() {
+        return new RunBounds(resource, maxPages, java.time.temporal.ChronoUnit.FOREVER.getDuration());
+    }
+
     /** Why the run may not make another call, having sunk {@code stats.pages()} pages and read {@code unsaved} more. */
     Optional<String> exceeded(CallStats stats, int unsaved) {
         long pages = stats.pages() + unsaved;
@@ -30,7 +35,7 @@ record RunBounds(String resource, long maxPages, Duration maxDuration) {
                     + "tidemark.poller.max-pages); it stops here and the next run continues from the checkpoint");
         }
         long ranNanos = System.nanoTime() - stats.startedNanos;
-        if (ranNanos >= maxDuration.toNanos()) {
+        if (maxDuration.toSeconds() < Long.MAX_VALUE / 1_000_000_000L && ranNanos >= maxDuration.toNanos()) {
             return Optional.of("the run went on for " + Duration.ofNanos(ranNanos).toSeconds() + " s, its bound (max-run-duration "
                     + "of resource " + resource + ", or tidemark.poller.max-run-duration); it stops here and the next run "
                     + "continues from the checkpoint");

@@ -45,12 +45,22 @@ public class ScheduleStore {
             ON CONFLICT (source, resource, kind) DO UPDATE SET every_ms = EXCLUDED.every_ms,
                 due_at = LEAST(s.due_at, now() + make_interval(secs => EXCLUDED.every_ms / 1000.0))""";
 
+    /** Due rows whose resource no run holds: a held one stays due and is read again once its run ends. */
     static final String DUE = """
-            SELECT source, resource, kind, due_at FROM poll_schedule WHERE due_at <= now() ORDER BY due_at LIMIT $1""";
+            SELECT s.source, s.resource, s.kind, s.due_at FROM poll_schedule s
+            WHERE s.due_at <= now() AND NOT EXISTS (SELECT 1 FROM poll_leases l
+                WHERE l.source = s.source AND l.resource = s.resource AND l.parent = '' AND l.expires_at > now())
+            ORDER BY s.due_at LIMIT $1""";
 
+    /** Moves the row on from the due time read, returning the new one; nothing when another replica moved it first. */
     static final String ADVANCE = """
             UPDATE poll_schedule SET due_at = now() + make_interval(secs => $5)
-            WHERE source = $1 AND resource = $2 AND kind = $3 AND due_at = $4""";
+            WHERE source = $1 AND resource = $2 AND kind = $3 AND due_at = $4
+            RETURNING due_at""";
+
+    /** Puts a claimed row back to the due time it had, unless it moved since. */
+    static final String PUT_BACK = """
+            UPDATE poll_schedule SET due_at = $4 WHERE source = $1 AND resource = $2 AND kind = $3 AND due_at = $5""";
 
     private final Pool pool;
 
@@ -76,9 +86,21 @@ public class ScheduleStore {
         });
     }
 
-    /** Moves a row that was due at {@code dueAt} on to {@code next} from now; false if another replica moved it first. */
-    public Uni<Boolean> advance(Due due, Duration next) {
+    /**
+     * Claims a row read as due: moves it on to {@code next} from now, if it is still at the due time read.
+     * The new due time, or empty when another replica claimed it first (and so runs it).
+     */
+    public Uni<java.util.Optional<Instant>> claim(Due due, Duration next) {
         return pool.preparedQuery(ADVANCE).execute(Tuple.of(due.target().source(), due.target().resource(), due.kind().column,
-                due.dueAt().atOffset(java.time.ZoneOffset.UTC), next.toMillis() / 1000.0)).map(rows -> rows.rowCount() == 1);
+                        due.dueAt().atOffset(java.time.ZoneOffset.UTC), next.toMillis() / 1000.0))
+                .map(rows -> rows.rowCount() == 1
+                        ? java.util.Optional.of(rows.iterator().next().getOffsetDateTime("due_at").toInstant())
+                        : java.util.Optional.empty());
+    }
+
+    /** Gives a claimed row back its due time (its resource turned out to be held): it stays due. */
+    public Uni<Void> putBack(Due due, Instant claimedUntil) {
+        return pool.preparedQuery(PUT_BACK).execute(Tuple.of(due.target().source(), due.target().resource(), due.kind().column,
+                due.dueAt().atOffset(java.time.ZoneOffset.UTC), claimedUntil.atOffset(java.time.ZoneOffset.UTC))).replaceWithVoid();
     }
 }

@@ -230,7 +230,7 @@ public class ChangeProcessor {
         List<ChangeEnvelope> requests = new ArrayList<>();
         results.forEach((key, result) -> result.conflicts().forEach(conflict -> requests.add(new ChangeEnvelope(
                 key.source(), key.resource(), key.id(), Op.REFETCH, conflict.updatedAt(), null, conflict.origin(),
-                conflict.deliveryId(), conflict.observedAt()))));
+                conflict.deliveryId(), conflict.observedAt(), conflict.replayKey()))));
         return requests.isEmpty() ? Uni.createFrom().voidItem() : refetches.publish(requests);
     }
 

@@ -109,7 +109,14 @@ public class WebhookResource {
             count(sourceName, "ignored");
             return Uni.createFrom().item(Response.ok(Map.of("ignored", ignored.reason()), MediaType.APPLICATION_JSON).build());
         }
-        var changes = ((MappingResult.Changes) result).changes();
+        // A refetch costs a provider call (a thin event; an upsert the processor finds in conflict asks for one):
+        // each change carries what only a replay of this delivery repeats (the scheme's signed id, else the signed
+        // body's hash), so the poller serves its refetch once however often, and under whatever id, it is replayed.
+        String replayKey = source.scheme().signsDeliveryId() ? source.scheme().deliveryId(signed).filter(id -> !id.isBlank())
+                .map(id -> "id:" + printable(id)).orElse(null) : null;
+        String key = replayKey != null ? replayKey : "sha256:" + HexFormat.of().formatHex(sha256(payload));
+        var changes = ((MappingResult.Changes) result).changes().stream()
+                .map(change -> change.withReplayKey(key)).toList();
         if (changes.size() > config.receiver().maxChangesPerDelivery()) {
             // Refused before any is sent: a delivery is all on Kafka or none of it, and one Kafka cannot take within
             // the ack deadline would be answered 503 on every retry.

@@ -18,6 +18,9 @@ public class WebhookSources {
     private final Map<String, WebhookSource> sources = new HashMap<>();
 
     public WebhookSources(TidemarkConfig config) {
+        if (!dev.tidemark.config.Roles.parse(config.roles().orElse(null)).contains(dev.tidemark.config.Roles.RECEIVER)) {
+            return;   // no webhooks here, and maybe no webhook secrets either (a replica gets only its roles' secrets)
+        }
         config.sources().forEach((name, source) -> source.webhook().ifPresent(webhook -> sources.put(name,
                 new WebhookSource(name, webhook, SignatureSchemes.create(webhook), new DeliveryMapper(name, source)))));
     }

@@ -50,7 +50,9 @@ class ComposeFileTests {
         assertThat(image).contains("./mvnw -B -q package -Dmaven.test.skip=true").contains("USER 185").contains("EXPOSE 8080");
         assertThat(tidemark.path("ports").get(0).asText()).endsWith(":8080");
         String health = tidemark.path("healthcheck").path("test").get(3).asText();
-        given().get(URI.create(health).getPath()).then().statusCode(200);
+        // Health is on the management interface (9000 in the image; its test port here).
+        assertThat(URI.create(health).getPort()).isEqualTo(9000);
+        dev.tidemark.support.Management.given().get(URI.create(health).getPath()).then().statusCode(200);
         assertThat(compose().path("services").fieldNames()).toIterable().contains("postgres", "kafka", "tidemark");
         tidemark.path("depends_on").fields().forEachRemaining(dependency -> {
             assertThat(dependency.getValue().path("condition").asText()).isEqualTo("service_healthy");

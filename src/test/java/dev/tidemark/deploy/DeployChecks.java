@@ -20,7 +20,7 @@ final class DeployChecks {
     /** The variables a sources file refers to as ${NAME}. */
     static Set<String> referenced(String sources) {
         Set<String> names = new HashSet<>();
-        Matcher m = Pattern.compile("\\$\\{([A-Z0-9_]+)}").matcher(sources);
+        Matcher m = Pattern.compile("\\$\\{([A-Z0-9_]+)(?::[^}]*)?}").matcher(sources);
         while (m.find()) {
             names.add(m.group(1));
         }

@@ -166,7 +166,9 @@ class KubernetesManifestTests {
         // (The running test application listens on the test port instead.)
         JsonNode app = YAML.readTree(Path.of("src/main/resources/application.yaml").toFile());
         int port = app.path("quarkus").path("http").path("port").asInt(8080);
-        assertThat(Files.readString(Path.of("src/main/docker/Dockerfile.jvm"))).contains("EXPOSE " + port);
+        int management = app.path("quarkus").path("management").path("port").asInt(9000);
+        assertThat(app.path("quarkus").path("management").path("enabled").asBoolean()).as("health and metrics off the public port").isTrue();
+        assertThat(Files.readString(Path.of("src/main/docker/Dockerfile.jvm"))).contains("EXPOSE " + port + " " + management);
         for (Deployment deployment : deployments) {
             String name = deployment.getMetadata().getName();
             var pod = deployment.getSpec().getTemplate().getSpec();
@@ -178,19 +180,33 @@ class KubernetesManifestTests {
             assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).as(name).isFalse();
             assertThat(c.getVolumeMounts()).as(name + " has a writable /tmp").anyMatch(m -> m.getMountPath().equals("/tmp"));
             assertThat(c.getPorts()).as(name).anyMatch(p -> "http".equals(p.getName()) && p.getContainerPort() == port);
+            assertThat(c.getPorts()).as(name).anyMatch(p -> "management".equals(p.getName()) && p.getContainerPort() == management);
             assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations()).as(name)
-                    .containsEntry("prometheus.io/port", Integer.toString(port)).containsEntry("prometheus.io/path", "/q/metrics");
+                    .containsEntry("prometheus.io/port", Integer.toString(management)).containsEntry("prometheus.io/path", "/q/metrics");
+            assertThat(pod.getAutomountServiceAccountToken()).as(name + " mounts no service-account token").isFalse();
             assertThat(c.getResources().getRequests()).as(name).containsKeys("cpu", "memory");
             assertThat(c.getResources().getLimits()).as(name).containsKey("memory");
             for (Probe probe : List.of(c.getStartupProbe(), c.getReadinessProbe(), c.getLivenessProbe())) {
-                assertThat(probe.getHttpGet().getPort().getStrVal()).as(name).isEqualTo("http");
-                // The path answers on the running application.
-                given().get(probe.getHttpGet().getPath()).then().statusCode(200);
+                assertThat(probe.getHttpGet().getPort().getStrVal()).as(name).isEqualTo("management");
+                // The path answers on the running application's management interface, and not on its public port.
+                dev.tidemark.support.Management.given().get(probe.getHttpGet().getPath()).then().statusCode(200);
+                given().get(probe.getHttpGet().getPath()).then().statusCode(404);
             }
             assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
             assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
             String roles = c.getEnv().stream().filter(e -> e.getName().equals("TIDEMARK_ROLES")).findFirst().orElseThrow().getValue();
             covered.addAll(Roles.parse(roles));
+            // Each role holds only the secrets it uses: the internet-facing receiver none of the database's,
+            // the API's or the provider's.
+            Set<String> secrets = new HashSet<>();
+            c.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
+                    .forEach(e -> secrets.add(e.getValueFrom().getSecretKeyRef().getKey()));
+            Set<Roles> parsed = Roles.parse(roles);
+            assertThat(secrets.contains("DB_PASSWORD")).as(name + " database password")
+                    .isEqualTo(parsed.contains(Roles.PROCESSOR) || parsed.contains(Roles.POLLER) || parsed.contains(Roles.RELAY));
+            assertThat(secrets.contains("BILLING_CLIENT_SECRET")).as(name + " provider credentials").isEqualTo(parsed.contains(Roles.POLLER));
+            assertThat(secrets.contains("BILLING_WEBHOOK_SECRET")).as(name + " webhook secret").isEqualTo(parsed.contains(Roles.RECEIVER));
+            assertThat(secrets.contains("TIDEMARK_API_TOKEN")).as(name + " API token").isEqualTo(!parsed.equals(Set.of(Roles.RECEIVER)));
         }
         assertThat(covered).as("every role runs somewhere").containsExactlyInAnyOrder(Roles.values());
     }
@@ -225,7 +241,7 @@ class KubernetesManifestTests {
 
     @Test
     void theSourcesAndRulesInTheConfigMapAreAConfigurationTidemarkStartsWith() throws IOException {
-        String sources = Files.readString(BASE.resolve("sources.yaml")).replaceAll("\\$\\{([A-Z0-9_]+)}", "value-of-$1");
+        String sources = Files.readString(BASE.resolve("sources.yaml")).replaceAll("\\$\\{([A-Z0-9_]+)(?::[^}]*)?}", "value-of-$1");
         assertThat(TidemarkConfigCheck.problems(ConfigFixtures.load(sources))).isEmpty();
     }
 
@@ -237,6 +253,16 @@ class KubernetesManifestTests {
         for (Service service : ofKind(base, Service.class)) {
             assertThat(podLabels).as("service %s selects pods", service.getMetadata().getName())
                     .anyMatch(labels -> labels.entrySet().containsAll(service.getSpec().getSelector().entrySet()));
+            if (!service.getMetadata().getName().equals("tidemark-receiver")) {
+                // The API's Service reaches only pods that serve it: those holding the API token (not the receivers).
+                for (Deployment d : deployments) {
+                    if (d.getSpec().getTemplate().getMetadata().getLabels().entrySet().containsAll(service.getSpec().getSelector().entrySet())) {
+                        assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+                                .as("%s behind service %s", d.getMetadata().getName(), service.getMetadata().getName())
+                                .anyMatch(e -> e.getName().equals("TIDEMARK_API_TOKEN"));
+                    }
+                }
+            }
             for (ServicePort port : service.getSpec().getPorts()) {
                 assertThat(deployments).as("target port %s", port.getTargetPort().getStrVal()).anyMatch(d -> d.getSpec().getTemplate()
                         .getSpec().getContainers().get(0).getPorts().stream().anyMatch(p -> p.getName().equals(port.getTargetPort().getStrVal())));
@@ -265,7 +291,11 @@ class KubernetesManifestTests {
         for (NetworkPolicy policy : ofKind(base, NetworkPolicy.class)) {
             assertThat(podLabels).as("policy %s", policy.getMetadata().getName())
                     .anyMatch(labels -> labels.entrySet().containsAll(policy.getSpec().getPodSelector().getMatchLabels().entrySet()));
-            assertThat(policy.getSpec().getIngress()).allMatch(rule -> rule.getPorts().stream().allMatch(p -> p.getPort().getIntVal() == 8080));
+            assertThat(policy.getSpec().getIngress()).allMatch(rule -> rule.getPorts().stream()
+                    .allMatch(p -> p.getPort().getIntVal() == 8080 || p.getPort().getIntVal() == 9000));
+            // What is open to any source (no "from") is the public port only: never the management interface.
+            assertThat(policy.getSpec().getIngress()).filteredOn(rule -> rule.getFrom() == null || rule.getFrom().isEmpty())
+                    .allMatch(rule -> rule.getPorts().stream().allMatch(p -> p.getPort().getIntVal() == 8080));
         }
         // The development overlay: its own objects parse, and its patches name objects of the base.
         List<HasMetadata> dev = objects(DEV, Set.of("kustomization.yaml", "single-replica.yaml"));

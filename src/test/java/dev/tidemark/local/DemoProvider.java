@@ -38,19 +38,22 @@ public final class DemoProvider implements AutoCloseable {
     private final Thread script;
     private volatile boolean stopped;
 
-    private DemoProvider(int port, URI tidemark, Duration pace, PrintStream log) {
+    private DemoProvider(int port, URI tidemark, URI ready, Duration pace, PrintStream log) {
         this.provider = new ProviderSimulator(port);
         this.webhooks = tidemark.resolve("/webhooks/demo");
-        this.ready = tidemark.resolve("/q/health/ready");
+        this.ready = ready;
         this.pace = pace;
         this.log = log;
         this.script = new Thread(this::run, "demo-provider");
         this.script.setDaemon(true);
     }
 
-    /** Serves the API on {@code port} and, once Tidemark at {@code tidemark} is ready, plays the script a step every {@code pace}. */
-    public static DemoProvider start(int port, URI tidemark, Duration pace, PrintStream log) {
-        DemoProvider demo = new DemoProvider(port, tidemark, pace, log);
+    /**
+     * Serves the API on {@code port} and, once Tidemark at {@code tidemark} is ready (its readiness at
+     * {@code ready}, on the management interface), plays the script a step every {@code pace}.
+     */
+    public static DemoProvider start(int port, URI tidemark, URI ready, Duration pace, PrintStream log) {
+        DemoProvider demo = new DemoProvider(port, tidemark, ready, pace, log);
         demo.script.start();
         return demo;
     }

@@ -11,6 +11,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,7 +36,8 @@ class DemoProviderTests {
     @Test
     void theDemoEndsWithEveryOrderAtItsNewestVersionAndOneEventPerCrossing() throws Exception {
         ByteArrayOutputStream story = new ByteArrayOutputStream();
-        try (DemoProvider demo = DemoProvider.start(DemoConfigResource.port, app.toURI(), Duration.ofMillis(50),
+        try (DemoProvider demo = DemoProvider.start(DemoConfigResource.port, app.toURI(),
+                URI.create("http://localhost:" + dev.tidemark.support.Management.port() + "/q/health/ready"), Duration.ofMillis(50),
                 new PrintStream(story, true, StandardCharsets.UTF_8))) {
             Records.await("demo/orders/order-1001", r -> r.body("data.amount", equalTo(12_000)));
             Records.await("demo/orders/order-1003", r -> r.body("data.amount", equalTo(11_000)));

@@ -56,7 +56,12 @@ public class LocalInfraResource implements QuarkusTestResourceLifecycleManager {
                 "quarkus.datasource.jdbc.url", postgres.jdbcUrl(),
                 "quarkus.datasource.username", LocalPostgres.USER,
                 "quarkus.datasource.password", LocalPostgres.USER,
-                "kafka.bootstrap.servers", kafka.bootstrapServers());
+                "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                // Both ports fixed, as in production: Quarkus tags a server's HTTP metrics with its port only when it
+                // is set, and Prometheus refuses one meter name with two sets of tags (the server then never starts).
+                "quarkus.http.test-port", Integer.toString(FreePorts.next()),
+                // Health and metrics: a port of their own (see Management in the tests' support).
+                "quarkus.management.test-port", Integer.toString(FreePorts.next()));
     }
 
     @Override

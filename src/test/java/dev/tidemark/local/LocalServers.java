@@ -58,6 +58,7 @@ public final class LocalServers {
             java.io.PrintStream demoLog = new java.io.PrintStream(Files.newOutputStream(state.resolve("demo.log")), true,
                     java.nio.charset.StandardCharsets.UTF_8);
             DemoProvider.start(demoPort, java.net.URI.create(System.getenv().getOrDefault("TIDEMARK_DEMO_TARGET", "http://localhost:8080")),
+                    java.net.URI.create(System.getenv().getOrDefault("TIDEMARK_DEMO_READY", "http://localhost:9000/q/health/ready")),
                     java.time.Duration.ofSeconds(1), demoLog);
             System.out.printf("Demo provider on http://localhost:%d (its story in %s)%n", demoPort, state.resolve("demo.log"));
         }

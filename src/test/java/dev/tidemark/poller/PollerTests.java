@@ -224,7 +224,7 @@ class PollerTests {
         assertThat(prevented.status()).isEqualTo("failed");
         assertThat(prevented.error()).get().asString().contains("circuit breaker of source simfragile is open");
         assertThat(provider.listCalls()).as("no call while the circuit is open").isEqualTo(calls);
-        String metrics = io.restassured.RestAssured.given().get("/q/metrics").then().extract().asString();
+        String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().extract().asString();
         assertThat(metrics).contains("tidemark_poller_circuit_open{source=\"simfragile\"} 1.0");
         io.restassured.RestAssured.given().header("Authorization", dev.tidemark.support.Records.TOKEN).get("/api/sources").then()
                 .body("sources.find { it.source == 'simfragile' }.circuit", org.hamcrest.Matchers.equalTo("open"));

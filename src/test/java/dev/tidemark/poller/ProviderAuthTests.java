@@ -117,7 +117,7 @@ class ProviderAuthTests {
 
         given().header("Authorization", Records.TOKEN).get("/api/sources").then().statusCode(200)
                 .body("sources.find { it.source == 'simrefresh' }.auth.state", equalTo("needs-reauthorization"));
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertThat(metrics).contains("tidemark_poller_auth_needs_reauthorization{source=\"simrefresh\"} 1.0");
         pool.query("DELETE FROM source_auth").execute().await().atMost(Duration.ofSeconds(5));
     }

@@ -71,6 +71,7 @@ class RefetchTests {
         assertThat(provider.recordCalls()).isEqualTo(1);
     }
 
+    /** Replayed under a fresh (unsigned) delivery id each time, as anyone who captured it can. */
     @Test
     void aReplayedThinDeliveryCostsNoFurtherProviderCall() {
         String id = "replayed-" + UUID.randomUUID();
@@ -81,6 +82,7 @@ class RefetchTests {
             long now = Instant.now().getEpochSecond();
             given().contentType("application/json").header("X-Timestamp", Long.toString(now))
                     .header("X-Signature", SignedWebhook.signature(SignedWebhook.SECRET, now, body))
+                    .header("X-Delivery-Id", "captured-" + replay)
                     .body(body.getBytes(StandardCharsets.UTF_8)).post("/webhooks/sim").then().statusCode(202);
             if (replay == 0) {
                 Records.await("sim/cursor-items/" + id, response -> response.body("data.amount", equalTo(17)));
@@ -91,7 +93,7 @@ class RefetchTests {
     }
 
     static double replayed() {
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         return metrics.lines().filter(line -> line.startsWith("tidemark_poller_refetches_total{") && line.contains("outcome=\"replayed\"")
                         && line.contains("source=\"sim\""))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
@@ -115,7 +117,7 @@ class RefetchTests {
         Records.await("sim/cursor-items/" + id, response -> response.body("deleted", equalTo(true)));
         Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertThat(provider.recordCalls()).isEqualTo(1));
-        String metrics = given().get("/q/metrics").then().extract().asString();
+        String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().extract().asString();
         assertThat(metrics).contains("tidemark_poller_refetches_total{outcome=\"answered-already\",resource=\"cursor-items\",source=\"sim\"} 4.0");
     }
 
@@ -159,7 +161,7 @@ class RefetchTests {
         Records.await("sim/cursor-items/" + id, response -> response.body("data.amount", equalTo(11)));
         assertThat(provider.recordCalls()).as("after five refused calls, the one that served it").isEqualTo(1);
         Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(pending(id)).isZero());
-        String metrics = given().get("/q/metrics").then().extract().asString();
+        String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().extract().asString();
         assertThat(metrics).contains("tidemark_poller_refetches_total{outcome=\"deferred\",resource=\"cursor-items\",source=\"sim\"}");
     }
 

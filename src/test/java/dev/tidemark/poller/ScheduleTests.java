@@ -33,7 +33,7 @@ class ScheduleTests {
     static final Duration POLL = Duration.ofSeconds(2);
     static final Duration SWEEP = Duration.ofSeconds(8);
     /** A tick of the schedule, and the time a run takes to start and end around its calls. */
-    static final Duration SLACK = Duration.ofMillis(1_500);
+    static final Duration SLACK = Duration.ofMillis(3_000);
 
     /** A provider whose every list page takes 400 ms, and the scheduled source "simsched" pointed at it. */
     public static class SlowProvider implements QuarkusTestResourceLifecycleManager {

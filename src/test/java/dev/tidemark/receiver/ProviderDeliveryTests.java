@@ -134,7 +134,7 @@ class ProviderDeliveryTests {
 
     /** tidemark_webhook_deliveries_total{outcome="too_large",source="shop"} from /q/metrics, 0 before the first. */
     double tooLargeCount() {
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         return metrics.lines()
                 .filter(line -> line.startsWith("tidemark_webhook_deliveries_total{")
                         && line.contains("outcome=\"too_large\"") && line.contains("source=\"shop\""))

@@ -26,4 +26,12 @@ public interface SignatureScheme {
     default Optional<String> deliveryId(SignedRequest request) {
         return Optional.empty();
     }
+
+    /**
+     * Whether {@link #deliveryId} is part of what the signature covers. Where it is not (GitHub's and
+     * Shopify's delivery headers), anyone replaying a captured delivery can send it under a fresh id.
+     */
+    default boolean signsDeliveryId() {
+        return false;
+    }
 }

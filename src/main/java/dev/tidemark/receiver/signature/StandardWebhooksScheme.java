@@ -76,4 +76,10 @@ public final class StandardWebhooksScheme implements SignatureScheme {
     public Optional<String> deliveryId(SignedRequest request) {
         return request.header(ID);
     }
+
+    /** webhook-id is the first part of the signed content. */
+    @Override
+    public boolean signsDeliveryId() {
+        return true;
+    }
 }
