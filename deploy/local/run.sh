@@ -8,7 +8,8 @@
 # Ports: TIDEMARK_LOCAL_PG_PORT (55432), TIDEMARK_LOCAL_KAFKA_PORT (59092 and 59093),
 # TIDEMARK_LOCAL_DEMO_PORT (58080, the demo provider; TIDEMARK_DEMO=off leaves it out; it posts
 # webhooks to TIDEMARK_DEMO_TARGET, http://localhost:8080: set it too if you change the port).
-# Extra arguments go to quarkus:dev, e.g. deploy/local/run.sh -Dquarkus.http.port=8081
+# Extra arguments go to quarkus:dev, e.g. deploy/local/run.sh -Dquarkus.http.port=8081 -Dquarkus.management.port=9001
+# (health and metrics are on the management port, 9000 by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

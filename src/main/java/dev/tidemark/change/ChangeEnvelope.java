@@ -14,8 +14,9 @@ import java.time.Instant;
  * @param data      the record as the provider sent it; null for deletes and refetches
  * @param deliveryId the webhook delivery or poll run that produced it
  * @param observedAt when Tidemark received it
- * @param replayKey  for a webhook's refetch: what only a replay of its delivery repeats (the scheme's signed id,
- *                   else the hash of the signed body), where the delivery id may be an unsigned header; else null
+ * @param replayKey  on a webhook's changes: what only a replay of its delivery repeats (the scheme's signed id,
+ *                   else the hash of the signed timestamp and body), where the delivery id may be an unsigned
+ *                   header; the poller serves a delivery's refetch once per window by it. Null on other changes
  */
 public record ChangeEnvelope(
         String source,

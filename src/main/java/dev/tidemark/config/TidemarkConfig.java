@@ -88,9 +88,17 @@ public interface TidemarkConfig {
         @WithDefault("100000")
         long maxPages();
 
-        /** How long one run may go on; then it stops as partial, like max-pages. Per resource: max-run-duration. */
+        /** How long one poll may go on; then it stops as partial, like max-pages. Per resource: max-run-duration. */
         @WithDefault("2h")
         Duration maxRunDuration();
+
+        /**
+         * How long one reconciliation sweep may go on. A sweep cannot resume (the next starts from the first
+         * page) and deletes nothing unless it ends, so this is longer than a poll's; but it holds the resource
+         * (its polls wait) and must end. Per resource: max-sweep-duration.
+         */
+        @WithDefault("12h")
+        Duration maxSweepDuration();
 
         /**
          * A webhook delivery asking to refetch a record (a thin event, an ordering conflict) is served once
@@ -367,6 +375,9 @@ public interface TidemarkConfig {
 
         /** This resource's tidemark.poller.max-run-duration. */
         Optional<Duration> maxRunDuration();
+
+        /** This resource's tidemark.poller.max-sweep-duration. */
+        Optional<Duration> maxSweepDuration();
 
         /**
          * A nested resource: one that is listed under each record of another

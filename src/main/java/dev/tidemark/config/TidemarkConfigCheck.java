@@ -44,6 +44,7 @@ public final class TidemarkConfigCheck {
         }
         TidemarkConfig.Poller poller = config.poller();
         bounds("tidemark.poller.max-pages", poller.maxPages(), "tidemark.poller.max-run-duration", poller.maxRunDuration(), problems);
+        positive("tidemark.poller.max-sweep-duration", poller.maxSweepDuration(), problems);
         positive("tidemark.poller.request-deadline", poller.requestDeadline(), problems);
         positive("tidemark.poller.schedule-tick", poller.scheduleTick(), problems);
         positive("tidemark.poller.refetch-replay-window", poller.refetchReplayWindow(), problems);
@@ -108,6 +109,7 @@ public final class TidemarkConfigCheck {
             }
             bounds(rkey + ".max-pages", resource.maxPages().orElse(1), rkey + ".max-run-duration",
                     resource.maxRunDuration().orElse(java.time.Duration.ofSeconds(1)), problems);
+            resource.maxSweepDuration().ifPresent(d -> positive(rkey + ".max-sweep-duration", d, problems));
             if (resource.lookback().isNegative()) {
                 problems.add(rkey + ".lookback: must not be negative, was " + resource.lookback());
             }

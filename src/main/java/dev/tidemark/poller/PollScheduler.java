@@ -135,15 +135,18 @@ public class PollScheduler {
         }
         String mode = due.kind() == ScheduleStore.Kind.SWEEP ? ResourceSync.RECONCILE : ResourceSync.INCREMENTAL;
         long jitter = (long) (every.get().toMillis() * JITTER * ThreadLocalRandom.current().nextDouble());
-        // Claimed before it is started: a replica that read the same row a moment later finds it moved and
-        // leaves it, even if this run has already ended and freed the resource.
-        return schedule.claim(due, every.get().plusMillis(jitter)).chain(claimed -> {
+        // Claimed before it is started, for a lease's time: a replica that read the same row a moment later finds
+        // it moved and leaves it, even if this run has already ended; and if this replica dies before the run
+        // starts, the row falls due again when the claim runs out. Once the run has started, the row moves one
+        // interval on; a resource held by another run gives the row back its due time.
+        return schedule.claim(due, config.poller().leaseTtl()).chain(claimed -> {
             if (claimed.isEmpty()) {
                 return Uni.createFrom().voidItem();   // another replica's
             }
+            ScheduleStore.Due held = new ScheduleStore.Due(due.target(), due.kind(), claimed.get());
             return sync.start(due.target(), mode, "schedule").chain(run -> {
                 if (run.isPresent()) {
-                    return Uni.createFrom().voidItem();
+                    return schedule.claim(held, every.get().plusMillis(jitter)).replaceWithVoid();
                 }
                 LOG.debugf("%s is held by another run; its %s stays due", due.target(), mode);
                 return schedule.putBack(due, claimed.get());

@@ -316,7 +316,7 @@ public class ProviderClient {
         }
         if (failure instanceof java.util.concurrent.TimeoutException || cause instanceof java.util.concurrent.TimeoutException
                 || failure.getClass().getSimpleName().contains("Timeout")) {
-            return "timed out after " + "tidemark.poller.request-timeout";
+            return "timed out (no byte for tidemark.poller.request-timeout, or no connection within tidemark.poller.request-deadline)";
         }
         if (cause instanceof java.net.ConnectException) {
             return "connection refused";

@@ -137,11 +137,18 @@ public class RefetchConsumer {
         if (request.origin() != Origin.WEBHOOK || RefetchQueue.replayKey(request) == null) {
             return serveFirst(request);
         }
-        // A replayed webhook (a captured delivery sent again) costs no provider call: its first one was served.
-        // Requests of one record come in order on one partition, so a burst of replays sees the first one remembered.
-        return queue.servedDelivery(request, config.poller().refetchReplayWindow())
+        // A replayed webhook (a captured delivery sent again) costs no call now: its first one was served. It is
+        // kept to be served once the window is over (one row per record, however many replays fold in), so a
+        // provider that sends one identical body for two real changes loses nothing, and a flood of replays costs
+        // at most one call per record and window. Requests of one record come in order on one partition, so a
+        // burst of replays sees the first one remembered.
+        Duration window = config.poller().refetchReplayWindow();
+        return queue.servedDelivery(request, window)
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
-                .chain(served -> served ? count(request, "replayed")
+                .chain(served -> served
+                        ? queue.defer(request, window, RefetchQueue.REPLAYED)
+                                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
+                                .chain(() -> count(request, "replayed"))
                         : serveFirst(request).call(() -> queue.rememberDelivery(request)
                                 .onFailure().invoke(failure -> LOG.debugf("refetch delivery not remembered: %s", failure.toString()))
                                 .onFailure().recoverWithNull()));

@@ -26,12 +26,18 @@ public class RefetchQueue {
     /** How long a claimed row is another replica's to leave alone. */
     static final Duration LEASE = Duration.ofMinutes(5);
 
+    /** The reason a replayed request waits: its delivery was served within the replay window. */
+    static final String REPLAYED = "a replay of a delivery served within tidemark.poller.refetch-replay-window";
+
     static final String DEFER = """
             INSERT INTO refetch_pending (source, resource, id, updated_at, observed_at, origin, next_at, last_error)
             VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8)
             ON CONFLICT (source, resource, id) DO UPDATE SET
                 updated_at = GREATEST(refetch_pending.updated_at, EXCLUDED.updated_at),
                 observed_at = GREATEST(refetch_pending.observed_at, EXCLUDED.observed_at),
+                -- A replay waiting out its window ($9) must not hold back a real request's retry.
+                next_at = CASE WHEN refetch_pending.last_error = $9
+                    THEN LEAST(refetch_pending.next_at, EXCLUDED.next_at) ELSE refetch_pending.next_at END,
                 last_error = EXCLUDED.last_error""";
 
     static final String CLAIM = """
@@ -95,7 +101,7 @@ public class RefetchQueue {
      * else its delivery id (a processor's conflict refetch, a change from before replay keys).
      */
     static String replayKey(ChangeEnvelope request) {
-        return request.replayKey() != null ? request.replayKey() : request.deliveryId();
+        return request.replayKey() != null ? request.replayKey() : "delivery:" + request.deliveryId();
     }
 
     /** Forgets deliveries seen longer than {@code window} ago. */
@@ -107,7 +113,7 @@ public class RefetchQueue {
     Uni<Void> defer(ChangeEnvelope request, Duration delay, String error) {
         return pool.preparedQuery(DEFER).execute(Tuple.tuple(List.of(request.source(), request.resource(), request.id(),
                         PollerStore.time(request.updatedAt()), PollerStore.time(request.observedAt()), request.origin().name(),
-                        (double) delay.toMillis() / 1000, error)))
+                        (double) delay.toMillis() / 1000, error, REPLAYED)))
                 .replaceWithVoid();
     }
 

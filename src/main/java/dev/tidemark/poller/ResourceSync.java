@@ -85,13 +85,13 @@ public class ResourceSync {
             Duration lookback, boolean byHash, String parentKey, Instant parentUpdatedAt, RunBounds bounds) {
 
         /**
-         * The same walk for a reconciliation sweep: bounded by pages, not by time. A sweep cannot resume (it
-         * starts from the first page every time), so a time bound would stop every sweep of a large resource
-         * short, and nothing would ever be deleted; its pages and every call's deadline still bound it.
+         * The same walk for a reconciliation sweep: bounded by max-sweep-duration instead of max-run-duration.
+         * A sweep cannot resume (it starts from the first page every time), so a poll's bound would stop every
+         * sweep of a large resource short and nothing would ever be deleted; but it holds the resource, and must end.
          */
         Walk forSweep() {
             return new Walk(target, baseUrl, query, pagination, reader, lookback, byHash, parentKey, parentUpdatedAt,
-                    bounds.withoutDuration());
+                    bounds.forSweep());
         }
 
         /** The page's items with the ids their records are stored under: the parent's context first, for a nested resource. */

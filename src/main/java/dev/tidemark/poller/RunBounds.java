@@ -16,15 +16,16 @@ import java.util.Set;
  * next-page token asked for twice (a provider handing out a cursor it gave
  * before would have the walk go round for ever: that fails the run). Pure.
  */
-record RunBounds(String resource, long maxPages, Duration maxDuration) {
+record RunBounds(String resource, long maxPages, Duration maxDuration, String durationKey, Duration sweepDuration) {
 
     static RunBounds of(String name, TidemarkConfig.Resource resource, TidemarkConfig.Poller poller) {
-        return new RunBounds(name, resource.maxPages().orElse(poller.maxPages()), resource.maxRunDuration().orElse(poller.maxRunDuration()));
+        return new RunBounds(name, resource.maxPages().orElse(poller.maxPages()), resource.maxRunDuration().orElse(poller.maxRunDuration()),
+                "max-run-duration", resource.maxSweepDuration().orElse(poller.maxSweepDuration()));
     }
 
-    /** The same bounds without a time limit (a sweep's: see ResourceSync.Walk#forSweep). */
-    RunBounds withoutDuration() {
-        return new RunBounds(resource, maxPages, java.time.temporal.ChronoUnit.FOREVER.getDuration());
+    /** A sweep's bounds: its own, longer time limit (see ResourceSync.Walk#forSweep). */
+    RunBounds forSweep() {
+        return new RunBounds(resource, maxPages, sweepDuration, "max-sweep-duration", sweepDuration);
     }
 
     /** Why the run may not make another call, having sunk {@code stats.pages()} pages and read {@code unsaved} more. */
@@ -36,9 +37,9 @@ record RunBounds(String resource, long maxPages, Duration maxDuration) {
         }
         long ranNanos = System.nanoTime() - stats.startedNanos;
         if (maxDuration.toSeconds() < Long.MAX_VALUE / 1_000_000_000L && ranNanos >= maxDuration.toNanos()) {
-            return Optional.of("the run went on for " + Duration.ofNanos(ranNanos).toSeconds() + " s, its bound (max-run-duration "
-                    + "of resource " + resource + ", or tidemark.poller.max-run-duration); it stops here and the next run "
-                    + "continues from the checkpoint");
+            return Optional.of("the run went on for " + Duration.ofNanos(ranNanos).toSeconds() + " s, its bound (" + durationKey
+                    + " of resource " + resource + ", or tidemark.poller." + durationKey + "); it stops here and the next run "
+                    + "continues from the checkpoint (a sweep from the first page)");
         }
         return Optional.empty();
     }

@@ -47,6 +47,9 @@ public class WebhookResource {
     private final Clock clock;
     private final MeterRegistry metrics;
     private final boolean receiving;
+    /** Rejections are driven by whoever reaches the port: a few lines a second, the rest counted only. */
+    private final RejectionLog rejections = new RejectionLog(REJECTIONS_LOGGED_PER_SECOND, java.time.InstantSource.system());
+    static final int REJECTIONS_LOGGED_PER_SECOND = 20;
 
     public WebhookResource(WebhookSources sources, ChangePublisher publisher, ObjectMapper json,
             TidemarkConfig config, Clock clock, MeterRegistry metrics) {
@@ -110,11 +113,13 @@ public class WebhookResource {
             return Uni.createFrom().item(Response.ok(Map.of("ignored", ignored.reason()), MediaType.APPLICATION_JSON).build());
         }
         // A refetch costs a provider call (a thin event; an upsert the processor finds in conflict asks for one):
-        // each change carries what only a replay of this delivery repeats (the scheme's signed id, else the signed
-        // body's hash), so the poller serves its refetch once however often, and under whatever id, it is replayed.
+        // each change carries what only a replay of this delivery repeats (the scheme's signed id, else the hash of
+        // the signed timestamp and body), so the poller serves its refetch once a window however often, and under
+        // whatever unsigned id, it is replayed.
         String replayKey = source.scheme().signsDeliveryId() ? source.scheme().deliveryId(signed).filter(id -> !id.isBlank())
                 .map(id -> "id:" + printable(id)).orElse(null) : null;
-        String key = replayKey != null ? replayKey : "sha256:" + HexFormat.of().formatHex(sha256(payload));
+        String key = replayKey != null ? replayKey : "sha256:" + HexFormat.of().formatHex(sha256(dev.tidemark.receiver.signature.Hmac
+                .concat(dev.tidemark.receiver.signature.Hmac.utf8(source.scheme().signedTimestamp(signed).orElse("") + "\n"), payload)));
         var changes = ((MappingResult.Changes) result).changes().stream()
                 .map(change -> change.withReplayKey(key)).toList();
         if (changes.size() > config.receiver().maxChangesPerDelivery()) {
@@ -162,9 +167,12 @@ public class WebhookResource {
 
     private Response reject(String source, String outcome, String reason, String deliveryId, Response response) {
         count(source, outcome);
-        // Never the body, a signature or a secret: only what identifies the delivery and why it was refused.
-        LOG.infof("webhook rejected: source=%s outcome=%s reason=%s deliveryId=%s status=%d",
-                source, outcome, reason, deliveryId, response.getStatus());
+        long skipped = rejections.admit();
+        if (skipped >= 0) {
+            // Never the body, a signature or a secret: only what identifies the delivery and why it was refused.
+            LOG.infof("webhook rejected: source=%s outcome=%s reason=%s deliveryId=%s status=%d%s", printable(source), outcome,
+                    reason, deliveryId, response.getStatus(), skipped > 0 ? " (" + skipped + " rejections before it not logged)" : "");
+        }
         return response;
     }
 

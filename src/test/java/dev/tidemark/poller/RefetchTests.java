@@ -71,17 +71,21 @@ class RefetchTests {
         assertThat(provider.recordCalls()).isEqualTo(1);
     }
 
-    /** Replayed under a fresh (unsigned) delivery id each time, as anyone who captured it can. */
+    /**
+     * A captured delivery replayed as it was (the same signed timestamp and signature) under a fresh, unsigned
+     * delivery id each time, as anyone who captured it can: one provider call, the replays kept for after the
+     * window. A new delivery of the same body (a second real change: a new signed timestamp) is served at once.
+     */
     @Test
     void aReplayedThinDeliveryCostsNoFurtherProviderCall() {
         String id = "replayed-" + UUID.randomUUID();
         provider.put(id, Instant.parse("2026-07-03T10:00:00Z"), 17);
         String body = "{\"type\":\"item.touched\",\"id\":\"" + id + "\"}";
         double replayedBefore = replayed();
+        long captured = Instant.now().getEpochSecond();
+        String signature = SignedWebhook.signature(SignedWebhook.SECRET, captured, body);
         for (int replay = 0; replay < 5; replay++) {
-            long now = Instant.now().getEpochSecond();
-            given().contentType("application/json").header("X-Timestamp", Long.toString(now))
-                    .header("X-Signature", SignedWebhook.signature(SignedWebhook.SECRET, now, body))
+            given().contentType("application/json").header("X-Timestamp", Long.toString(captured)).header("X-Signature", signature)
                     .header("X-Delivery-Id", "captured-" + replay)
                     .body(body.getBytes(StandardCharsets.UTF_8)).post("/webhooks/sim").then().statusCode(202);
             if (replay == 0) {
@@ -90,6 +94,15 @@ class RefetchTests {
         }
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> replayed() - replayedBefore >= 4);
         assertThat(provider.recordCalls()).as("one provider call for five deliveries of one captured body").isEqualTo(1);
+        assertThat(pending(id)).as("the replays kept for after the window, as one").isEqualTo(1);
+
+        provider.put(id, Instant.parse("2026-07-03T11:00:00Z"), 18);
+        long later = captured + 1;
+        given().contentType("application/json").header("X-Timestamp", Long.toString(later))
+                .header("X-Signature", SignedWebhook.signature(SignedWebhook.SECRET, later, body))
+                .body(body.getBytes(StandardCharsets.UTF_8)).post("/webhooks/sim").then().statusCode(202);
+        Records.await("sim/cursor-items/" + id, response -> response.body("data.amount", equalTo(18)));
+        assertThat(provider.recordCalls()).as("the second real change, served at once").isEqualTo(2);
     }
 
     static double replayed() {

@@ -49,6 +49,11 @@ public final class GenericHmacScheme implements SignatureScheme {
     }
 
     @Override
+    public Optional<String> signedTimestamp(SignedRequest request) {
+        return timestampHeader.flatMap(request::header);
+    }
+
+    @Override
     public Verification verify(SignedRequest request, Instant now) {
         Optional<String> presented = request.header(header);
         if (presented.isEmpty()) {

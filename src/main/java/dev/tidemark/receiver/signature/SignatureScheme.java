@@ -34,4 +34,12 @@ public interface SignatureScheme {
     default boolean signsDeliveryId() {
         return false;
     }
+
+    /**
+     * The timestamp the signature covers, where the scheme signs one: a replay repeats it, a new delivery of the
+     * same body (the same thin event for a second change) cannot have it without the secret.
+     */
+    default Optional<String> signedTimestamp(SignedRequest request) {
+        return Optional.empty();
+    }
 }

@@ -54,6 +54,11 @@ public final class SlackScheme implements SignatureScheme {
     }
 
     @Override
+    public Optional<String> signedTimestamp(SignedRequest request) {
+        return request.header(TIMESTAMP);
+    }
+
+    @Override
     public boolean accepts(String mediaType) {
         return "application/json".equals(mediaType) || "application/x-www-form-urlencoded".equals(mediaType);
     }

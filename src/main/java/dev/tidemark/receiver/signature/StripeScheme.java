@@ -27,6 +27,18 @@ public final class StripeScheme implements SignatureScheme {
     }
 
     @Override
+    public Optional<String> signedTimestamp(SignedRequest request) {
+        String timestamp = null;
+        for (String item : request.header(SIGNATURE).orElse("").split(",")) {
+            int eq = item.indexOf('=');
+            if (eq > 0 && item.substring(0, eq).trim().equals("t")) {
+                timestamp = item.substring(eq + 1).trim();   // the last, as verify() takes it
+            }
+        }
+        return Optional.ofNullable(timestamp);
+    }
+
+    @Override
     public Verification verify(SignedRequest request, Instant now) {
         Optional<String> header = request.header(SIGNATURE);
         if (header.isEmpty()) {
