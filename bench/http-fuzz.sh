@@ -13,4 +13,4 @@ THREADS=${FUZZ_THREADS:-4}
 SEED=${FUZZ_SEED:-$(date +%s%N)}
 ./mvnw -B -q test -Dtest=HttpFuzzTests -Dsurefire.failIfNoSpecifiedTests=false \
   -Dfuzz.requests="$REQUESTS" -Dfuzz.threads="$THREADS" -Dfuzz.seed="$SEED" \
-  -Dquarkus.log.category.\"dev.tidemark\".level=WARN 2>&1 | grep -E '^fuzz |Tests run|FAIL|ERROR\]' || true
+  -Dquarkus.log.category.\"dev.tidemark\".level=WARN 2>&1 | grep -aE '^fuzz |Tests run|FAIL|ERROR\]|Expecting|request [0-9]' || true

@@ -21,13 +21,17 @@ public class ApiInputFilter {
 
     @ServerRequestFilter
     public Optional<Response> refuseWhatCannotBeStored(ContainerRequestContext request) {
-        String path = request.getUriInfo().getPath();
-        if (!path.equals("/api") && !path.startsWith("/api/")) {
-            return Optional.empty();
+        try {
+            String path = request.getUriInfo().getPath();
+            if (!path.equals("/api") && !path.startsWith("/api/")) {
+                return Optional.empty();
+            }
+            return problem(request.getUriInfo().getPathParameters())
+                    .or(() -> problem(request.getUriInfo().getQueryParameters()))
+                    .map(detail -> Problem.response(Response.Status.BAD_REQUEST, detail));
+        } catch (IllegalArgumentException undecodable) {
+            return Optional.of(Problem.response(Response.Status.BAD_REQUEST, "the request's path or query is not validly encoded"));
         }
-        return problem(request.getUriInfo().getPathParameters())
-                .or(() -> problem(request.getUriInfo().getQueryParameters()))
-                .map(detail -> Problem.response(Response.Status.BAD_REQUEST, detail));
     }
 
     private static Optional<String> problem(Map<String, List<String>> parameters) {

@@ -24,7 +24,14 @@ public class ApiTokenFilter {
     /** Before matching: without the token, an unknown path or a wrong content type answers 401 too, and tells nothing. */
     @ServerRequestFilter(preMatching = true)
     public Optional<Response> requireToken(ContainerRequestContext request) {
-        String path = request.getUriInfo().getPath();
+        String path;
+        try {
+            path = request.getUriInfo().getPath();
+        } catch (IllegalArgumentException undecodable) {
+            // A path JAX-RS cannot decode (a malformed percent sequence beside a matrix parameter): nothing can be
+            // routed by it, and it must not get past this check undecoded. A 400, whatever the path.
+            return Optional.of(Problem.response(Response.Status.BAD_REQUEST, "the request's path is not a valid URI path"));
+        }
         if (!path.equals("/api") && !path.startsWith("/api/")) {
             return Optional.empty();
         }

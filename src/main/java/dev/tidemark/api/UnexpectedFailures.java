@@ -35,7 +35,8 @@ public class UnexpectedFailures {
         }
         String errorId = UUID.randomUUID().toString();
         metrics.counter("tidemark.http.failures").increment();
-        String path = CONTROL.matcher(uri.getPath()).replaceAll("?");
+        // The raw path: decoding it can itself fail on the input that brought us here.
+        String path = CONTROL.matcher(uri.getPath(false)).replaceAll("?");
         LOG.errorf(failure, "unexpected failure errorId=%s %s %s", errorId, request.getMethod(),
                 path.length() > 200 ? path.substring(0, 200) + "…" : path);
         return Response.fromResponse(Problem.response(Response.Status.INTERNAL_SERVER_ERROR,
