@@ -1,5 +1,6 @@
 package dev.tidemark.api;
 
+import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.poller.Checkpoint;
 import dev.tidemark.poller.PollerStore;
@@ -64,7 +65,7 @@ public class SyncResource {
         if (problem.isPresent()) {
             return Uni.createFrom().item(problem.get());
         }
-        if (!dev.tidemark.config.Roles.parse(config.roles().orElse(null)).contains(dev.tidemark.config.Roles.POLLER)) {
+        if (!Roles.parse(config.roles().orElse(null)).contains(Roles.POLLER)) {
             // A run calls the provider from this replica: only a poller holds the provider's credentials (k8s/base),
             // and one without them would be refused and mark the source as needing re-authorization.
             return Uni.createFrom().item(Problem.response(Response.Status.CONFLICT,

@@ -2,9 +2,11 @@ package dev.tidemark.api;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Request;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -19,7 +21,7 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 public class UnexpectedFailures {
 
     private static final Logger LOG = Logger.getLogger(UnexpectedFailures.class);
-    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("\\p{Cntrl}");
+    private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
     private final MeterRegistry metrics;
 
@@ -28,7 +30,7 @@ public class UnexpectedFailures {
     }
 
     @ServerExceptionMapper
-    public Response map(Throwable failure, UriInfo uri, jakarta.ws.rs.core.Request request) {
+    public Response map(Throwable failure, UriInfo uri, Request request) {
         if (failure instanceof WebApplicationException refused && refused.getResponse().getStatus() < 500) {
             metrics.counter("tidemark.http.refused", "status", Integer.toString(refused.getResponse().getStatus())).increment();
             return refused.getResponse();

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * One HTTP exchange with a provider under a total deadline and a byte cap:
@@ -58,7 +59,7 @@ final class BoundedExchange {
                     request.reset();
                 }
             };
-            java.util.function.Consumer<Throwable> fail = failure -> {
+            Consumer<Throwable> fail = failure -> {
                 if (over.compareAndSet(false, true)) {
                     cancel(vertx, timer.get());
                     reset.run();
@@ -97,8 +98,8 @@ final class BoundedExchange {
         }
     }
 
-    private static void read(HttpClientResponse response, long maxBytes, java.util.function.Consumer<Throwable> fail,
-            java.util.function.Consumer<ProviderResponse> done) {
+    private static void read(HttpClientResponse response, long maxBytes, Consumer<Throwable> fail,
+            Consumer<ProviderResponse> done) {
         // First, so the reset that refuses an answer is this exchange's failure, not an error Vert.x logs as unhandled.
         response.exceptionHandler(fail::accept);
         String declared = response.getHeader("Content-Length");

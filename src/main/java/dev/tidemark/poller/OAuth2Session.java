@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.config.TidemarkConfig;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpClient;
@@ -49,7 +51,7 @@ final class OAuth2Session {
 
     private final String source;
     private final TidemarkConfig.Auth auth;
-    private final io.vertx.core.Vertx vertx;
+    private final Vertx vertx;
     private final HttpClient http;
     private final PollerStore store;
     private final InstantSource clock;
@@ -67,7 +69,7 @@ final class OAuth2Session {
     private Uni<String> renewal;
     private volatile boolean retriedAfterRotation;
 
-    OAuth2Session(String source, TidemarkConfig.Auth auth, io.vertx.core.Vertx vertx, HttpClient http, PollerStore store,
+    OAuth2Session(String source, TidemarkConfig.Auth auth, Vertx vertx, HttpClient http, PollerStore store,
             InstantSource clock, TidemarkConfig.Poller limits) {
         this.source = source;
         this.auth = auth;
@@ -208,7 +210,7 @@ final class OAuth2Session {
         }
         String body = form.entrySet().stream().map(e -> encode(e.getKey()) + "=" + encode(e.getValue())).collect(Collectors.joining("&"));
         Instant asked = clock.instant();
-        return BoundedExchange.send(vertx, http, options, io.vertx.core.buffer.Buffer.buffer(body), limits.requestDeadline(),
+        return BoundedExchange.send(vertx, http, options, Buffer.buffer(body), limits.requestDeadline(),
                         limits.maxResponseSize().asLongValue())
                 .chain(answer -> granted(answer.status(), answer.body(), asked));
     }

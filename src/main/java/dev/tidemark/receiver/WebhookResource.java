@@ -6,6 +6,7 @@ import dev.tidemark.api.Problem;
 import dev.tidemark.change.ChangePublisher;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.receiver.signature.Hmac;
 import dev.tidemark.receiver.signature.SignedRequest;
 import dev.tidemark.receiver.signature.Verification;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -118,8 +119,9 @@ public class WebhookResource {
         // whatever unsigned id, it is replayed.
         String replayKey = source.scheme().signsDeliveryId() ? source.scheme().deliveryId(signed).filter(id -> !id.isBlank())
                 .map(id -> "id:" + printable(id)).orElse(null) : null;
-        String key = replayKey != null ? replayKey : "sha256:" + HexFormat.of().formatHex(sha256(dev.tidemark.receiver.signature.Hmac
-                .concat(dev.tidemark.receiver.signature.Hmac.utf8(source.scheme().signedTimestamp(signed).orElse("") + "\n"), payload)));
+        String signedTime = source.scheme().signedTimestamp(signed).orElse("");
+        String key = replayKey != null ? replayKey
+                : "sha256:" + HexFormat.of().formatHex(sha256(Hmac.concat(Hmac.utf8(signedTime + "\n"), payload)));
         var changes = ((MappingResult.Changes) result).changes().stream()
                 .map(change -> change.withReplayKey(key)).toList();
         if (changes.size() > config.receiver().maxChangesPerDelivery()) {

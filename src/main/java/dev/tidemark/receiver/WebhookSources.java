@@ -1,5 +1,6 @@
 package dev.tidemark.receiver;
 
+import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.receiver.signature.SignatureScheme;
 import dev.tidemark.receiver.signature.SignatureSchemes;
@@ -18,7 +19,7 @@ public class WebhookSources {
     private final Map<String, WebhookSource> sources = new HashMap<>();
 
     public WebhookSources(TidemarkConfig config) {
-        if (!dev.tidemark.config.Roles.parse(config.roles().orElse(null)).contains(dev.tidemark.config.Roles.RECEIVER)) {
+        if (!Roles.parse(config.roles().orElse(null)).contains(Roles.RECEIVER)) {
             return;   // no webhooks here, and maybe no webhook secrets either (a replica gets only its roles' secrets)
         }
         config.sources().forEach((name, source) -> source.webhook().ifPresent(webhook -> sources.put(name,
