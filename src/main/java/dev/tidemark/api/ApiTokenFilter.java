@@ -17,7 +17,10 @@ public class ApiTokenFilter {
 
     private final Optional<byte[]> token;
 
-    public ApiTokenFilter(TidemarkConfig config) {
+    private final io.micrometer.core.instrument.MeterRegistry metrics;
+
+    public ApiTokenFilter(TidemarkConfig config, io.micrometer.core.instrument.MeterRegistry metrics) {
+        this.metrics = metrics;
         this.token = config.api().token().filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -30,6 +33,7 @@ public class ApiTokenFilter {
         } catch (IllegalArgumentException undecodable) {
             // A path JAX-RS cannot decode (a malformed percent sequence beside a matrix parameter): nothing can be
             // routed by it, and it must not get past this check undecoded. A 400, whatever the path.
+            metrics.counter("tidemark.http.refused", "status", "400").increment();
             return Optional.of(Problem.response(Response.Status.BAD_REQUEST, "the request's path is not a valid URI path"));
         }
         if (!path.equals("/api") && !path.startsWith("/api/")) {
@@ -40,6 +44,7 @@ public class ApiTokenFilter {
                 && MessageDigest.isEqual(token.get(), header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8))) {
             return Optional.empty();
         }
+        metrics.counter("tidemark.http.refused", "status", "401").increment();
         return Optional.of(Response.fromResponse(Problem.response(Response.Status.UNAUTHORIZED,
                         token.isPresent() ? "A valid bearer token is required" : "The API is disabled: tidemark.api.token is not set"))
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());

@@ -24,6 +24,8 @@ public class UnexpectedFailures {
     private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
     private final MeterRegistry metrics;
+    /** Error lines a second; the rest are counted (tidemark_http_failures_total) and answered with their id. */
+    private final LogBudget lines = LogBudget.budget(5);
 
     public UnexpectedFailures(MeterRegistry metrics) {
         this.metrics = metrics;
@@ -31,16 +33,25 @@ public class UnexpectedFailures {
 
     @ServerExceptionMapper
     public Response map(Throwable failure, UriInfo uri, Request request) {
-        if (failure instanceof WebApplicationException refused && refused.getResponse().getStatus() < 500) {
-            metrics.counter("tidemark.http.refused", "status", Integer.toString(refused.getResponse().getStatus())).increment();
-            return refused.getResponse();
+        if (failure instanceof WebApplicationException answered) {
+            // An answer chosen where it was thrown (a 404 of routing, a 503 with Retry-After): kept, headers and all.
+            int status = answered.getResponse().getStatus();
+            metrics.counter(status < 500 ? "tidemark.http.refused" : "tidemark.http.unavailable", "status", Integer.toString(status))
+                    .increment();
+            return answered.getResponse();
         }
         String errorId = UUID.randomUUID().toString();
         metrics.counter("tidemark.http.failures").increment();
         // The raw path: decoding it can itself fail on the input that brought us here.
         String path = CONTROL.matcher(uri.getPath(false)).replaceAll("?");
-        LOG.errorf(failure, "unexpected failure errorId=%s %s %s", errorId, request.getMethod(),
-                path.length() > 200 ? path.substring(0, 200) + "…" : path);
+        if (lines.admit() >= 0) {
+            // Once per failure, at most a few a second (a database outage fails every request alike): the exception's
+            // class and stack, not its message, which may quote the input.
+            Throwable shown = new Throwable(failure.getClass().getName());
+            shown.setStackTrace(failure.getStackTrace());
+            LOG.errorf(shown, "unexpected failure errorId=%s %s %s", errorId, request.getMethod(),
+                    path.length() > 200 ? path.substring(0, 200) + "…" : path);
+        }
         return Response.fromResponse(Problem.response(Response.Status.INTERNAL_SERVER_ERROR,
                 "An unexpected failure; its error id in Tidemark's log is " + errorId)).header("X-Error-Id", errorId).build();
     }

@@ -1,5 +1,6 @@
 package dev.tidemark.receiver;
 
+import dev.tidemark.api.LogBudget;
 import dev.tidemark.api.Problem;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -58,7 +59,11 @@ public class WebhookBodyLimit {
     private static void tooLarge(String sourceName, String reason, WebhookSources sources, MeterRegistry metrics) {
         String source = sources.get(sourceName).map(WebhookSources.WebhookSource::name).orElse("unknown");
         metrics.counter(WebhookResource.DELIVERIES, "source", source, "outcome", "too_large").increment();
-        LOG.infof("webhook rejected: source=%s outcome=too_large reason=%s status=413", source, reason);
+        long skipped = LogBudget.WEBHOOKS.admit();
+        if (skipped >= 0) {
+            LOG.infof("webhook rejected: source=%s outcome=too_large reason=%s status=413%s", source, reason,
+                    skipped > 0 ? " (" + skipped + " rejections before it not logged)" : "");
+        }
     }
 
     private static boolean declaredOver(String declared, long limit) {

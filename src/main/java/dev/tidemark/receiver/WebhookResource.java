@@ -2,6 +2,7 @@ package dev.tidemark.receiver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tidemark.api.LogBudget;
 import dev.tidemark.api.Problem;
 import dev.tidemark.change.ChangePublisher;
 import dev.tidemark.config.Roles;
@@ -49,8 +50,7 @@ public class WebhookResource {
     private final MeterRegistry metrics;
     private final boolean receiving;
     /** Rejections are driven by whoever reaches the port: a few lines a second, the rest counted only. */
-    private final RejectionLog rejections = new RejectionLog(REJECTIONS_LOGGED_PER_SECOND, java.time.InstantSource.system());
-    static final int REJECTIONS_LOGGED_PER_SECOND = 20;
+    private final LogBudget rejections = LogBudget.WEBHOOKS;
 
     public WebhookResource(WebhookSources sources, ChangePublisher publisher, ObjectMapper json,
             TidemarkConfig config, Clock clock, MeterRegistry metrics) {

@@ -1,4 +1,4 @@
-package dev.tidemark.receiver;
+package dev.tidemark.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,13 +8,13 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** Hostile traffic cannot flood the logs with rejection lines: a few a second, and then how many were left out. */
-class RejectionLogTest {
+class LogBudgetTest {
 
     @Test
     void atMostSoManyLinesASecondAndTheNextOneSaysHowManyWereLeftOut() {
         AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-12-01T10:00:00Z"));
         InstantSource clock = now::get;
-        RejectionLog log = new RejectionLog(3, clock);
+        LogBudget log = new LogBudget(3, clock);
         assertThat(log.admit()).isZero();
         assertThat(log.admit()).isZero();
         assertThat(log.admit()).isZero();
