@@ -23,7 +23,7 @@ public class ApiInputFilter {
     public Optional<Response> refuseWhatCannotBeStored(ContainerRequestContext request) {
         try {
             String path = request.getUriInfo().getPath();
-            if (!path.equals("/api") && !path.startsWith("/api/")) {
+            if (!ApiTokenFilter.api(path)) {
                 return Optional.empty();
             }
             return problem(request.getUriInfo().getPathParameters())

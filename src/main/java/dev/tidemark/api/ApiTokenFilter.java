@@ -24,6 +24,11 @@ public class ApiTokenFilter {
         this.token = config.api().token().filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Whether a (decoded) request path is the API's. */
+    static boolean api(String path) {
+        return path.equals("/api") || path.startsWith("/api/");
+    }
+
     /** Before matching: without the token, an unknown path or a wrong content type answers 401 too, and tells nothing. */
     @ServerRequestFilter(preMatching = true)
     public Optional<Response> requireToken(ContainerRequestContext request) {
@@ -36,7 +41,7 @@ public class ApiTokenFilter {
             metrics.counter("tidemark.http.refused", "status", "400").increment();
             return Optional.of(Problem.response(Response.Status.BAD_REQUEST, "the request's path is not a valid URI path"));
         }
-        if (!path.equals("/api") && !path.startsWith("/api/")) {
+        if (!api(path)) {
             return Optional.empty();
         }
         String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);

@@ -65,7 +65,7 @@ public class SyncResource {
         if (problem.isPresent()) {
             return Uni.createFrom().item(problem.get());
         }
-        if (!Roles.parse(config.roles().orElse(null)).contains(Roles.POLLER)) {
+        if (!Roles.POLLER.runsIn(config)) {
             // A run calls the provider from this replica: only a poller holds the provider's credentials (k8s/base),
             // and one without them would be refused and mark the source as needing re-authorization.
             return Uni.createFrom().item(Problem.response(Response.Status.CONFLICT,

@@ -16,6 +16,11 @@ public enum Roles {
 
     public static final String PROPERTY = "tidemark.roles";
 
+    /** Whether this replica, configured by {@code config}, has this role. (A wrong value stops start-up before any asks.) */
+    public boolean runsIn(TidemarkConfig config) {
+        return parse(config.roles().orElse(null)).contains(this);
+    }
+
     /** @throws IllegalArgumentException naming the unknown role */
     public static Set<Roles> parse(String value) {
         if (value == null || value.isBlank()) {

@@ -65,7 +65,7 @@ public class PollScheduler {
     }
 
     void start(@Observes StartupEvent started) {
-        if (!Roles.parse(config.roles().orElse(null)).contains(Roles.POLLER)) {
+        if (!Roles.POLLER.runsIn(config)) {
             return;
         }
         config.sources().forEach((source, settings) -> settings.api().flatMap(TidemarkConfig.ProviderApi::auth)

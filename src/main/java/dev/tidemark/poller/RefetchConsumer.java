@@ -90,7 +90,7 @@ public class RefetchConsumer {
     }
 
     void start(@Observes StartupEvent started) {
-        if (!Roles.parse(config.roles().orElse(null)).contains(Roles.POLLER)) {
+        if (!Roles.POLLER.runsIn(config)) {
             return;
         }
         metrics.gauge("tidemark.poller.refetches.pending", pending);

@@ -60,7 +60,7 @@ public class WebhookResource {
         this.config = config;
         this.clock = clock;
         this.metrics = metrics;
-        this.receiving = Roles.parse(config.roles().orElse(null)).contains(Roles.RECEIVER);
+        this.receiving = Roles.RECEIVER.runsIn(config);
     }
 
     @POST

@@ -19,7 +19,7 @@ public class WebhookSources {
     private final Map<String, WebhookSource> sources = new HashMap<>();
 
     public WebhookSources(TidemarkConfig config) {
-        if (!Roles.parse(config.roles().orElse(null)).contains(Roles.RECEIVER)) {
+        if (!Roles.RECEIVER.runsIn(config)) {
             return;   // no webhooks here, and maybe no webhook secrets either (a replica gets only its roles' secrets)
         }
         config.sources().forEach((name, source) -> source.webhook().ifPresent(webhook -> sources.put(name,

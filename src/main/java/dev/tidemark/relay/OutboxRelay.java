@@ -128,7 +128,7 @@ public class OutboxRelay {
     }
 
     void start(@Observes StartupEvent started) {
-        if (!Roles.parse(config.roles().orElse(null)).contains(Roles.RELAY)) {
+        if (!Roles.RELAY.runsIn(config)) {
             return;
         }
         producer = createProducer();
