@@ -1,5 +1,6 @@
 package dev.tidemark.api;
 
+import dev.tidemark.http.Problem;
 import dev.tidemark.config.TidemarkConfig;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;

@@ -1,5 +1,6 @@
 package dev.tidemark.api;
 
+import dev.tidemark.http.Problem;
 import dev.tidemark.processor.DeadLetterQueue;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.GET;

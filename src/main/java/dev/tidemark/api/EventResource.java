@@ -1,6 +1,6 @@
 package dev.tidemark.api;
 
-import dev.tidemark.relay.OutboxStore;
+import dev.tidemark.outbox.OutboxStore;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;

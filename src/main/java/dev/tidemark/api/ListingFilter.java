@@ -1,5 +1,6 @@
 package dev.tidemark.api;
 
+import dev.tidemark.http.Problem;
 import jakarta.ws.rs.core.Response;
 import java.util.Optional;
 

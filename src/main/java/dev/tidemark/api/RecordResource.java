@@ -1,5 +1,7 @@
 package dev.tidemark.api;
 
+import dev.tidemark.http.Problem;
+import dev.tidemark.change.RecordView;
 import dev.tidemark.change.RecordKey;
 import dev.tidemark.change.Timestamps;
 import dev.tidemark.config.TidemarkConfig;
@@ -45,7 +47,7 @@ public class RecordResource {
     @Path("/{source}/{resource}/{id: .+}")   // a nested record's id has slashes: p1/e7
     public Uni<Response> get(@PathParam("source") String source, @PathParam("resource") String resource, @PathParam("id") String id) {
         return records.find(new RecordKey(source, resource, id)).map(found -> found
-                .map(stored -> Response.ok(RecordView.of(stored)).build())
+                .map(stored -> Response.ok(RecordView.of(stored.key(), stored.state())).build())
                 .orElseGet(() -> Problem.response(Response.Status.NOT_FOUND,
                         "No record " + source + "/" + resource + "/" + id + " has been seen")));
     }
@@ -97,7 +99,7 @@ public class RecordResource {
         return records.page(source, resource, since, afterAt, afterId, n + 1).map(page -> {
             List<RecordRepository.StoredRecord> shown = page.size() > n ? page.subList(0, n) : page;
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("records", shown.stream().map(RecordView::of).toList());
+            body.put("records", shown.stream().map(stored -> RecordView.of(stored.key(), stored.state())).toList());
             RecordRepository.StoredRecord last = shown.isEmpty() ? null : shown.get(shown.size() - 1);
             body.put("nextCursor", page.size() > n ? new Keyset(last.state().updatedAt(), last.key().id()).encode() : null);
             return Response.ok(body).build();

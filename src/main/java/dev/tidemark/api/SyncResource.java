@@ -1,5 +1,6 @@
 package dev.tidemark.api;
 
+import dev.tidemark.http.Problem;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.poller.Checkpoint;

@@ -15,7 +15,7 @@ import java.util.OptionalLong;
  * polls (sources and their resources), the rules that turn changes into events,
  * and the service's own knobs. The shape follows SPEC.md "Configuration".
  * Cross-field checks that the type system cannot express live in
- * {@link TidemarkConfigCheck}.
+ * the start-up check.
  */
 @ConfigMapping(prefix = "tidemark")
 public interface TidemarkConfig {
@@ -143,10 +143,6 @@ public interface TidemarkConfig {
          */
         @WithDefault("0.5")
         double sweepMaxDeleteShare();
-
-        default dev.tidemark.poller.Backoff backoff() {
-            return new dev.tidemark.poller.Backoff(retryBase(), retryMax(), retryAttempts());
-        }
     }
 
     interface Relay {

@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.config.TidemarkConfig;
 import java.time.Duration;
 import java.util.function.DoubleSupplier;
 
@@ -10,6 +11,11 @@ import java.util.function.DoubleSupplier;
  * together.
  */
 public record Backoff(Duration base, Duration max, int attempts) {
+
+    /** The retry policy the poller's configuration sets. */
+    public static Backoff of(TidemarkConfig.Poller poller) {
+        return new Backoff(poller.retryBase(), poller.retryMax(), poller.retryAttempts());
+    }
 
     /** The wait before retry number {@code retry} (1 for the first retry). */
     public Duration delay(int retry, DoubleSupplier random) {

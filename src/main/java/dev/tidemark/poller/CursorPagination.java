@@ -1,7 +1,7 @@
 package dev.tidemark.poller;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.config.JsonPointers;
+import dev.tidemark.change.JsonPointers;
 import java.util.Map;
 import java.util.Optional;
 

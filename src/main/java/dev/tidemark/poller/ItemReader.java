@@ -3,7 +3,7 @@ package dev.tidemark.poller;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.change.Timestamps;
-import dev.tidemark.config.JsonPointers;
+import dev.tidemark.change.JsonPointers;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

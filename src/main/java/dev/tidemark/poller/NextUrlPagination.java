@@ -1,7 +1,7 @@
 package dev.tidemark.poller;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.config.JsonPointers;
+import dev.tidemark.change.JsonPointers;
 import java.util.Optional;
 
 /** The next page's whole URL in the body ({@code next}), called as it is. */

@@ -149,7 +149,7 @@ public class ProviderClient {
                     String call = "GET " + uri.getRawPath();
                     if (status == 429 || status == 503) {
                         Duration wait = quota.retryAfter().or(quota::reset)
-                                .orElseGet(() -> config.poller().backoff().delay(limited + 1, ThreadLocalRandom.current()::nextDouble));
+                                .orElseGet(() -> Backoff.of(config.poller()).delay(limited + 1, ThreadLocalRandom.current()::nextDouble));
                         if (wait.compareTo(config.poller().maxRateLimitWait()) > 0 || limited + 1 >= MAX_RATE_LIMITED_ANSWERS) {
                             budget.limiter().pause(wait);   // the next run of any resource of the source waits too
                             return Uni.createFrom().failure(new ProviderCallException(call + " answered " + status
@@ -177,11 +177,11 @@ public class ProviderClient {
                     if (!retryable) {
                         return Uni.createFrom().failure(new ProviderCallException(call + " " + what + "; not retried (a client error)", false, status));
                     }
-                    if (retries + 1 >= config.poller().backoff().attempts()) {
+                    if (retries + 1 >= Backoff.of(config.poller()).attempts()) {
                         return Uni.createFrom().failure(new ProviderCallException(call + " " + what + " after "
                                 + (retries + 1) + " attempts", false, status));
                     }
-                    Duration wait = config.poller().backoff().delay(retries + 1, ThreadLocalRandom.current()::nextDouble);
+                    Duration wait = Backoff.of(config.poller()).delay(retries + 1, ThreadLocalRandom.current()::nextDouble);
                     stats.retries.incrementAndGet();
                     stats.waitedMillis.addAndGet(wait.toMillis());
                     LOG.infof("source=%s resource=%s %s %s: retry %d in %d ms", source, resource, call, what, retries + 1, wait.toMillis());

@@ -8,7 +8,7 @@ import dev.tidemark.change.ChangePublisher;
 import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
 import dev.tidemark.change.Timestamps;
-import dev.tidemark.config.JsonPointers;
+import dev.tidemark.change.JsonPointers;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -600,7 +600,7 @@ public class ResourceSync {
         }
         return store.hashes(walk.target(), items.stream().map(ListItem::id).toList()).map(local -> items.stream()
                 .filter(item -> !java.util.Arrays.equals(local.get(item.id()),
-                        dev.tidemark.processor.ContentHash.of(item.data()).bytes()))
+                        dev.tidemark.change.ContentHash.of(item.data()).bytes()))
                 .map(item -> new ListItem(item.id(), read, item.data()))
                 .toList());
     }
@@ -837,12 +837,12 @@ public class ResourceSync {
                         (System.nanoTime() - started) / 1_000_000));
             } catch (JsonProcessingException | MalformedPageException e) {
                 String reason = e instanceof MalformedPageException ? e.getMessage() : "the body is not JSON";
-                if (attempt >= config.poller().backoff().attempts()) {
+                if (attempt >= Backoff.of(config.poller()).attempts()) {
                     return Uni.createFrom().failure(new MalformedPageException("GET " + uri.getRawPath() + ": " + reason
                             + " (" + attempt + " attempts)"));
                 }
                 stats.retries.incrementAndGet();
-                Duration wait = config.poller().backoff().delay(attempt, ThreadLocalRandom.current()::nextDouble);
+                Duration wait = Backoff.of(config.poller()).delay(attempt, ThreadLocalRandom.current()::nextDouble);
                 LOG.infof("sync %s: GET %s gave a malformed page (%s): retry %d in %d ms", walk.target(), uri.getRawPath(),
                         reason, attempt, wait.toMillis());
                 // Full jitter can draw no wait at all, which Mutiny's delay refuses.

@@ -1,5 +1,8 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.change.Transition;
+import dev.tidemark.change.StoredState;
+import dev.tidemark.outbox.OutboxEntry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.change.Causes;
 import dev.tidemark.change.ChangeEnvelope;
@@ -7,8 +10,8 @@ import dev.tidemark.change.ChangePublisher;
 import dev.tidemark.change.Op;
 import dev.tidemark.change.RecordKey;
 import dev.tidemark.change.Timestamps;
-import dev.tidemark.relay.OutboxSignal;
-import dev.tidemark.relay.OutboxStore;
+import dev.tidemark.outbox.OutboxSignal;
+import dev.tidemark.outbox.OutboxStore;
 import dev.tidemark.rules.RuleSet;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Multi;
@@ -206,11 +209,11 @@ public class ChangeProcessor {
     }
 
     /** Per record, in applied order: each applied state's changelog entry, then the events of the edge it made. */
-    private List<OutboxEntry> outboxRows(RecordKey key, List<OrderedApply.Transition> transitions) {
+    private List<OutboxEntry> outboxRows(RecordKey key, List<Transition> transitions) {
         List<RuleSet.Fired> fired = rules.edges(key, transitions);
         List<OutboxEntry> rows = new ArrayList<>(transitions.size() + fired.size());
         int next = 0;
-        for (OrderedApply.Transition transition : transitions) {
+        for (Transition transition : transitions) {
             rows.add(entries.changelog(key, transition));
             while (next < fired.size() && fired.get(next).transition() == transition) {
                 rows.add(entries.event(key, fired.get(next++)));
@@ -240,7 +243,7 @@ public class ChangeProcessor {
                     .counter("tidemark.processor.changes", "source", key.source(), "resource", key.resource(),
                             "decision", decision.name().toLowerCase(java.util.Locale.ROOT))
                     .increment(n));
-            for (OrderedApply.Transition transition : result.transitions()) {
+            for (Transition transition : result.transitions()) {
                 boolean wasDeleted = transition.previous() != null && transition.previous().deleted();
                 if (transition.next().deleted() && !wasDeleted) {
                     metrics.counter("tidemark.processor.deleted", "source", key.source(), "resource", key.resource()).increment();

@@ -1,5 +1,8 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.change.OrderingDecision;
+import dev.tidemark.change.Transition;
+import dev.tidemark.change.StoredState;
 import dev.tidemark.change.ChangeEnvelope;
 import dev.tidemark.change.Op;
 import java.util.ArrayList;
@@ -15,10 +18,6 @@ import java.util.Map;
  * rules fire on each applied step, not only on the batch's end state. Pure.
  */
 public final class OrderedApply {
-
-    /** One applied step: the state before (null if never seen) and after, and the change that made it. */
-    public record Transition(StoredState previous, StoredState next, ChangeEnvelope change, OrderingDecision decision) {
-    }
 
     public record Result(StoredState finalState, List<Transition> transitions,
             Map<OrderingDecision, Integer> decisions, List<ChangeEnvelope> conflicts, int refetches) {

@@ -1,5 +1,7 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.change.OrderingDecision;
+import dev.tidemark.change.StoredState;
 import dev.tidemark.change.Origin;
 
 /**

@@ -1,9 +1,13 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.change.Transition;
+import dev.tidemark.change.ContentHash;
+import dev.tidemark.change.StoredState;
+import dev.tidemark.outbox.OutboxEntry;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tidemark.api.RecordView;
+import dev.tidemark.change.RecordView;
 import dev.tidemark.change.RecordKey;
 import dev.tidemark.rules.RuleSet;
 import io.cloudevents.CloudEvent;
@@ -45,7 +49,7 @@ public class OutboxEntries {
      * each) gets a second entry, so the compacted changelog ends where the
      * table does.
      */
-    public OutboxEntry changelog(RecordKey key, OrderedApply.Transition transition) {
+    public OutboxEntry changelog(RecordKey key, Transition transition) {
         StoredState state = transition.next();
         StoredState previous = transition.previous();
         String id = "record:" + uuid(key.kafkaKey(), state.updatedAt().toString(), hex(state.hash()),

@@ -1,5 +1,7 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.change.ContentHash;
+import dev.tidemark.change.StoredState;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.change.RecordKey;

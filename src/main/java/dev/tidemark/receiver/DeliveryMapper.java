@@ -6,7 +6,7 @@ import dev.tidemark.change.ChangeEnvelope;
 import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
 import dev.tidemark.change.Timestamps;
-import dev.tidemark.config.JsonPointers;
+import dev.tidemark.change.JsonPointers;
 import dev.tidemark.config.TidemarkConfig;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.tidemark.receiver;
 
-import dev.tidemark.api.LogBudget;
-import dev.tidemark.api.Problem;
+import dev.tidemark.http.LogBudget;
+import dev.tidemark.http.Problem;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;

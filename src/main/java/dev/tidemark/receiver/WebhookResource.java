@@ -2,8 +2,8 @@ package dev.tidemark.receiver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tidemark.api.LogBudget;
-import dev.tidemark.api.Problem;
+import dev.tidemark.http.LogBudget;
+import dev.tidemark.http.Problem;
 import dev.tidemark.change.ChangePublisher;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;

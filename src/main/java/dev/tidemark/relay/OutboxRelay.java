@@ -1,8 +1,10 @@
 package dev.tidemark.relay;
 
+import dev.tidemark.outbox.OutboxSignal;
+import dev.tidemark.outbox.OutboxStore;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
-import dev.tidemark.processor.OutboxEntry;
+import dev.tidemark.outbox.OutboxEntry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;

@@ -2,8 +2,8 @@ package dev.tidemark.rules;
 
 import dev.tidemark.change.RecordKey;
 import dev.tidemark.config.TidemarkConfig;
-import dev.tidemark.processor.OrderedApply.Transition;
-import dev.tidemark.processor.StoredState;
+import dev.tidemark.change.Transition;
+import dev.tidemark.change.StoredState;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.tidemark.config.ConfigFixtures;
-import dev.tidemark.config.TidemarkConfigCheck;
+import dev.tidemark.startup.TidemarkConfigCheck;
 import dev.tidemark.local.LocalInfraResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.tidemark.config.ConfigFixtures;
 import dev.tidemark.config.Roles;
-import dev.tidemark.config.TidemarkConfigCheck;
+import dev.tidemark.startup.TidemarkConfigCheck;
 import dev.tidemark.local.LocalInfraResource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;

@@ -1,5 +1,6 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.change.ContentHash;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

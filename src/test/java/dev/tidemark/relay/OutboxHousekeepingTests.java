@@ -1,10 +1,11 @@
 package dev.tidemark.relay;
 
+import dev.tidemark.outbox.OutboxStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tidemark.local.LocalInfraResource;
-import dev.tidemark.processor.OutboxEntry;
+import dev.tidemark.outbox.OutboxEntry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.sqlclient.Pool;

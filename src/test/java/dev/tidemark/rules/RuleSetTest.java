@@ -8,7 +8,7 @@ import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
 import dev.tidemark.change.RecordKey;
 import dev.tidemark.processor.OrderedApply;
-import dev.tidemark.processor.StoredState;
+import dev.tidemark.change.StoredState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Instant;
 import java.util.ArrayList;

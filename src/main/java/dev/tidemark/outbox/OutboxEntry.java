@@ -1,4 +1,4 @@
-package dev.tidemark.processor;
+package dev.tidemark.outbox;
 
 /**
  * One row for the outbox, written in the same transaction as the record it

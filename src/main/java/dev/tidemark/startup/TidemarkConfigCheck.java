@@ -1,5 +1,8 @@
-package dev.tidemark.config;
+package dev.tidemark.startup;
 
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.config.Roles;
+import dev.tidemark.change.JsonPointers;
 import dev.tidemark.poller.NestedIds;
 import dev.tidemark.receiver.signature.SignatureSchemes;
 import dev.tidemark.rules.RulePredicate;

@@ -1,4 +1,4 @@
-package dev.tidemark.processor;
+package dev.tidemark.change;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;

@@ -1,5 +1,7 @@
-package dev.tidemark.api;
+package dev.tidemark.http;
 
+import dev.tidemark.http.UnexpectedFailures;
+import dev.tidemark.http.Problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

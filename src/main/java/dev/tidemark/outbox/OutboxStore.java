@@ -1,6 +1,6 @@
-package dev.tidemark.relay;
+package dev.tidemark.outbox;
 
-import dev.tidemark.processor.OutboxEntry;
+import dev.tidemark.outbox.OutboxEntry;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -103,11 +104,11 @@ public class OutboxStore {
     }
 
     /** Inside the caller's transaction: true if this replica is the one relaying now. */
-    Uni<Boolean> lead(SqlConnection conn) {
+    public Uni<Boolean> lead(SqlConnection conn) {
         return conn.query(LEAD).execute().map(rows -> rows.iterator().next().getBoolean("lead"));
     }
 
-    Uni<List<Claimed>> claim(SqlConnection conn, int limit) {
+    public Uni<List<Claimed>> claim(SqlConnection conn, int limit) {
         return conn.preparedQuery(CLAIM).execute(Tuple.of(limit)).map(rows -> {
             List<Claimed> claimed = new ArrayList<>(rows.size());
             for (Row row : rows) {
@@ -118,13 +119,13 @@ public class OutboxStore {
         });
     }
 
-    Uni<Void> mark(SqlConnection conn, List<Claimed> published) {
+    public Uni<Void> mark(SqlConnection conn, List<Claimed> published) {
         Long[] seqs = published.stream().map(Claimed::seq).toArray(Long[]::new);
         return conn.preparedQuery(MARK).execute(Tuple.of(seqs)).replaceWithVoid();
     }
 
     /** Marks rows Kafka refused for good as done, with the reason, so they stop blocking the rows behind them. */
-    Uni<Void> markUnpublishable(SqlConnection conn, java.util.Map<Claimed, String> refused) {
+    public Uni<Void> markUnpublishable(SqlConnection conn, Map<Claimed, String> refused) {
         if (refused.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -134,7 +135,7 @@ public class OutboxStore {
     }
 
     /** Deletes up to {@code limit} rows published longer than {@code retention} ago; returns how many. */
-    Uni<Integer> clean(Duration retention, int limit) {
+    public Uni<Integer> clean(Duration retention, int limit) {
         return pool.preparedQuery(CLEAN).execute(Tuple.of((double) retention.toSeconds(), limit)).map(rows -> rows.rowCount());
     }
 
@@ -151,7 +152,7 @@ public class OutboxStore {
         });
     }
 
-    Uni<Backlog> backlog() {
+    public Uni<Backlog> backlog() {
         return pool.query(BACKLOG).execute().map(rows -> {
             Row row = rows.iterator().next();
             var oldest = row.getOffsetDateTime("oldest");

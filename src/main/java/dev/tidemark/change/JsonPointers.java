@@ -1,4 +1,4 @@
-package dev.tidemark.config;
+package dev.tidemark.change;
 
 import com.fasterxml.jackson.core.JsonPointer;
 import java.util.Optional;

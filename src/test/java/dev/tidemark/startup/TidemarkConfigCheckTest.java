@@ -1,5 +1,9 @@
-package dev.tidemark.config;
+package dev.tidemark.startup;
 
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.config.Roles;
+import dev.tidemark.config.ConfigFixtures;
+import dev.tidemark.startup.TidemarkConfigCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,7 @@
-package dev.tidemark.config;
+package dev.tidemark.startup;
 
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.startup.TidemarkConfigCheck;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;

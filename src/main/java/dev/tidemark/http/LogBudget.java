@@ -1,4 +1,4 @@
-package dev.tidemark.api;
+package dev.tidemark.http;
 
 import java.time.InstantSource;
 

@@ -1,4 +1,4 @@
-package dev.tidemark.processor;
+package dev.tidemark.change;
 
 /** What the processor does with one incoming change, given the stored state (DESIGN.md, "Ordering policy"). */
 public enum OrderingDecision {

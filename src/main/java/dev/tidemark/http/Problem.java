@@ -1,4 +1,4 @@
-package dev.tidemark.api;
+package dev.tidemark.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import jakarta.ws.rs.core.Response;

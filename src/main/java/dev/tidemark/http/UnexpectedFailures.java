@@ -1,5 +1,7 @@
-package dev.tidemark.api;
+package dev.tidemark.http;
 
+import dev.tidemark.http.LogBudget;
+import dev.tidemark.http.Problem;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Request;

@@ -1,5 +1,6 @@
-package dev.tidemark.relay;
+package dev.tidemark.outbox;
 
+import dev.tidemark.outbox.OutboxStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,7 +20,7 @@ public class OutboxSignal {
         listeners.forEach(Runnable::run);
     }
 
-    void onWake(Runnable listener) {
+    public void onWake(Runnable listener) {
         listeners.add(listener);
     }
 }

@@ -1,5 +1,6 @@
-package dev.tidemark.api;
+package dev.tidemark.http;
 
+import dev.tidemark.http.LogBudget;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;

@@ -1,0 +1,93 @@
+package dev.tidemark.architecture;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.library.Architectures.LayeredArchitecture;
+import dev.tidemark.change.UpwardImportFixture;
+import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.poller.SyncTarget;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The direction of every package (docs/architecture.md): each may use only
+ * the packages named beside it, all of them below it, so the graph has no
+ * cycle and no import points back up. A new package must be added here.
+ */
+class ArchitectureTest {
+
+    /** Each package, top to bottom, and the packages it may use. */
+    static final Map<String, List<String>> MAY_USE = new LinkedHashMap<>();
+
+    static {
+        MAY_USE.put("startup", List.of("api", "receiver", "poller", "relay", "processor", "outbox", "rules", "http", "change", "config"));
+        MAY_USE.put("api", List.of("poller", "processor", "outbox", "http", "change", "config"));
+        MAY_USE.put("receiver", List.of("http", "change", "config"));
+        MAY_USE.put("poller", List.of("processor", "rules", "change", "config"));
+        MAY_USE.put("relay", List.of("outbox", "change", "config"));
+        MAY_USE.put("processor", List.of("outbox", "rules", "change", "config"));
+        MAY_USE.put("outbox", List.of("change", "config"));
+        MAY_USE.put("rules", List.of("change", "config"));
+        MAY_USE.put("http", List.of("config"));
+        MAY_USE.put("change", List.of("config"));
+        MAY_USE.put("config", List.of());
+    }
+
+    static final JavaClasses MAIN = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.tidemark");
+
+    static LayeredArchitecture layers() {
+        LayeredArchitecture layers = layeredArchitecture().consideringOnlyDependenciesInAnyPackage("dev.tidemark..")
+                .layer("root").definedBy("dev.tidemark");
+        for (String name : MAY_USE.keySet()) {
+            layers = layers.layer(name).definedBy("dev.tidemark." + name + "..");
+        }
+        layers = layers.whereLayer("root").mayNotAccessAnyLayer();
+        for (Map.Entry<String, List<String>> entry : MAY_USE.entrySet()) {
+            layers = entry.getValue().isEmpty()
+                    ? layers.whereLayer(entry.getKey()).mayNotAccessAnyLayer()
+                    : layers.whereLayer(entry.getKey()).mayOnlyAccessLayers(entry.getValue().toArray(String[]::new));
+        }
+        return layers;
+    }
+
+    static final ArchRule NO_CYCLE = slices().matching("dev.tidemark.(*)..").should().beFreeOfCycles();
+
+    @Test
+    void everyPackageUsesOnlyThePackagesBelowIt() {
+        layers().ensureAllClassesAreContainedInArchitecture().check(MAIN);
+    }
+
+    @Test
+    void packagesFormNoCycle() {
+        NO_CYCLE.check(MAIN);
+    }
+
+    @Test
+    void theTableItselfPointsOnlyDownward() {
+        // A package may use only those listed after it: the order of the table is the order of the floors.
+        List<String> order = List.copyOf(MAY_USE.keySet());
+        MAY_USE.forEach((name, uses) -> uses.forEach(used ->
+                assertThat(order.indexOf(used)).as(name + " -> " + used).isGreaterThan(order.indexOf(name))));
+    }
+
+    @Test
+    void anUpwardImportFailsTheCheck() {
+        // A class of the change model that uses the poller: what the rules above must refuse.
+        JavaClasses withUpwardImport = new ClassFileImporter().importClasses(UpwardImportFixture.class, SyncTarget.class, ChangeEnvelope.class);
+        assertThatThrownBy(() -> layers().check(withUpwardImport))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("UpwardImportFixture")
+                .hasMessageContaining("SyncTarget");
+    }
+}
