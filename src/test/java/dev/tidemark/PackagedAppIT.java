@@ -133,6 +133,8 @@ class PackagedAppIT {
                 "tidemark.sources.billing.webhook.scheme: unknown signature scheme 'telepathy'");
         assertStartUpFails(SOURCES.replace("updated-at: /changed_at", "updated-at: /changed_at\n          schedule: fortnightly"),
                 "tidemark.sources.billing.resources.subscriptions.schedule");
+        assertStartUpFails(SOURCES.replace("  api:\n    token: it-token\n", "  api:\n    token: it-token\n  relay:\n    sink: carrier-pigeon\n"),
+                "tidemark.relay.sink: no sink named 'carrier-pigeon' (known: kafka)");
     }
 
     void assertStartUpFails(String yaml, String expected) throws Exception {

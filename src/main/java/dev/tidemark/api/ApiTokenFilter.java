@@ -1,5 +1,6 @@
 package dev.tidemark.api;
 
+import dev.tidemark.metrics.Metric;
 import dev.tidemark.http.Problem;
 import dev.tidemark.config.TidemarkConfig;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Every {@code /api} call needs {@code Authorization: Bearer <tidemark.api.token>}.
@@ -18,9 +20,9 @@ public class ApiTokenFilter {
 
     private final Optional<byte[]> token;
 
-    private final io.micrometer.core.instrument.MeterRegistry metrics;
+    private final MeterRegistry metrics;
 
-    public ApiTokenFilter(TidemarkConfig config, io.micrometer.core.instrument.MeterRegistry metrics) {
+    public ApiTokenFilter(TidemarkConfig config, MeterRegistry metrics) {
         this.metrics = metrics;
         this.token = config.api().token().filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
     }
@@ -39,7 +41,7 @@ public class ApiTokenFilter {
         } catch (IllegalArgumentException undecodable) {
             // A path JAX-RS cannot decode (a malformed percent sequence beside a matrix parameter): nothing can be
             // routed by it, and it must not get past this check undecoded. A 400, whatever the path.
-            metrics.counter("tidemark.http.refused", "status", "400").increment();
+            metrics.counter(Metric.HTTP_REFUSED, "status", "400").increment();
             return Optional.of(Problem.response(Response.Status.BAD_REQUEST, "the request's path is not a valid URI path"));
         }
         if (!api(path)) {
@@ -50,7 +52,7 @@ public class ApiTokenFilter {
                 && MessageDigest.isEqual(token.get(), header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8))) {
             return Optional.empty();
         }
-        metrics.counter("tidemark.http.refused", "status", "401").increment();
+        metrics.counter(Metric.HTTP_REFUSED, "status", "401").increment();
         return Optional.of(Response.fromResponse(Problem.response(Response.Status.UNAUTHORIZED,
                         token.isPresent() ? "A valid bearer token is required" : "The API is disabled: tidemark.api.token is not set"))
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());

@@ -11,6 +11,9 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * {@code /api/dlq}: how many changes are on the dead-letter topic, by source,
@@ -22,9 +25,9 @@ import java.util.Map;
 public class DeadLetterResource {
 
     private final DeadLetterQueue dlq;
-    private final com.fasterxml.jackson.databind.ObjectMapper json;
+    private final ObjectMapper json;
 
-    public DeadLetterResource(DeadLetterQueue dlq, com.fasterxml.jackson.databind.ObjectMapper json) {
+    public DeadLetterResource(DeadLetterQueue dlq, ObjectMapper json) {
         this.dlq = dlq;
         this.json = json;
     }
@@ -48,13 +51,13 @@ public class DeadLetterResource {
         String source = null;
         if (body != null && !body.isBlank()) {
             try {
-                com.fasterxml.jackson.databind.JsonNode request = json.readTree(body);
+                JsonNode request = json.readTree(body);
                 if (request == null || !request.isObject() || (request.has("source") && !request.get("source").isTextual()
                         && !request.get("source").isNull())) {
                     return Problem.response(Response.Status.BAD_REQUEST, "the body is {\"source\": \"…\"} or nothing");
                 }
                 source = request.hasNonNull("source") ? request.get("source").asText() : null;
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 return Problem.response(Response.Status.BAD_REQUEST, "the body is not JSON; it is {\"source\": \"…\"} or nothing");
             }
         }

@@ -1,13 +1,20 @@
 package dev.tidemark.api;
 
+import dev.tidemark.change.Connection;
 import dev.tidemark.http.Problem;
+import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.poller.Checkpoint;
-import dev.tidemark.poller.PollerStore;
+import dev.tidemark.poller.AuthStateStore;
+import dev.tidemark.poller.CheckpointStore;
+import dev.tidemark.poller.LeaseStore;
+import dev.tidemark.poller.RunStore;
 import dev.tidemark.poller.ProviderClient;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.SyncRun;
+import dev.tidemark.poller.RunStatus;
+import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncTarget;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -28,29 +35,34 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * The poller's admin API (SPEC.md): trigger a sync, list and show runs, and
+ * The poller's admin API (README "Read and admin API"): trigger a sync, list and show runs, and
  * each source's state.
  */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
 public class SyncResource {
 
-    static final Set<String> MODES = Set.of(ResourceSync.INCREMENTAL, ResourceSync.FULL, ResourceSync.RECONCILE);
 
     private final TidemarkConfig config;
     private final ResourceSync sync;
-    private final PollerStore store;
+    private final LeaseStore leases;
+    private final RunStore runs;
+    private final CheckpointStore checkpoints;
+    private final AuthStateStore auth;
     private final ProviderClient client;
 
-    public SyncResource(TidemarkConfig config, ResourceSync sync, PollerStore store, ProviderClient client) {
+    public SyncResource(TidemarkConfig config, ResourceSync sync, LeaseStore leases, RunStore runs, CheckpointStore checkpoints,
+            AuthStateStore auth, ProviderClient client) {
         this.config = config;
         this.sync = sync;
-        this.store = store;
+        this.leases = leases;
+        this.runs = runs;
+        this.checkpoints = checkpoints;
+        this.auth = auth;
         this.client = client;
     }
 
@@ -72,19 +84,20 @@ public class SyncResource {
             return Uni.createFrom().item(Problem.response(Response.Status.CONFLICT,
                     "This replica does not poll (tidemark.roles): ask a replica with the poller role"));
         }
-        String mode = request == null || request.mode() == null ? ResourceSync.INCREMENTAL : request.mode();
-        if (!MODES.contains(mode)) {
+        Optional<SyncMode> mode = request == null || request.mode() == null ? Optional.of(SyncMode.INCREMENTAL)
+                : ConfigKind.named(SyncMode.class, request.mode());
+        if (mode.isEmpty()) {
             return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,
                     "mode: 'incremental', 'full' or 'reconcile'"));
         }
         SyncTarget target = SyncTarget.of(source, resource);
-        return sync.start(target, mode, "api").chain(started -> {
+        return sync.start(target, mode.get(), "api").chain(started -> {
             if (started.isPresent()) {
                 UUID id = started.get();
-                return Uni.createFrom().item(Response.accepted(Map.of("runId", id.toString(), "mode", mode))
+                return Uni.createFrom().item(Response.accepted(Map.of("runId", id.toString(), "mode", mode.get().configName()))
                         .location(URI.create("/api/runs/" + id)).build());
             }
-            return store.holder(target).map(holder -> Problem.response(Response.Status.CONFLICT,
+            return leases.holder(target).map(holder -> Problem.response(Response.Status.CONFLICT,
                     target + " is being synced by run " + holder.map(UUID::toString).orElse("(just finished)")
                             + "; try again when it ends"));
         });
@@ -99,7 +112,7 @@ public class SyncResource {
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND, "no run " + id));
         }
-        return store.run(runId).map(run -> run.map(r -> Response.ok(r).build())
+        return runs.run(runId).map(run -> run.map(r -> Response.ok(r).build())
                 .orElseGet(() -> Problem.response(Response.Status.NOT_FOUND, "no run " + id)));
     }
 
@@ -112,7 +125,7 @@ public class SyncResource {
         if (problem.isPresent()) {
             return Uni.createFrom().item(problem.get());
         }
-        return store.runs(source, resource, n).map(runs -> Response.ok(Map.of("runs", runs)).build());
+        return runs.runs(source, resource, n).map(runs -> Response.ok(Map.of("runs", runs)).build());
     }
 
     /** Each source and its polled resources: checkpoint, last run, lag (how old the checkpoint's newest record is) and health. */
@@ -125,7 +138,7 @@ public class SyncResource {
         if (resources.isEmpty()) {
             return Uni.createFrom().item(Map.<String, Object>of("sources", List.of()));
         }
-        return Uni.join().all(resources).andFailFast().chain(described -> store.refusedSources().map(refused -> {
+        return Uni.join().all(resources).andFailFast().chain(described -> auth.refusedSources().map(refused -> {
             Map<String, List<Map<String, Object>>> bySource = new TreeMap<>();
             described.forEach(d -> bySource.computeIfAbsent((String) d.remove("source"), s -> new ArrayList<>()).add(d));
             List<Map<String, Object>> sources = new ArrayList<>();
@@ -141,9 +154,9 @@ public class SyncResource {
                 }).orElse(null));
                 if (config.sources().get(source).api().isPresent()) {
                     // This replica's view: each replica keeps its own breaker per source.
-                    view.put("circuit", client.circuit(source));
+                    view.put("circuit", client.circuit(Connection.implicit(source)));
                     // This replica's limiter: the pace of its calls, whether the provider's headers set it, any pause.
-                    view.put("rateLimit", client.rateLimit(source).orElse(null));
+                    view.put("rateLimit", client.rateLimit(Connection.implicit(source)).orElse(null));
                 }
                 view.put("resources", list);
                 sources.add(view);
@@ -162,7 +175,7 @@ public class SyncResource {
             return Uni.createFrom().item(view);
         }
         if (resource.parent().isPresent()) {
-            return store.parentCheckpoints(target).chain(parents -> store.runs(target.source(), target.resource(), 1).map(runs -> {
+            return checkpoints.parentCheckpoints(target).chain(parents -> runs.runs(target.source(), target.resource(), 1).map(runs -> {
                 Map<String, Object> view = polledView(target, resource, runs);
                 // One checkpoint per parent: how many parents have one, how many of their walks completed.
                 Map<String, Object> nested = new LinkedHashMap<>();
@@ -174,7 +187,7 @@ public class SyncResource {
                 return view;
             }));
         }
-        return store.checkpoint(target).chain(checkpoint -> store.runs(target.source(), target.resource(), 1).map(runs -> {
+        return checkpoints.checkpoint(target).chain(checkpoint -> runs.runs(target.source(), target.resource(), 1).map(runs -> {
             Map<String, Object> view = polledView(target, resource, runs);
             view.put("checkpoint", checkpoint.map(SyncResource::checkpoint).orElse(null));
             view.put("lagSeconds", checkpoint.map(Checkpoint::position).map(p -> p.updatedAt())
@@ -191,18 +204,18 @@ public class SyncResource {
         view.put("schedule", resource.schedule().map(Duration::toString).orElse(null));
         Optional<SyncRun> last = runs.stream().findFirst();
         view.put("lastRun", last.orElse(null));
-        view.put("health", last.map(SyncRun::status).map(status -> switch (status) {
-            case "completed", "running" -> "ok";
-            case "partial" -> "rate-limited";
-            default -> "failing";
-        }).orElse("never-run"));
+        view.put("health", last.map(run -> ConfigKind.named(RunStatus.class, run.status()).map(status -> switch (status) {
+            case COMPLETED, RUNNING -> "ok";
+            case PARTIAL -> "rate-limited";
+            case FAILED -> "failing";
+        }).orElse("failing")).orElse("never-run"));
         return view;
     }
 
     private static Map<String, Object> checkpoint(Checkpoint checkpoint) {
         Map<String, Object> view = new LinkedHashMap<>();
-        view.put("mode", checkpoint.mode());
-        view.put("status", checkpoint.status());
+        view.put("mode", checkpoint.mode().configName());
+        view.put("status", checkpoint.status().configName());
         view.put("runId", checkpoint.runId());
         view.put("updatedAt", checkpoint.position().updatedAt());
         view.put("id", checkpoint.position().id());

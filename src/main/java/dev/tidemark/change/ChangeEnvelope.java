@@ -7,7 +7,7 @@ import java.time.Instant;
 
 /**
  * One change to one record: the value of every message on {@code tidemark.changes}
- * (SPEC.md "Kafka topics"). Webhooks and polls both produce it; the processor is
+ * (docs/operations.md "Topics"). Webhooks and polls both produce it; the processor is
  * its only consumer.
  *
  * @param updatedAt the record's own timestamp, truncated to microseconds UTC

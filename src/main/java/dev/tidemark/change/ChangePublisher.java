@@ -14,6 +14,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import java.util.ArrayList;
 
 /**
  * Puts changes on {@code tidemark.changes}, keyed by record. The returned Uni
@@ -59,7 +60,7 @@ public class ChangePublisher {
      * those already applied are no-ops.
      */
     public Uni<Void> publish(List<ChangeEnvelope> changes) {
-        List<Message<String>> messages = new java.util.ArrayList<>(changes.size());
+        List<Message<String>> messages = new ArrayList<>(changes.size());
         for (ChangeEnvelope change : changes) {
             try {
                 messages.add(message(change));

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.io.IOException;
 
 /**
  * SHA-256 of a record's data in canonical JSON (object keys sorted), so two
@@ -34,7 +35,7 @@ public final class ContentHash {
             // Converting to plain maps lets ORDER_MAP_ENTRIES_BY_KEYS sort every nested object.
             Object tree = CANONICAL.treeToValue(data, Object.class);
             return new ContentHash(sha256(CANONICAL.writeValueAsBytes(tree)));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException("record data is not serializable JSON", e);
         }
     }

@@ -9,6 +9,11 @@ public final class JsonPointers {
     private JsonPointers() {
     }
 
+    /** "KEY: 'VALUE' is not a JSON pointer: why", unless {@code value} is one: the problem a configuration key reports. */
+    public static Optional<String> problem(String key, String value) {
+        return problem(value).map(p -> key + ": '" + value + "' is not a JSON pointer: " + p);
+    }
+
     /** Why {@code text} is not a JSON pointer, or empty if it is one. */
     public static Optional<String> problem(String text) {
         if (text.isEmpty()) {

@@ -1,6 +1,7 @@
 package dev.tidemark.change;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 
 /** What a change asks of the stored record. */
 public enum Op {
@@ -11,6 +12,6 @@ public enum Op {
 
     @JsonValue
     public String wireName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -1,6 +1,6 @@
 package dev.tidemark.change;
 
-/** What the processor does with one incoming change, given the stored state (DESIGN.md, "Ordering policy"). */
+/** What the processor does with one incoming change, given the stored state (docs/architecture.md, "The ordering policy"). */
 public enum OrderingDecision {
     /** Nothing stored yet, or the change is newer: it becomes the stored state. */
     APPLY_NEWER(true),

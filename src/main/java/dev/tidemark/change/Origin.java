@@ -1,6 +1,7 @@
 package dev.tidemark.change;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 
 /** Where a change came from; the ordering policy treats webhooks and polls differently on ties. */
 public enum Origin {
@@ -10,7 +11,7 @@ public enum Origin {
 
     @JsonValue
     public String wireName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 
     /** A poll or reconcile read is a fresh authoritative read of the provider's state. */

@@ -1,10 +1,8 @@
 package dev.tidemark.change;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.change.RecordKey;
-import dev.tidemark.change.StoredState;
 
-/** A record as the read API returns it and the changelog topic carries it (SPEC.md). */
+/** A record as the read API returns it and the changelog topic carries it (README "Read and admin API", docs/operations.md "Topics"). */
 public record RecordView(String source, String resource, String id, String updatedAt, boolean deleted, JsonNode data) {
 
     public static RecordView of(RecordKey key, StoredState state) {

@@ -2,11 +2,17 @@ package dev.tidemark.change;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import io.vertx.mutiny.sqlclient.Row;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.DateTimeException;
+import java.util.regex.Pattern;
 
 /**
  * Normalizes a provider's timestamp to an {@link Instant} truncated to
@@ -32,7 +38,7 @@ public final class Timestamps {
      */
     static final int MAX_LENGTH = 64;
 
-    private static final java.util.regex.Pattern EPOCH = java.util.regex.Pattern.compile("-?\\d+(\\.\\d+)?");
+    private static final Pattern EPOCH = Pattern.compile("-?\\d+(\\.\\d+)?");
 
     static final Instant FIRST = Instant.parse("0001-01-01T00:00:00Z");
     static final Instant LAST = Instant.parse("9999-12-31T23:59:59.999999Z");
@@ -74,7 +80,7 @@ public final class Timestamps {
             return Optional.empty();
         }
         if (EPOCH.matcher(trimmed).matches()) {
-            return fromEpoch(new java.math.BigDecimal(trimmed));
+            return fromEpoch(new BigDecimal(trimmed));
         }
         try {
             return Optional.of(micros(OffsetDateTime.parse(trimmed, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant()))
@@ -88,19 +94,30 @@ public final class Timestamps {
         }
     }
 
-    private static Optional<Instant> fromEpoch(java.math.BigDecimal value) {
-        java.math.BigDecimal micros = value.abs().doubleValue() >= MILLIS_THRESHOLD
+    private static Optional<Instant> fromEpoch(BigDecimal value) {
+        BigDecimal micros = value.abs().doubleValue() >= MILLIS_THRESHOLD
                 ? value.movePointRight(3)
                 : value.movePointRight(6);
         try {
-            long total = micros.setScale(0, java.math.RoundingMode.FLOOR).longValueExact();
+            long total = micros.setScale(0, RoundingMode.FLOOR).longValueExact();
             return Optional.of(Instant.EPOCH.plus(total, ChronoUnit.MICROS)).filter(Timestamps::inRange);
-        } catch (ArithmeticException | java.time.DateTimeException e) {
+        } catch (ArithmeticException | DateTimeException e) {
             return Optional.empty();
         }
     }
 
     public static Instant micros(Instant instant) {
         return instant.truncatedTo(ChronoUnit.MICROS);
+    }
+
+    /** As PostgreSQL's timestamptz parameters take it; null stays null. */
+    public static OffsetDateTime utc(Instant instant) {
+        return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    /** A timestamptz column of a row; null stays null. */
+    public static Instant column(Row row, String name) {
+        OffsetDateTime value = row.getOffsetDateTime(name);
+        return value == null ? null : value.toInstant();
     }
 }

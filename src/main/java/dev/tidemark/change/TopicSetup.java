@@ -18,6 +18,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.jboss.logging.Logger;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Creates Tidemark's topics when they are missing, so a first run works
@@ -68,7 +69,7 @@ public class TopicSetup {
                     }
                 }
             }
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("could not create the Kafka topics " + wanted
                     + " (set tidemark.topics.create=false if they are managed elsewhere)", e);
         }

@@ -1,7 +1,5 @@
 package dev.tidemark.change;
 
-import dev.tidemark.change.StoredState;
-import dev.tidemark.change.ChangeEnvelope;
 
 /** One applied step: the state before (null if never seen) and after, and the change that made it. */
 public record Transition(StoredState previous, StoredState next, ChangeEnvelope change, OrderingDecision decision) {

@@ -7,7 +7,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * What one replica does (SPEC.md "Running"): any of receiver, processor,
+ * What one replica does (docs/operations.md "Roles"): any of receiver, processor,
  * poller, relay, from {@code TIDEMARK_ROLES} ({@code tidemark.roles}); all of
  * them when unset. One image scales out by running replicas with fewer roles.
  */

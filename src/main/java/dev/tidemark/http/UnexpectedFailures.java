@@ -1,7 +1,6 @@
 package dev.tidemark.http;
 
-import dev.tidemark.http.LogBudget;
-import dev.tidemark.http.Problem;
+import dev.tidemark.metrics.Metric;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Request;
@@ -38,12 +37,12 @@ public class UnexpectedFailures {
         if (failure instanceof WebApplicationException answered) {
             // An answer chosen where it was thrown (a 404 of routing, a 503 with Retry-After): kept, headers and all.
             int status = answered.getResponse().getStatus();
-            metrics.counter(status < 500 ? "tidemark.http.refused" : "tidemark.http.unavailable", "status", Integer.toString(status))
+            metrics.counter(status < 500 ? Metric.HTTP_REFUSED : Metric.HTTP_UNAVAILABLE, "status", Integer.toString(status))
                     .increment();
             return answered.getResponse();
         }
         String errorId = UUID.randomUUID().toString();
-        metrics.counter("tidemark.http.failures").increment();
+        metrics.counter(Metric.HTTP_FAILURES).increment();
         // The raw path: decoding it can itself fail on the input that brought us here.
         String path = CONTROL.matcher(uri.getPath(false)).replaceAll("?");
         if (lines.admit() >= 0) {

@@ -1,6 +1,5 @@
 package dev.tidemark.outbox;
 
-import dev.tidemark.outbox.OutboxStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

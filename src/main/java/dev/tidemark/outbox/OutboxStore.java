@@ -1,6 +1,5 @@
 package dev.tidemark.outbox;
 
-import dev.tidemark.outbox.OutboxEntry;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;

@@ -1,6 +1,6 @@
 package dev.tidemark.poller;
 
-import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.config.PollerConfig;
 import java.time.Duration;
 import java.util.function.DoubleSupplier;
 
@@ -13,7 +13,7 @@ import java.util.function.DoubleSupplier;
 public record Backoff(Duration base, Duration max, int attempts) {
 
     /** The retry policy the poller's configuration sets. */
-    public static Backoff of(TidemarkConfig.Poller poller) {
+    public static Backoff of(PollerConfig poller) {
         return new Backoff(poller.retryBase(), poller.retryMax(), poller.retryAttempts());
     }
 

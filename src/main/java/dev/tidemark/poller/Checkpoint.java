@@ -8,13 +8,13 @@ import java.util.UUID;
  * ended (running if it never did); for a walk under one parent of a nested
  * resource, the parent's updated_at when its last completed walk began.
  */
-public record Checkpoint(String mode, String status, UUID runId, Position position, Instant savedAt, Instant parentUpdatedAt) {
+public record Checkpoint(SyncMode mode, RunStatus status, UUID runId, Position position, Instant savedAt, Instant parentUpdatedAt) {
 
-    public Checkpoint(String mode, String status, UUID runId, Position position, Instant savedAt) {
+    public Checkpoint(SyncMode mode, RunStatus status, UUID runId, Position position, Instant savedAt) {
         this(mode, status, runId, position, savedAt, null);
     }
 
     public boolean finished() {
-        return "completed".equals(status);
+        return status == RunStatus.COMPLETED;
     }
 }

@@ -4,12 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.change.JsonPointers;
 import java.util.Map;
 import java.util.Optional;
+import com.fasterxml.jackson.core.JsonPointer;
 
 /** A token in the body ({@code next_cursor}), sent back as a query parameter with the first page's parameters. */
 final class CursorPagination extends TokenWalk {
 
     private final String param;
-    private final com.fasterxml.jackson.core.JsonPointer tokenAt;
+    private final JsonPointer tokenAt;
 
     CursorPagination(ListQuery query, String param, String tokenPath) {
         super(query);

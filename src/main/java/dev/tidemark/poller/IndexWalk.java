@@ -2,6 +2,7 @@ package dev.tidemark.poller;
 
 import java.util.List;
 import java.util.Map;
+import java.time.Instant;
 
 /**
  * A walk by position in the list (an offset, a page number), which shifts
@@ -76,7 +77,7 @@ abstract class IndexWalk implements Pagination {
         return PageResult.taken(List.copyOf(fresh), position, items.size() < Math.min(windowCount(seen), query.pageSize()));
     }
 
-    private PageRequest windowAt(java.time.Instant since, long start, int count) {
+    private PageRequest windowAt(Instant since, long start, int count) {
         Map<String, String> parameters = query.parameters(since, count);
         window(parameters, start, count);
         return PageRequest.path(query.path(), parameters);

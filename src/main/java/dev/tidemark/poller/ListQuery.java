@@ -1,20 +1,20 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.TidemarkConfig;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
 /** A resource's list endpoint as configured: its path, fixed parameters, page size and changed-since filter. */
 public record ListQuery(String path, Map<String, String> params, int pageSize, Optional<String> pageSizeParam,
-        Optional<String> sinceParam, String sinceFormat, Optional<String> afterIdParam) {
+        Optional<String> sinceParam, SinceFormat sinceFormat, Optional<String> afterIdParam) {
 
     public static ListQuery of(TidemarkConfig.ListEndpoint list) {
         Optional<TidemarkConfig.UpdatedSince> since = list.updatedSince();
         return new ListQuery(list.path(), Map.copyOf(list.params()), list.pageSize(), list.pageSizeParam(),
-                since.map(TidemarkConfig.UpdatedSince::param), since.map(TidemarkConfig.UpdatedSince::format).orElse("iso"),
+                since.map(TidemarkConfig.UpdatedSince::param), since.map(s -> ConfigKind.of(SinceFormat.class, s.format())).orElse(SinceFormat.ISO),
                 since.flatMap(TidemarkConfig.UpdatedSince::afterIdParam));
     }
 
@@ -42,10 +42,6 @@ public record ListQuery(String path, Map<String, String> params, int pageSize, O
      * inclusive filter still takes every item at {@code at}.
      */
     String format(Instant at) {
-        return switch (sinceFormat) {
-            case "epoch-seconds" -> Long.toString(at.getEpochSecond());
-            case "epoch-millis" -> Long.toString(at.toEpochMilli());
-            default -> at.truncatedTo(ChronoUnit.MICROS).toString();
-        };
+        return sinceFormat.format(at);
     }
 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.HashMap;
 
 /**
  * Ids and paths of nested resources. A record listed under a parent keeps the
@@ -94,7 +95,7 @@ public final class NestedIds {
             throw new IllegalArgumentException("the id has " + segments.size() + " segment(s); a record of this resource has "
                     + expected + " (" + String.join("/", ancestors) + (own ? "/id" : "") + ")");
         }
-        Map<String, String> values = new java.util.HashMap<>();
+        Map<String, String> values = new HashMap<>();
         for (int i = 0; i < ancestors.size(); i++) {
             values.put(ancestors.get(i), segments.get(i));
         }

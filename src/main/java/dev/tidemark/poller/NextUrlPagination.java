@@ -3,11 +3,12 @@ package dev.tidemark.poller;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.change.JsonPointers;
 import java.util.Optional;
+import com.fasterxml.jackson.core.JsonPointer;
 
 /** The next page's whole URL in the body ({@code next}), called as it is. */
 final class NextUrlPagination extends TokenWalk {
 
-    private final com.fasterxml.jackson.core.JsonPointer urlAt;
+    private final JsonPointer urlAt;
 
     NextUrlPagination(ListQuery query, String urlPath) {
         super(query);

@@ -1,7 +1,9 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.config.PollerConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.TidemarkConfig;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
@@ -53,9 +55,9 @@ final class OAuth2Session {
     private final TidemarkConfig.Auth auth;
     private final Vertx vertx;
     private final HttpClient http;
-    private final PollerStore store;
+    private final AuthStateStore store;
     private final InstantSource clock;
-    private final TidemarkConfig.Poller limits;
+    private final PollerConfig limits;
 
     private String accessToken;
     private Instant renewAt = Instant.MIN;
@@ -69,8 +71,8 @@ final class OAuth2Session {
     private Uni<String> renewal;
     private volatile boolean retriedAfterRotation;
 
-    OAuth2Session(String source, TidemarkConfig.Auth auth, Vertx vertx, HttpClient http, PollerStore store,
-            InstantSource clock, TidemarkConfig.Poller limits) {
+    OAuth2Session(String source, TidemarkConfig.Auth auth, Vertx vertx, HttpClient http, AuthStateStore store,
+            InstantSource clock, PollerConfig limits) {
         this.source = source;
         this.auth = auth;
         this.vertx = vertx;
@@ -140,7 +142,7 @@ final class OAuth2Session {
      * if it is newer than the one held.
      */
     private Uni<Void> latestRefreshToken() {
-        if (!"oauth2-refresh-token".equals(auth.type())) {
+        if (ProviderAuth.of(auth) != ProviderAuth.OAUTH2_REFRESH_TOKEN) {
             return Uni.createFrom().voidItem();
         }
         return store.authState(source, seed()).invoke(state -> state.refreshToken().ifPresent(stored -> {
@@ -191,7 +193,7 @@ final class OAuth2Session {
             }
         }
         Map<String, String> form = new LinkedHashMap<>();
-        boolean refreshGrant = "oauth2-refresh-token".equals(auth.type());
+        boolean refreshGrant = ProviderAuth.of(auth) == ProviderAuth.OAUTH2_REFRESH_TOKEN;
         form.put("grant_type", refreshGrant ? "refresh_token" : "client_credentials");
         if (refreshGrant) {
             form.put("refresh_token", refreshToken);
@@ -200,7 +202,7 @@ final class OAuth2Session {
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(auth.tokenUrl().orElseThrow())
                 .setIdleTimeout(limits.requestTimeout().toMillis()).setConnectTimeout(limits.requestDeadline().toMillis())
                 .putHeader("Content-Type", "application/x-www-form-urlencoded").putHeader("Accept", "application/json");
-        if ("body".equals(auth.clientAuthentication())) {
+        if (ConfigKind.of(ProviderAuth.ClientAuthentication.class, auth.clientAuthentication()) == ProviderAuth.ClientAuthentication.BODY) {
             form.put("client_id", auth.clientId().orElse(""));
             auth.clientSecret().ifPresent(secret -> form.put("client_secret", secret));
         } else {
@@ -241,7 +243,7 @@ final class OAuth2Session {
             return saveRotated().replaceWith(token);
         }
         String error = json.path("error").asText("");
-        if ("invalid_grant".equals(error) && "oauth2-refresh-token".equals(auth.type()) && !retriedAfterRotation) {
+        if ("invalid_grant".equals(error) && ProviderAuth.of(auth) == ProviderAuth.OAUTH2_REFRESH_TOKEN && !retriedAfterRotation) {
             // Refused because another replica rotated the token a moment ago? Then the store has a newer one, or
             // will have once that replica's save lands: look a few times before asking a person.
             long sent;

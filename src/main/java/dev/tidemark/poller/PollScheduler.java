@@ -1,5 +1,8 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.config.ConfigKind;
+import dev.tidemark.change.Connection;
+import dev.tidemark.metrics.Metric;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.Gauge;
@@ -69,9 +72,9 @@ public class PollScheduler {
             return;
         }
         config.sources().forEach((source, settings) -> settings.api().flatMap(TidemarkConfig.ProviderApi::auth)
-                .filter(auth -> auth.type().startsWith("oauth2-"))
-                .ifPresent(auth -> Gauge.builder("tidemark.poller.auth.needs.reauthorization",
-                        () -> client.needsReauthorization(source) ? 1 : 0).tag("source", source).register(metrics)));
+                .filter(auth -> ConfigKind.named(ProviderAuth.class, auth.type()).map(ProviderAuth::oauth2).orElse(false))
+                .ifPresent(auth -> Gauge.builder(Metric.POLLER_AUTH_NEEDS_REAUTHORIZATION,
+                        () -> client.needsReauthorization(Connection.implicit(source)) ? 1 : 0).tag("source", source).register(metrics)));
         config.sources().forEach((source, settings) -> settings.resources().forEach((resource, r) -> {
             if (settings.api().isPresent() && r.list().isPresent()) {
                 r.schedule().ifPresent(every -> LOG.infof("polling %s every %s", SyncTarget.of(source, resource), every));
@@ -133,7 +136,7 @@ public class PollScheduler {
             // on rather than left due, so that rows nobody runs never crowd the due work out of a tick's read.
             return schedule.claim(due, UNKNOWN_ROW_PAUSE).replaceWithVoid();
         }
-        String mode = due.kind() == ScheduleStore.Kind.SWEEP ? ResourceSync.RECONCILE : ResourceSync.INCREMENTAL;
+        SyncMode mode = due.kind() == ScheduleStore.Kind.SWEEP ? SyncMode.RECONCILE : SyncMode.INCREMENTAL;
         long jitter = (long) (every.get().toMillis() * JITTER * ThreadLocalRandom.current().nextDouble());
         // Claimed before it is started, for a lease's time: a replica that read the same row a moment later finds
         // it moved and leaves it, even if this run has already ended; and if this replica dies before the run

@@ -1,5 +1,7 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.metrics.Metric;
+import dev.tidemark.change.Connection;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -15,12 +17,8 @@ import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.core.http.HttpClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,6 +27,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
+import io.micrometer.core.instrument.Tag;
+import jakarta.inject.Inject;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Every call to a provider's API goes through here: the source's rate limit
@@ -51,10 +56,10 @@ public class ProviderClient {
     private final HttpClient http;
     private final io.vertx.core.Vertx vertx;
     private final InstantSource clock;
-    private final Map<String, SourceBudget> budgets = new ConcurrentHashMap<>();
-    private final Map<String, OAuth2Session> sessions = new ConcurrentHashMap<>();
+    private final Map<Connection, SourceBudget> budgets = new ConcurrentHashMap<>();
+    private final Map<Connection, OAuth2Session> sessions = new ConcurrentHashMap<>();
     private final Map<String, ProviderOrigins> origins = new ConcurrentHashMap<>();
-    private final PollerStore store;
+    private final AuthStateStore store;
 
     /**
      * One source's limiter, concurrency gate and circuit breaker, shared by
@@ -65,7 +70,7 @@ public class ProviderClient {
      * first call after the delay tries the provider again.
      */
     private record SourceBudget(RateLimiter limiter, ConcurrencyGate gate, TypedGuard<Uni<ProviderResponse>> breaker,
-            java.util.concurrent.atomic.AtomicReference<CircuitBreakerState> circuit) {
+            AtomicReference<CircuitBreakerState> circuit) {
     }
 
     /** A provider failure as the breaker sees it; turned back into the answer it was right after. */
@@ -78,12 +83,12 @@ public class ProviderClient {
         }
     }
 
-    @jakarta.inject.Inject
-    public ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, PollerStore store) {
+    @Inject
+    public ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store) {
         this(config, metrics, vertx, store, InstantSource.system());
     }
 
-    ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, PollerStore store, InstantSource clock) {
+    ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store, InstantSource clock) {
         this.config = config;
         this.store = store;
         this.metrics = metrics;
@@ -94,30 +99,33 @@ public class ProviderClient {
     }
 
     /**
-     * GETs {@code uri} for {@code source}'s resource, retrying and waiting as described above; only a 2xx returns.
-     * A URI outside the source's origins fails at once, with no call made: the credentials stay home.
+     * GETs {@code uri} for a resource of {@code connection}, retrying and waiting as described above, within the
+     * connection's own budget; only a 2xx returns. A URI outside the source's origins fails at once, with no call
+     * made: the credentials stay home.
      */
-    public Uni<ProviderResponse> get(String source, String resource, URI uri, CallStats stats) {
+    public Uni<ProviderResponse> get(Connection connection, String resource, URI uri, CallStats stats) {
+        String source = connection.source();
         Optional<String> refused = origins.computeIfAbsent(source, name -> {
             TidemarkConfig.ProviderApi api = config.sources().get(name).api().orElseThrow();
             return ProviderOrigins.of(api.baseUrl(), api.allowedOrigins().orElse(List.of()));
         }).refusal(uri);
         if (refused.isPresent()) {
-            metrics.counter("tidemark.poller.origin.refused", "source", source).increment();
+            metrics.counter(Metric.POLLER_ORIGIN_REFUSED, "source", source).increment();
             return Uni.createFrom().failure(new ProviderCallException("GET not made: " + refused.get(), false, -1));
         }
-        return attempt(source, resource, uri, stats, 0, 0, false);
+        return attempt(connection, resource, uri, stats, 0, 0, false);
     }
 
-    /** True if the source's OAuth2 grant was refused and a person must re-authorize it. */
-    public boolean needsReauthorization(String source) {
-        OAuth2Session session = sessions.get(source);
+    /** True if the connection's OAuth2 grant was refused and a person must re-authorize it. */
+    public boolean needsReauthorization(Connection connection) {
+        OAuth2Session session = sessions.get(connection);
         return session != null && session.refused();
     }
 
-    private Uni<ProviderResponse> attempt(String source, String resource, URI uri, CallStats stats, int retries, int limited,
+    private Uni<ProviderResponse> attempt(Connection connection, String resource, URI uri, CallStats stats, int retries, int limited,
             boolean reauthenticated) {
-        SourceBudget budget = budget(source);
+        String source = connection.source();
+        SourceBudget budget = budget(connection);
         Duration pace = budget.limiter().reserve(config.poller().maxRateLimitWait());
         if (pace.compareTo(config.poller().maxRateLimitWait()) > 0) {
             // The provider said its quota is spent until then: the run stops here, checkpoint kept, rather than hold its lease.
@@ -129,9 +137,9 @@ public class ProviderClient {
             stats.waitedMillis.addAndGet(pace.toMillis());
         }
         return delay(pace)
-                .chain(() -> budget.gate().run(() -> guarded(budget, source, resource, uri, stats)))
+                .chain(() -> budget.gate().run(() -> guarded(budget, connection, resource, uri, stats)))
                 .onFailure(CircuitBreakerOpenException.class).transform(open -> new ProviderCallException("GET " + uri.getRawPath()
-                        + " not made: the circuit breaker of source " + source + " is open after repeated provider failures; "
+                        + " not made: the circuit breaker of source " + connection + " is open after repeated provider failures; "
                         + "it lets a call through again after " + config.poller().circuitBreakerDelay().toSeconds() + " s", false, -1))
                 .onFailure(ProviderFailure.class).recoverWithItem(failure -> ((ProviderFailure) failure).response)
                 // A call that could not be made (a timeout, a refused connection) is retried like a 5xx; a
@@ -151,26 +159,26 @@ public class ProviderClient {
                         Duration wait = quota.retryAfter().or(quota::reset)
                                 .orElseGet(() -> Backoff.of(config.poller()).delay(limited + 1, ThreadLocalRandom.current()::nextDouble));
                         if (wait.compareTo(config.poller().maxRateLimitWait()) > 0 || limited + 1 >= MAX_RATE_LIMITED_ANSWERS) {
-                            budget.limiter().pause(wait);   // the next run of any resource of the source waits too
+                            budget.limiter().pause(wait);   // the next run of any resource of the connection waits too
                             return Uni.createFrom().failure(new ProviderCallException(call + " answered " + status
                                     + "; the provider asks to wait " + wait.toSeconds() + " s, longer than tidemark.poller.max-rate-limit-wait ("
                                     + config.poller().maxRateLimitWait().toSeconds() + " s) or too many times in a row", true, status));
                         }
                         budget.limiter().pause(wait);
                         stats.rateLimitWaits.incrementAndGet();
-                        metrics.counter("tidemark.poller.rate.limited", "source", source).increment();
-                        LOG.infof("source=%s resource=%s %s answered %d: waiting %d ms as told", source, resource, call, status, wait.toMillis());
-                        return attempt(source, resource, uri, stats, retries, limited + 1, reauthenticated);
+                        metrics.counter(Metric.POLLER_RATE_LIMITED, "source", source).increment();
+                        LOG.infof("source=%s resource=%s %s answered %d: waiting %d ms as told", connection, resource, call, status, wait.toMillis());
+                        return attempt(connection, resource, uri, stats, retries, limited + 1, reauthenticated);
                     }
-                    OAuth2Session session = sessions.get(source);
+                    OAuth2Session session = sessions.get(connection);
                     if (status == 401 && session != null && !reauthenticated) {
                         // The token may have been revoked or expired early: one new token, one more try.
                         if (response.accessToken() != null) {
                             session.rejected(response.accessToken());
                         }
                         LOG.infof("source=%s resource=%s %s answered 401: renewing the access token and trying once more",
-                                source, resource, call);
-                        return attempt(source, resource, uri, stats, retries, limited, true);
+                                connection, resource, call);
+                        return attempt(connection, resource, uri, stats, retries, limited, true);
                     }
                     boolean retryable = status < 0 || status >= 500 || status == 408;
                     String what = status < 0 ? "failed (" + response.body() + ")" : "answered " + status;
@@ -184,15 +192,15 @@ public class ProviderClient {
                     Duration wait = Backoff.of(config.poller()).delay(retries + 1, ThreadLocalRandom.current()::nextDouble);
                     stats.retries.incrementAndGet();
                     stats.waitedMillis.addAndGet(wait.toMillis());
-                    LOG.infof("source=%s resource=%s %s %s: retry %d in %d ms", source, resource, call, what, retries + 1, wait.toMillis());
-                    return delay(wait).chain(() -> attempt(source, resource, uri, stats, retries + 1, limited, reauthenticated));
+                    LOG.infof("source=%s resource=%s %s %s: retry %d in %d ms", connection, resource, call, what, retries + 1, wait.toMillis());
+                    return delay(wait).chain(() -> attempt(connection, resource, uri, stats, retries + 1, limited, reauthenticated));
                 });
     }
 
     /** One attempt through the source's circuit breaker: the provider's own failures count against it. */
-    private Uni<ProviderResponse> guarded(SourceBudget budget, String source, String resource, URI uri, CallStats stats) {
+    private Uni<ProviderResponse> guarded(SourceBudget budget, Connection connection, String resource, URI uri, CallStats stats) {
         // Deferred: a breaker that refuses synchronously still ends as a failed Uni, so the gate is left.
-        return Uni.createFrom().deferred(() -> budget.breaker().get(() -> send(source, resource, uri, stats).chain(response -> {
+        return Uni.createFrom().deferred(() -> budget.breaker().get(() -> send(connection, resource, uri, stats).chain(response -> {
             int status = response.status();
             return status >= 500 && status != 503
                     ? Uni.createFrom().failure(new ProviderFailure(response))
@@ -200,33 +208,33 @@ public class ProviderClient {
         })));
     }
 
-    /** The source's rate limiter in this replica, or empty before its first call. */
-    public Optional<RateLimiter.State> rateLimit(String source) {
-        SourceBudget budget = budgets.get(source);
+    /** The connection's rate limiter in this replica, or empty before its first call. */
+    public Optional<RateLimiter.State> rateLimit(Connection connection) {
+        SourceBudget budget = budgets.get(connection);
         return budget == null ? Optional.empty() : Optional.of(budget.limiter().state());
     }
 
-    /** The source's circuit breaker in this replica: closed, open (no calls are made) or half-open (one trial call). */
-    public String circuit(String source) {
-        SourceBudget budget = budgets.get(source);
+    /** The connection's circuit breaker in this replica: closed, open (no calls are made) or half-open (one trial call). */
+    public String circuit(Connection connection) {
+        SourceBudget budget = budgets.get(connection);
         CircuitBreakerState state = budget == null ? CircuitBreakerState.CLOSED : budget.circuit().get();
         return state.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    private Uni<ProviderResponse> send(String source, String resource, URI uri, CallStats stats) {
-        TidemarkConfig.ProviderApi api = config.sources().get(source).api().orElseThrow();
+    private Uni<ProviderResponse> send(Connection connection, String resource, URI uri, CallStats stats) {
+        TidemarkConfig.ProviderApi api = config.sources().get(connection.source()).api().orElseThrow();
         Optional<TidemarkConfig.Auth> auth = api.auth();
-        if (auth.isPresent() && auth.get().type().startsWith("oauth2-")) {
-            return session(source, auth.get()).token().chain(token -> {
+        if (auth.isPresent() && ProviderAuth.of(auth.get()).oauth2()) {
+            return session(connection, auth.get()).token().chain(token -> {
                 RequestOptions options = options(uri).putHeader("Authorization", "Bearer " + token);
-                return send(source, resource, options, stats).map(response -> response.withAccessToken(token));
+                return send(connection, resource, options, stats).map(response -> response.withAccessToken(token));
             });
         }
         RequestOptions options = options(uri);
         if (auth.isPresent()) {
-            options.setAbsoluteURI(authenticate(auth.get(), options, uri).toString());
+            options.setAbsoluteURI(ProviderAuth.of(auth.get()).authorize(auth.get(), options, uri).toString());
         }
-        return send(source, resource, options, stats);
+        return send(connection, resource, options, stats);
     }
 
     private RequestOptions options(URI uri) {
@@ -237,8 +245,9 @@ public class ProviderClient {
                 .putHeader("Accept", "application/json");
     }
 
-    private Uni<ProviderResponse> send(String source, String resource, RequestOptions options, CallStats stats) {
-        budget(source).limiter().sending();
+    private Uni<ProviderResponse> send(Connection connection, String resource, RequestOptions options, CallStats stats) {
+        String source = connection.source();
+        budget(connection).limiter().sending();
         stats.calls.incrementAndGet();
         long started = System.nanoTime();
         return BoundedExchange.send(vertx, http.getDelegate(), options, null, config.poller().requestDeadline(),
@@ -248,55 +257,39 @@ public class ProviderClient {
     }
 
     private void record(String source, String resource, long started, String status) {
-        Timer.builder("tidemark.poller.api.calls").tag("source", source).tag("resource", resource).tag("status", status)
+        Timer.builder(Metric.POLLER_API_CALLS).tag("source", source).tag("resource", resource).tag("status", status)
                 .register(metrics).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     }
 
-    /** Adds the source's credentials; an API key may go in the query, so the URI may change. */
-    private static URI authenticate(TidemarkConfig.Auth auth, RequestOptions options, URI uri) {
-        switch (auth.type()) {
-            case "bearer" -> options.putHeader("Authorization", "Bearer " + auth.token().orElse(""));
-            case "basic" -> options.putHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                    (auth.username().orElse("") + ":" + auth.password().orElse("")).getBytes(StandardCharsets.UTF_8)));
-            case "api-key" -> {
-                if (auth.queryParam().isPresent()) {
-                    String param = java.net.URLEncoder.encode(auth.queryParam().get(), StandardCharsets.UTF_8) + "="
-                            + java.net.URLEncoder.encode(auth.token().orElse(""), StandardCharsets.UTF_8);
-                    return URI.create(uri + (uri.getRawQuery() == null ? "?" : "&") + param);
-                }
-                options.putHeader(auth.header().orElse("X-API-Key"), auth.token().orElse(""));
-            }
-            default -> throw new IllegalStateException("auth type " + auth.type() + " is checked at start-up");
-        }
-        return uri;
-    }
-
-    private OAuth2Session session(String source, TidemarkConfig.Auth auth) {
-        return sessions.computeIfAbsent(source, name -> new OAuth2Session(name, auth, vertx, http.getDelegate(), store, clock,
+    /** The connection's OAuth2 session; its stored state is the source's until connections keep their own. */
+    private OAuth2Session session(Connection connection, TidemarkConfig.Auth auth) {
+        return sessions.computeIfAbsent(connection, key -> new OAuth2Session(key.source(), auth, vertx, http.getDelegate(), store, clock,
                 config.poller()));
     }
 
-    private SourceBudget budget(String source) {
-        return budgets.computeIfAbsent(source, name -> {
+    /** The connection's own budget: providers limit per account, so one account's 429s must not slow another's. */
+    private SourceBudget budget(Connection connection) {
+        return budgets.computeIfAbsent(connection, key -> {
+            String name = key.source();
             TidemarkConfig.ProviderApi api = config.sources().get(name).api().orElseThrow();
             double rate = api.rateLimit().map(TidemarkConfig.RateLimit::requestsPerSecond).orElse(1_000.0);
             int burst = api.rateLimit().flatMap(TidemarkConfig.RateLimit::burst).orElse(1);
             int concurrency = api.rateLimit().flatMap(TidemarkConfig.RateLimit::maxConcurrency).orElse(4);
-            var circuit = new java.util.concurrent.atomic.AtomicReference<>(CircuitBreakerState.CLOSED);
+            var circuit = new AtomicReference<>(CircuitBreakerState.CLOSED);
             TypedGuard<Uni<ProviderResponse>> breaker = TypedGuard.create(new TypeLiteral<Uni<ProviderResponse>>() { })
                     .withCircuitBreaker()
-                    .name("tidemark-source-" + name)
+                    .name("tidemark-source-" + key)
                     .requestVolumeThreshold(config.poller().circuitBreakerVolume())
                     .failureRatio(config.poller().circuitBreakerRatio())
-                    .delay(config.poller().circuitBreakerDelay().toMillis(), java.time.temporal.ChronoUnit.MILLIS)
+                    .delay(config.poller().circuitBreakerDelay().toMillis(), ChronoUnit.MILLIS)
                     .successThreshold(1)
                     .onStateChange(state -> {
                         circuit.set(state);
-                        LOG.warnf("source=%s: circuit breaker %s", name, state.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+                        LOG.warnf("source=%s: circuit breaker %s", key, state.name().toLowerCase(Locale.ROOT).replace('_', '-'));
                     })
                     .done()
                     .build();
-            metrics.gauge("tidemark.poller.circuit.open", java.util.List.of(io.micrometer.core.instrument.Tag.of("source", name)),
+            metrics.gauge(Metric.POLLER_CIRCUIT_OPEN, List.of(Tag.of("source", name)),
                     circuit, c -> c.get() == CircuitBreakerState.OPEN ? 1 : 0);
             return new SourceBudget(new RateLimiter(rate, burst, clock), new ConcurrencyGate(concurrency), breaker, circuit);
         });
@@ -314,14 +307,14 @@ public class ProviderClient {
         if (failure instanceof BoundedExchange.DeadlineException || cause instanceof BoundedExchange.DeadlineException) {
             return "not answered in full within tidemark.poller.request-deadline";
         }
-        if (failure instanceof java.util.concurrent.TimeoutException || cause instanceof java.util.concurrent.TimeoutException
+        if (failure instanceof TimeoutException || cause instanceof TimeoutException
                 || failure.getClass().getSimpleName().contains("Timeout")) {
             return "timed out (no byte for tidemark.poller.request-timeout, or no connection within tidemark.poller.request-deadline)";
         }
-        if (cause instanceof java.net.ConnectException) {
+        if (cause instanceof ConnectException) {
             return "connection refused";
         }
-        if (cause instanceof java.net.UnknownHostException) {
+        if (cause instanceof UnknownHostException) {
             return "unknown host";
         }
         return failure.getClass().getSimpleName();

@@ -3,6 +3,8 @@ package dev.tidemark.poller;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 
 /**
  * One source's call budget: a token bucket of {@code requestsPerSecond} with
@@ -31,7 +33,7 @@ public final class RateLimiter {
     private Instant theoreticalArrival;
     private Instant pausedUntil;
     /** When the last calls were let go, oldest first: a provider's rolling window, as seen from here. */
-    private final java.util.ArrayList<Instant> sent = new java.util.ArrayList<>();
+    private final ArrayList<Instant> sent = new ArrayList<>();
 
     public RateLimiter(double requestsPerSecond, int burst, InstantSource clock) {
         if (!(requestsPerSecond > 0)) {
@@ -47,7 +49,7 @@ public final class RateLimiter {
 
     /** Takes the next call's slot; returns how long to wait before making the call. */
     public synchronized Duration reserve() {
-        return reserve(java.time.temporal.ChronoUnit.FOREVER.getDuration());
+        return reserve(ChronoUnit.FOREVER.getDuration());
     }
 
     /**

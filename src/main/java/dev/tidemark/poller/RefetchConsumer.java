@@ -1,5 +1,7 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.change.Connection;
+import dev.tidemark.metrics.Metric;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,6 +32,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 
 /**
  * Serves {@code op: refetch} changes — thin webhooks that carry only an id,
@@ -93,7 +97,7 @@ public class RefetchConsumer {
         if (!Roles.POLLER.runsIn(config)) {
             return;
         }
-        metrics.gauge("tidemark.poller.refetches.pending", pending);
+        metrics.gauge(Metric.POLLER_REFETCHES_PENDING, pending);
         timer = vertx.setPeriodic(RETRY_EVERY.toMillis(), id -> retryDue());
         forgetting = vertx.setPeriodic(FORGET_EVERY.toMillis(), id -> queue.forgetDeliveries(config.poller().refetchReplayWindow())
                 .subscribe().with(ignored -> { }, failure -> LOG.debugf("old refetch deliveries not removed: %s", failure.toString())));
@@ -231,8 +235,8 @@ public class RefetchConsumer {
             return call.quota() || status < 0 || status == 401 || status == 403 || status == 408 || status == 429 || status >= 500;
         }
         return !(failure instanceof MalformedPageException || failure instanceof IllegalArgumentException
-                || failure instanceof org.apache.kafka.common.errors.RecordTooLargeException
-                || failure instanceof com.fasterxml.jackson.core.JsonProcessingException);
+                || failure instanceof RecordTooLargeException
+                || failure instanceof JsonProcessingException);
     }
 
     private Uni<Void> failedForGood(ChangeEnvelope request, Throwable failure) {
@@ -281,7 +285,7 @@ public class RefetchConsumer {
         URI uri = PageRequest.path(path, Map.of()).resolve(URI.create(source.api().get().baseUrl()));
         Instant reading = clock.instant();
         CallStats stats = new CallStats();
-        return client.get(request.source(), request.resource(), uri, stats)
+        return client.get(Connection.implicit(request.source()), request.resource(), uri, stats)
                 .map(response -> Optional.of(response))
                 .onFailure(ProviderCallException.class).recoverWithUni(failure -> gone(failure)
                         ? Uni.createFrom().item(Optional.<ProviderResponse>empty())
@@ -296,7 +300,7 @@ public class RefetchConsumer {
                     Instant deletedAt = late || reading.isBefore(request.updatedAt()) ? reading : request.updatedAt();
                     ChangeEnvelope answer = response.isEmpty()
                             ? new ChangeEnvelope(request.source(), request.resource(), request.id(), Op.DELETE,
-                                    dev.tidemark.change.Timestamps.micros(deletedAt), null, Origin.POLL, "refetch", reading)
+                                    Timestamps.micros(deletedAt), null, Origin.POLL, "refetch", reading)
                             : record(request, resource, response.get().body(), reading);
                     return changes.publish(answer).invoke(() -> remember(key, reading))
                             .chain(() -> count(request, response.isEmpty() ? "gone" : "fetched"));
@@ -321,7 +325,7 @@ public class RefetchConsumer {
         }
         JsonNode record = resource.fetchRecord().filter(p -> !p.isEmpty()).map(p -> root.at(JsonPointers.compile(p))).orElse(root);
         Instant at;
-        if ("hash".equals(resource.changeDetection())) {
+        if (ChangeDetection.of(resource) == ChangeDetection.HASH) {
             at = Timestamps.micros(reading);   // no updated_at: stamped with the time it was read, as polls do
         } else {
             JsonPointer updatedAt = JsonPointers.compile(resource.updatedAt());
@@ -337,7 +341,7 @@ public class RefetchConsumer {
     }
 
     private Uni<Void> count(ChangeEnvelope request, String outcome) {
-        metrics.counter("tidemark.poller.refetches", "source", request.source(), "resource", request.resource(), "outcome", outcome)
+        metrics.counter(Metric.POLLER_REFETCHES, "source", request.source(), "resource", request.resource(), "outcome", outcome)
                 .increment();
         return Uni.createFrom().voidItem();
     }

@@ -3,6 +3,7 @@ package dev.tidemark.poller;
 import dev.tidemark.change.ChangeEnvelope;
 import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
+import dev.tidemark.change.Timestamps;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -112,7 +113,7 @@ public class RefetchQueue {
     /** Keeps {@code request} to be tried again after {@code delay}. */
     Uni<Void> defer(ChangeEnvelope request, Duration delay, String error) {
         return pool.preparedQuery(DEFER).execute(Tuple.tuple(List.of(request.source(), request.resource(), request.id(),
-                        PollerStore.time(request.updatedAt()), PollerStore.time(request.observedAt()), request.origin().name(),
+                        Timestamps.utc(request.updatedAt()), Timestamps.utc(request.observedAt()), request.origin().name(),
                         (double) delay.toMillis() / 1000, error, REPLAYED)))
                 .replaceWithVoid();
     }
@@ -133,7 +134,7 @@ public class RefetchQueue {
     }
 
     Uni<Void> done(ChangeEnvelope request) {
-        return pool.preparedQuery(DONE).execute(Tuple.of(request.source(), request.resource(), request.id(), PollerStore.time(request.observedAt())))
+        return pool.preparedQuery(DONE).execute(Tuple.of(request.source(), request.resource(), request.id(), Timestamps.utc(request.observedAt())))
                 .replaceWithVoid();
     }
 

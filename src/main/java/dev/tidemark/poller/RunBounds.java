@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.config.PollerConfig;
 import dev.tidemark.config.TidemarkConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -18,12 +19,12 @@ import java.util.Set;
  */
 record RunBounds(String resource, long maxPages, Duration maxDuration, String durationKey, Duration sweepDuration) {
 
-    static RunBounds of(String name, TidemarkConfig.Resource resource, TidemarkConfig.Poller poller) {
+    static RunBounds of(String name, TidemarkConfig.Resource resource, PollerConfig poller) {
         return new RunBounds(name, resource.maxPages().orElse(poller.maxPages()), resource.maxRunDuration().orElse(poller.maxRunDuration()),
                 "max-run-duration", resource.maxSweepDuration().orElse(poller.maxSweepDuration()));
     }
 
-    /** A sweep's bounds: its own, longer time limit (see ResourceSync.Walk#forSweep). */
+    /** A sweep's bounds: its own, longer time limit (see Walk#forSweep). */
     RunBounds forSweep() {
         return new RunBounds(resource, maxPages, sweepDuration, "max-sweep-duration", sweepDuration);
     }

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.ZoneOffset;
+import java.util.Optional;
 
 /**
  * The poller's schedule: each resource's next poll and next sweep as a row
@@ -90,17 +92,17 @@ public class ScheduleStore {
      * Claims a row read as due: moves it on to {@code next} from now, if it is still at the due time read.
      * The new due time, or empty when another replica claimed it first (and so runs it).
      */
-    public Uni<java.util.Optional<Instant>> claim(Due due, Duration next) {
+    public Uni<Optional<Instant>> claim(Due due, Duration next) {
         return pool.preparedQuery(ADVANCE).execute(Tuple.of(due.target().source(), due.target().resource(), due.kind().column,
-                        due.dueAt().atOffset(java.time.ZoneOffset.UTC), next.toMillis() / 1000.0))
+                        due.dueAt().atOffset(ZoneOffset.UTC), next.toMillis() / 1000.0))
                 .map(rows -> rows.rowCount() == 1
-                        ? java.util.Optional.of(rows.iterator().next().getOffsetDateTime("due_at").toInstant())
-                        : java.util.Optional.empty());
+                        ? Optional.of(rows.iterator().next().getOffsetDateTime("due_at").toInstant())
+                        : Optional.empty());
     }
 
     /** Gives a claimed row back its due time (its resource turned out to be held): it stays due. */
     public Uni<Void> putBack(Due due, Instant claimedUntil) {
         return pool.preparedQuery(PUT_BACK).execute(Tuple.of(due.target().source(), due.target().resource(), due.kind().column,
-                due.dueAt().atOffset(java.time.ZoneOffset.UTC), claimedUntil.atOffset(java.time.ZoneOffset.UTC))).replaceWithVoid();
+                due.dueAt().atOffset(ZoneOffset.UTC), claimedUntil.atOffset(ZoneOffset.UTC))).replaceWithVoid();
     }
 }

@@ -1,6 +1,7 @@
 package dev.tidemark.poller;
 
 import java.util.Optional;
+import java.util.Map;
 
 /**
  * A walk the provider steers with its own next-page token (a cursor, a next
@@ -24,7 +25,7 @@ abstract class TokenWalk implements Pagination {
         if (position.token() != null) {
             return next(position.token(), position);
         }
-        java.util.Map<String, String> parameters = query.parameters(position.since(), query.pageSize());
+        Map<String, String> parameters = query.parameters(position.since(), query.pageSize());
         // Where the API has a compound keyset, a walk that starts at a finished one's last item skips what
         // that walk took at the same updated_at; without one, the inclusive filter takes those items again.
         if (query.afterIdParam().isPresent() && position.id() != null && position.since() != null

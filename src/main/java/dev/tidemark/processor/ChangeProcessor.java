@@ -1,5 +1,6 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.metrics.Metric;
 import dev.tidemark.change.Transition;
 import dev.tidemark.change.StoredState;
 import dev.tidemark.outbox.OutboxEntry;
@@ -35,6 +36,12 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.time.DateTimeException;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 
 /**
  * Consumes {@code tidemark.changes} a batch at a time and applies it in one
@@ -124,7 +131,7 @@ public class ChangeProcessor {
                     LOG.warnf("a batch of %d changes holds one that cannot be applied (%s); applying them one at a time",
                             parsed.size(), kind(refused));
                     List<Parsed> ordered = new ArrayList<>(parsed);
-                    ordered.sort(java.util.Comparator.comparing((Parsed p) -> p.change().key())
+                    ordered.sort(Comparator.comparing((Parsed p) -> p.change().key())
                             .thenComparing(p -> p.change().updatedAt()));
                     return Multi.createFrom().iterable(ordered)
                             .onItem().transformToUniAndConcatenate(one -> apply(List.of(one.change()))
@@ -143,8 +150,8 @@ public class ChangeProcessor {
      */
     static boolean isPoison(Throwable failure) {
         return Causes.find(failure, t -> t instanceof PgException || t instanceof IllegalArgumentException
-                        || t instanceof java.time.DateTimeException || t instanceof ArithmeticException
-                        || t instanceof com.fasterxml.jackson.core.JsonProcessingException)
+                        || t instanceof DateTimeException || t instanceof ArithmeticException
+                        || t instanceof JsonProcessingException)
                 .map(t -> t instanceof PgException pg ? refusesData(pg.getSqlState()) : true)
                 .orElse(false);
     }
@@ -196,8 +203,8 @@ public class ChangeProcessor {
                 .chain(applied -> {
             count(applied.results());
             applied.outboxRows().stream().filter(row -> OutboxEntry.EVENTS.equals(row.topic()))
-                    .collect(java.util.stream.Collectors.groupingBy(OutboxEntry::type, java.util.stream.Collectors.counting()))
-                    .forEach((type, n) -> metrics.counter("tidemark.events.written", "type", type).increment(n));
+                    .collect(Collectors.groupingBy(OutboxEntry::type, Collectors.counting()))
+                    .forEach((type, n) -> metrics.counter(Metric.EVENTS_WRITTEN, "type", type).increment(n));
             if (!applied.outboxRows().isEmpty()) {
                 committed.wake();
             }
@@ -240,15 +247,15 @@ public class ChangeProcessor {
     private void count(Map<RecordKey, OrderedApply.Result> results) {
         results.forEach((key, result) -> {
             result.decisions().forEach((decision, n) -> metrics
-                    .counter("tidemark.processor.changes", "source", key.source(), "resource", key.resource(),
-                            "decision", decision.name().toLowerCase(java.util.Locale.ROOT))
+                    .counter(Metric.PROCESSOR_CHANGES, "source", key.source(), "resource", key.resource(),
+                            "decision", decision.name().toLowerCase(Locale.ROOT))
                     .increment(n));
             for (Transition transition : result.transitions()) {
                 boolean wasDeleted = transition.previous() != null && transition.previous().deleted();
                 if (transition.next().deleted() && !wasDeleted) {
-                    metrics.counter("tidemark.processor.deleted", "source", key.source(), "resource", key.resource()).increment();
+                    metrics.counter(Metric.PROCESSOR_DELETED, "source", key.source(), "resource", key.resource()).increment();
                 } else if (wasDeleted && !transition.next().deleted()) {
-                    metrics.counter("tidemark.processor.restored", "source", key.source(), "resource", key.resource()).increment();
+                    metrics.counter(Metric.PROCESSOR_RESTORED, "source", key.source(), "resource", key.resource()).increment();
                 }
             }
         });
@@ -275,11 +282,11 @@ public class ChangeProcessor {
                         record, why + " (the value, too large to send with this header, was left out)", at, ""))
                 .onFailure().invoke(e -> LOG.warnf("the dead-letter topic did not take the change at %s, retrying: %s", at, e.toString()))
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
-                .invoke(() -> metrics.counter("tidemark.processor.dead.letters").increment());
+                .invoke(() -> metrics.counter(Metric.PROCESSOR_DEAD_LETTERS).increment());
     }
 
     private static boolean tooLarge(Throwable failure) {
-        return Causes.find(failure, org.apache.kafka.common.errors.RecordTooLargeException.class::isInstance).isPresent();
+        return Causes.find(failure, RecordTooLargeException.class::isInstance).isPresent();
     }
 
     private Uni<Void> sendDeadLetter(KafkaRecord<String, String> record, String why, String at, String value) {

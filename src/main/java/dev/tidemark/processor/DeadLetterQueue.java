@@ -29,6 +29,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.jboss.logging.Logger;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /**
  * The dead-letter topic seen from the admin API: what is on it, by source,
@@ -120,7 +123,7 @@ public class DeadLetterQueue {
      */
     public Redrive redrive(String source) {
         // One redrive at a time across replicas: a session lock on a connection of its own, released at the end.
-        io.vertx.mutiny.sqlclient.SqlConnection lock = pool.getConnection().await().atMost(READ_TIMEOUT);
+        SqlConnection lock = pool.getConnection().await().atMost(READ_TIMEOUT);
         try {
             boolean held = lock.query("SELECT pg_try_advisory_lock(hashtext('tidemark-dlq-redrive')) AS held").execute()
                     .await().atMost(READ_TIMEOUT).iterator().next().getBoolean("held");
@@ -172,7 +175,7 @@ public class DeadLetterQueue {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while redriving", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             // Nothing is recorded: what went out goes out again with the next redrive, and the processor takes it as a duplicate.
             throw new IllegalStateException("Kafka did not take the redriven changes: " + e.getCause().getMessage(), e);
         }
@@ -196,7 +199,7 @@ public class DeadLetterQueue {
     }
 
     /** Reads the dead-letter topic from its start to where it ends now. */
-    private void read(java.util.function.Consumer<ConsumerRecord<String, String>> each) {
+    private void read(Consumer<ConsumerRecord<String, String>> each) {
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);

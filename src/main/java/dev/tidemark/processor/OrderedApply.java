@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * Applies one record's changes from a batch, in the record's own updated_at
- * order, each against the state the previous one left (DESIGN.md "Ordering
- * policy"). Every applied intermediate state is kept as a transition, because
+ * order, each against the state the previous one left (docs/architecture.md,
+ * "The ordering policy"). Every applied intermediate state is kept as a transition, because
  * rules fire on each applied step, not only on the batch's end state. Pure.
  */
 public final class OrderedApply {

@@ -6,7 +6,7 @@ import dev.tidemark.change.Origin;
 
 /**
  * The one place that decides whether a change may replace the stored state
- * (DESIGN.md invariants 2 and 3). Pure: no clock, no I/O.
+ * (docs/architecture.md, invariants 2 and 3). Pure: no clock, no I/O.
  */
 public final class OrderingPolicy {
 

@@ -27,7 +27,7 @@ import java.util.UUID;
 /**
  * What one record's applied transitions put in the outbox: a changelog entry
  * for every applied state and a CloudEvents 1.0 event (structured JSON,
- * SPEC.md "Kafka topics") for every rule edge.
+ * docs/operations.md "Topics") for every rule edge.
  */
 @ApplicationScoped
 public class OutboxEntries {

@@ -1,5 +1,6 @@
 package dev.tidemark.receiver;
 
+import dev.tidemark.metrics.Metric;
 import dev.tidemark.http.LogBudget;
 import dev.tidemark.http.Problem;
 import dev.tidemark.config.TidemarkConfig;
@@ -58,7 +59,7 @@ public class WebhookBodyLimit {
 
     private static void tooLarge(String sourceName, String reason, WebhookSources sources, MeterRegistry metrics) {
         String source = sources.get(sourceName).map(WebhookSources.WebhookSource::name).orElse("unknown");
-        metrics.counter(WebhookResource.DELIVERIES, "source", source, "outcome", "too_large").increment();
+        metrics.counter(Metric.WEBHOOK_DELIVERIES, "source", source, "outcome", "too_large").increment();
         long skipped = LogBudget.WEBHOOKS.admit();
         if (skipped >= 0) {
             LOG.infof("webhook rejected: source=%s outcome=too_large reason=%s status=413%s", source, reason,

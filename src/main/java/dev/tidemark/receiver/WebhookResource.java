@@ -1,5 +1,6 @@
 package dev.tidemark.receiver;
 
+import dev.tidemark.metrics.Metric;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.http.LogBudget;
@@ -28,19 +29,24 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import org.jboss.logging.Logger;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.tidemark.change.Causes;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 
 /**
  * {@code POST /webhooks/{source}}: verify, map, hand to Kafka, and only then
- * answer 2xx (DESIGN.md invariant 1). Every status is a promise to the
- * provider; see SPEC.md "Webhooks" for the table this implements.
+ * answer 2xx (docs/architecture.md, invariant 1). Every status is a promise to the
+ * provider; the README's "Webhooks" has the table this implements.
  */
 @Path("/webhooks/{source}")
 public class WebhookResource {
 
     private static final Logger LOG = Logger.getLogger(WebhookResource.class);
-    /** Deliveries by source and outcome; also counted by {@link WebhookBodyLimit}, which answers before this resource. */
-    static final String DELIVERIES = "tidemark.webhook.deliveries";
-    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("\\p{Cntrl}");
+    private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
     private final WebhookSources sources;
     private final ChangePublisher publisher;
@@ -95,7 +101,7 @@ public class WebhookResource {
         }
         Verification verification = source.scheme().verify(signed, now);
         if (!verification.valid()) {
-            metrics.counter("tidemark.webhook.verification.failures", "source", sourceName, "reason", verification.reason()).increment();
+            metrics.counter(Metric.WEBHOOK_VERIFICATION_FAILURES, "source", sourceName, "reason", verification.reason()).increment();
             return Uni.createFrom().item(reject(sourceName, "unauthorized", verification.reason(), deliveryId,
                     Problem.response(Response.Status.UNAUTHORIZED, "Signature verification failed: " + verification.reason())));
         }
@@ -136,14 +142,14 @@ public class WebhookResource {
         return publisher.publish(changes)
                 .ifNoItem().after(config.receiver().ackTimeout()).fail()
                 .map(ignored -> {
-                    sample.stop(metrics.timer("tidemark.webhook.kafka.ack", "source", sourceName));
+                    sample.stop(metrics.timer(Metric.WEBHOOK_KAFKA_ACK, "source", sourceName));
                     count(sourceName, "accepted");
                     return Response.accepted(Map.of("deliveryId", deliveryId, "changes", changes.size()))
                             .type(MediaType.APPLICATION_JSON).build();
                 })
                 .onFailure().recoverWithItem(failure -> refusedForGood(failure)
                         .map(refusal -> reject(sourceName, "bad_request", refusal.getClass().getSimpleName(), deliveryId, refusal
-                                instanceof org.apache.kafka.common.errors.RecordTooLargeException
+                                instanceof RecordTooLargeException
                                 ? Problem.response(Response.Status.REQUEST_ENTITY_TOO_LARGE,
                                         "body: the change made from it is larger than Kafka accepts (the producer's max.request.size,"
                                                 + " the topic's max.message.bytes); a retry cannot succeed")
@@ -162,9 +168,9 @@ public class WebhookResource {
      * record's size, or the change cannot be serialized. Answered 4xx, so the
      * provider stops retrying; anything else (the broker away) is a 503.
      */
-    private static java.util.Optional<Throwable> refusedForGood(Throwable failure) {
-        return dev.tidemark.change.Causes.find(failure, t -> t instanceof org.apache.kafka.common.errors.RecordTooLargeException
-                || t instanceof com.fasterxml.jackson.core.JsonProcessingException);
+    private static Optional<Throwable> refusedForGood(Throwable failure) {
+        return Causes.find(failure, t -> t instanceof RecordTooLargeException
+                || t instanceof JsonProcessingException);
     }
 
     private Response reject(String source, String outcome, String reason, String deliveryId, Response response) {
@@ -179,30 +185,30 @@ public class WebhookResource {
     }
 
     private void count(String source, String outcome) {
-        metrics.counter(DELIVERIES, "source", source, "outcome", outcome).increment();
+        metrics.counter(Metric.WEBHOOK_DELIVERIES, "source", source, "outcome", outcome).increment();
     }
 
-    private static final java.util.regex.Pattern MEDIA_TYPE = java.util.regex.Pattern.compile(
+    private static final Pattern MEDIA_TYPE = Pattern.compile(
             "[a-z0-9!#$&^_.+-]{1,64}/[a-z0-9!#$&^_.+-]{1,64}");
 
     /**
      * The request's media type, {@code type/subtype} in lower case without parameters: "" when there is no
      * Content-Type (or an empty one), empty when there are several or the one there is not a media type.
      */
-    static java.util.Optional<String> mediaType(java.util.List<String> values) {
+    static Optional<String> mediaType(List<String> values) {
         if (values == null || values.isEmpty()) {
-            return java.util.Optional.of("");
+            return Optional.of("");
         }
         if (values.size() > 1) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         String value = values.get(0) == null ? "" : values.get(0);
         int parameters = value.indexOf(';');
         String type = (parameters < 0 ? value : value.substring(0, parameters)).trim().toLowerCase(Locale.ROOT);
         if (type.isEmpty()) {
-            return java.util.Optional.of("");
+            return Optional.of("");
         }
-        return MEDIA_TYPE.matcher(type).matches() ? java.util.Optional.of(type) : java.util.Optional.empty();
+        return MEDIA_TYPE.matcher(type).matches() ? Optional.of(type) : Optional.empty();
     }
 
     /** A provider-supplied value fit for a log line and a JSON field: bounded, no control characters. */
@@ -214,7 +220,7 @@ public class WebhookResource {
     private static byte[] sha256(byte[] bytes) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -3,7 +3,7 @@ package dev.tidemark.receiver;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.receiver.signature.SignatureScheme;
-import dev.tidemark.receiver.signature.SignatureSchemes;
+import dev.tidemark.receiver.signature.SchemeKind;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.HashMap;
 import java.util.Map;
@@ -23,7 +23,7 @@ public class WebhookSources {
             return;   // no webhooks here, and maybe no webhook secrets either (a replica gets only its roles' secrets)
         }
         config.sources().forEach((name, source) -> source.webhook().ifPresent(webhook -> sources.put(name,
-                new WebhookSource(name, webhook, SignatureSchemes.create(webhook), new DeliveryMapper(name, source)))));
+                new WebhookSource(name, webhook, SchemeKind.create(webhook), new DeliveryMapper(name, source)))));
     }
 
     public Optional<WebhookSource> get(String name) {

@@ -15,8 +15,8 @@ import java.util.Map;
 
 /**
  * One rule's CEL predicate over {@code record}, compiled once. A record that
- * does not exist or is deleted is false without evaluating anything (DESIGN.md
- * "Rising-edge rules"); a predicate that fails on one record (a missing field,
+ * does not exist or is deleted is false without evaluating anything (README
+ * "Rules and events"); a predicate that fails on one record (a missing field,
  * a type it cannot compare) is reported as {@link Outcome#ERROR}, which the
  * caller counts and treats as false.
  */

@@ -1,6 +1,8 @@
 package dev.tidemark.rules;
 
+import dev.tidemark.metrics.Metric;
 import dev.tidemark.change.RecordKey;
+import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.change.Transition;
 import dev.tidemark.change.StoredState;
@@ -15,8 +17,8 @@ import java.util.TreeMap;
 
 /**
  * Every configured rule, compiled at start-up, and the edge evaluation over
- * the sequence of states the processor applied (DESIGN.md "Rising-edge
- * rules"): each applied intermediate state counts, a dropped change is not a
+ * the sequence of states the processor applied (README "Rules and
+ * events"): each applied intermediate state counts, a dropped change is not a
  * state, and a record that is absent or deleted is false.
  */
 @ApplicationScoped
@@ -55,7 +57,7 @@ public class RuleSet {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("tidemark.rules." + name + ".when: " + e.getMessage(), e);
             }
-            rules.add(new Rule(name, rule.source(), rule.resource(), !"falling".equals(rule.edge()), rule.eventType(), predicate));
+            rules.add(new Rule(name, rule.source(), rule.resource(), ConfigKind.named(Edge.class, rule.edge()).orElse(Edge.RISING) == Edge.RISING, rule.eventType(), predicate));
         });
         return rules;
     }
@@ -90,7 +92,7 @@ public class RuleSet {
     private boolean holds(Rule rule, Map<String, Object> variables) {
         RulePredicate.Outcome outcome = rule.predicate().evaluate(variables);
         if (outcome == RulePredicate.Outcome.ERROR) {
-            metrics.counter("tidemark.rules.evaluation.errors", "rule", rule.name()).increment();
+            metrics.counter(Metric.RULE_EVALUATION_ERRORS, "rule", rule.name()).increment();
         }
         return outcome.holds();
     }

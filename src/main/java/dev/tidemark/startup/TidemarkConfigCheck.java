@@ -1,11 +1,20 @@
 package dev.tidemark.startup;
 
-import dev.tidemark.config.TidemarkConfig;
-import dev.tidemark.config.Roles;
+import dev.tidemark.config.PollerConfig;
 import dev.tidemark.change.JsonPointers;
+import dev.tidemark.config.ConfigKind;
+import dev.tidemark.config.Roles;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.poller.ChangeDetection;
 import dev.tidemark.poller.NestedIds;
-import dev.tidemark.receiver.signature.SignatureSchemes;
+import dev.tidemark.poller.PaginationKind;
+import dev.tidemark.poller.ProviderAuth;
+import dev.tidemark.poller.SinceFormat;
+import dev.tidemark.receiver.signature.SchemeKind;
+import dev.tidemark.rules.Edge;
 import dev.tidemark.rules.RulePredicate;
+import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,12 +28,6 @@ import java.util.TreeSet;
  * so a mistake stops start-up with a message a user can act on.
  */
 public final class TidemarkConfigCheck {
-
-    static final Set<String> EDGES = Set.of("rising", "falling");
-    static final Set<String> HMAC_ALGORITHMS = Set.of("sha256", "sha512");
-    static final Set<String> HMAC_ENCODINGS = Set.of("hex", "base64");
-    static final Set<String> AUTH_TYPES = Set.of("bearer", "api-key", "basic", "oauth2-client-credentials", "oauth2-refresh-token");
-    static final Set<String> SINCE_FORMATS = Set.of("iso", "epoch-seconds", "epoch-millis");
 
     private TidemarkConfigCheck() {
     }
@@ -45,7 +48,7 @@ public final class TidemarkConfigCheck {
         if (config.poller().prefetchPages() < 0) {
             problems.add("tidemark.poller.prefetch-pages: must be 0 or more, was " + config.poller().prefetchPages());
         }
-        TidemarkConfig.Poller poller = config.poller();
+        PollerConfig poller = config.poller();
         bounds("tidemark.poller.max-pages", poller.maxPages(), "tidemark.poller.max-run-duration", poller.maxRunDuration(), problems);
         positive("tidemark.poller.max-sweep-duration", poller.maxSweepDuration(), problems);
         positive("tidemark.poller.request-deadline", poller.requestDeadline(), problems);
@@ -61,14 +64,14 @@ public final class TidemarkConfigCheck {
     }
 
     /** A run's bounds: at least one page, a positive duration. */
-    private static void bounds(String pagesKey, long pages, String durationKey, java.time.Duration duration, List<String> problems) {
+    private static void bounds(String pagesKey, long pages, String durationKey, Duration duration, List<String> problems) {
         if (pages < 1) {
             problems.add(pagesKey + ": must be 1 or more, was " + pages);
         }
         positive(durationKey, duration, problems);
     }
 
-    private static void positive(String key, java.time.Duration value, List<String> problems) {
+    private static void positive(String key, Duration value, List<String> problems) {
         if (value.isZero() || value.isNegative()) {
             problems.add(key + ": must be positive, was " + value);
         }
@@ -76,7 +79,13 @@ public final class TidemarkConfigCheck {
 
     /** Throws with every problem at once, so a user fixes them in one go. */
     public static void require(TidemarkConfig config) {
-        List<String> problems = problems(config);
+        require(config, List.of());
+    }
+
+    /** The same, with {@code more} problems found elsewhere (in the beans the configuration names). */
+    public static void require(TidemarkConfig config, List<String> more) {
+        List<String> problems = new ArrayList<>(problems(config));
+        problems.addAll(more);
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
         }
@@ -91,11 +100,7 @@ public final class TidemarkConfigCheck {
             pointer(rkey + ".id", resource.id(), problems);
             pointer(rkey + ".updated-at", resource.updatedAt(), problems);
             resource.list().ifPresent(list -> checkList(rkey + ".list", list, problems));
-            oneOf(rkey + ".change-detection", resource.changeDetection(), Set.of("updated-at", "hash"), problems);
-            if ("hash".equals(resource.changeDetection()) && resource.list().flatMap(TidemarkConfig.ListEndpoint::updatedSince).isPresent()) {
-                problems.add(rkey + ".list.updated-since: a resource with change-detection: hash has no updated_at to filter on; "
-                        + "every poll walks the whole list");
-            }
+            ChangeDetection.check(rkey, resource, problems);
             if (resource.list().isPresent() && source.api().isEmpty()) {
                 problems.add(rkey + ".list: polls a list endpoint, but " + key + ".api (base-url) is not configured");
             }
@@ -104,14 +109,12 @@ public final class TidemarkConfigCheck {
             }
             resource.schedule().filter(every -> every.isZero() || every.isNegative())
                     .ifPresent(every -> problems.add(rkey + ".schedule: must be positive, was " + every));
-            boolean shifting = resource.list().map(l -> Set.of("page", "offset").contains(l.pagination().type())
-                    && l.updatedSince().flatMap(TidemarkConfig.UpdatedSince::afterIdParam).isEmpty()).orElse(false);
-            if (resource.reconcile().isPresent() && shifting) {
+            if (resource.reconcile().isPresent() && resource.list().map(PaginationKind::mayShift).orElse(false)) {
                 problems.add(rkey + ".reconcile: a sweep needs a walk that cannot miss a record while the list changes: "
                         + "cursor, next-url or link-header pagination, or list.updated-since.after-id-param");
             }
             bounds(rkey + ".max-pages", resource.maxPages().orElse(1), rkey + ".max-run-duration",
-                    resource.maxRunDuration().orElse(java.time.Duration.ofSeconds(1)), problems);
+                    resource.maxRunDuration().orElse(Duration.ofSeconds(1)), problems);
             resource.maxSweepDuration().ifPresent(d -> positive(rkey + ".max-sweep-duration", d, problems));
             if (resource.lookback().isNegative()) {
                 problems.add(rkey + ".lookback: must not be negative, was " + resource.lookback());
@@ -213,49 +216,16 @@ public final class TidemarkConfigCheck {
     }
 
     private static void checkWebhook(String key, TidemarkConfig.Webhook webhook, boolean receiving, List<String> problems) {
-        if (!SignatureSchemes.NAMES.contains(webhook.scheme())) {
-            problems.add(key + ".scheme: unknown signature scheme '" + webhook.scheme() + "' (known: "
-                    + String.join(", ", new TreeSet<>(SignatureSchemes.NAMES)) + ")");
-        }
-        boolean secretsPresent = webhook.secrets().map(list -> !list.isEmpty() && list.stream().noneMatch(String::isBlank)).orElse(false);
-        if (!secretsPresent) {
-            if (receiving) {
-                problems.add(key + ".secrets: a source that receives webhooks needs at least one non-empty secret");
-            }
-        } else if (SignatureSchemes.NAMES.contains(webhook.scheme()) && !"hmac".equals(webhook.scheme())) {
-            try {
-                SignatureSchemes.create(webhook);
-            } catch (IllegalArgumentException e) {
-                // The message says what is wrong with a secret, never the secret itself.
-                problems.add(key + ".secrets: " + e.getMessage());
-            }
-        }
+        SchemeKind.check(key, webhook, receiving, problems);
         if (webhook.tolerance().isNegative() || webhook.tolerance().isZero()) {
             problems.add(key + ".tolerance: must be positive, was " + webhook.tolerance());
         }
         pointer(key + ".event-type", webhook.eventType(), problems);
-        if ("hmac".equals(webhook.scheme())) {
-            TidemarkConfig.Hmac hmac = webhook.hmac();
-            oneOf(key + ".hmac.algorithm", hmac.algorithm(), HMAC_ALGORITHMS, problems);
-            oneOf(key + ".hmac.encoding", hmac.encoding(), HMAC_ENCODINGS, problems);
-            if (!hmac.signedContent().contains("{body}")) {
-                problems.add(key + ".hmac.signed-content: must contain {body}, was '" + hmac.signedContent() + "'");
-            }
-            if (hmac.signedContent().contains("{timestamp}") && hmac.timestampHeader().isEmpty()) {
-                problems.add(key + ".hmac.signed-content: uses {timestamp}, but " + key + ".hmac.timestamp-header is not set");
-            }
-            // A tolerance checked on a header the signature does not cover stops no replay: a captured
-            // delivery sent again with a fresh header would pass at any time.
-            if (hmac.timestampHeader().isPresent() && !hmac.signedContent().contains("{timestamp}")) {
-                problems.add(key + ".hmac.timestamp-header: is set, but " + key + ".hmac.signed-content does not sign it "
-                        + "(add {timestamp}, e.g. \"{timestamp}.{body}\"), so anyone could replace it");
-            }
-        }
     }
 
     private static void checkApi(String key, TidemarkConfig.ProviderApi api, boolean polling, List<String> problems) {
         try {
-            java.net.URI base = java.net.URI.create(api.baseUrl());
+            URI base = URI.create(api.baseUrl());
             if (!("http".equals(base.getScheme()) || "https".equals(base.getScheme())) || base.getHost() == null) {
                 problems.add(key + ".base-url: must be an absolute http(s) URL, was '" + api.baseUrl() + "'");
             }
@@ -266,7 +236,7 @@ public final class TidemarkConfigCheck {
         for (int i = 0; i < origins.size(); i++) {
             String origin = origins.get(i);
             try {
-                java.net.URI uri = java.net.URI.create(origin);
+                URI uri = URI.create(origin);
                 boolean bare = (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))
                         && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
                 if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null || !bare) {
@@ -277,33 +247,7 @@ public final class TidemarkConfigCheck {
                 problems.add(key + ".allowed-origins[" + i + "]: not a URL: '" + origin + "'");
             }
         }
-        api.auth().ifPresent(auth -> {
-            if (!AUTH_TYPES.contains(auth.type())) {
-                problems.add(key + ".auth.type: '" + auth.type() + "' is not one of " + String.join(", ", new TreeSet<>(AUTH_TYPES)));
-            }
-            if (auth.type().startsWith("oauth2-")) {
-                if (auth.tokenUrl().filter(u -> u.startsWith("http://") || u.startsWith("https://")).isEmpty()) {
-                    problems.add(key + ".auth.token-url: OAuth2 needs the token endpoint's http(s) URL");
-                }
-                if (auth.clientId().filter(c -> !c.isBlank()).isEmpty()) {
-                    problems.add(key + ".auth.client-id: OAuth2 needs a client id");
-                }
-                if (polling && "oauth2-client-credentials".equals(auth.type()) && auth.clientSecret().filter(c -> !c.isBlank()).isEmpty()) {
-                    // Refused by the provider otherwise (invalid_client), which would mark the source as needing re-authorization.
-                    problems.add(key + ".auth.client-secret: the client-credentials grant needs the client secret where the source is polled");
-                }
-                if (polling && "oauth2-refresh-token".equals(auth.type()) && auth.refreshToken().filter(t -> !t.isBlank()).isEmpty()) {
-                    problems.add(key + ".auth.refresh-token: auth type oauth2-refresh-token needs the refresh token it starts from");
-                }
-                oneOf(key + ".auth.client-authentication", auth.clientAuthentication(), Set.of("basic", "body"), problems);
-            }
-            if (polling && ("bearer".equals(auth.type()) || "api-key".equals(auth.type())) && auth.token().filter(t -> !t.isBlank()).isEmpty()) {
-                problems.add(key + ".auth.token: auth type " + auth.type() + " needs a token");
-            }
-            if ("basic".equals(auth.type()) && auth.username().filter(u -> !u.isBlank()).isEmpty()) {
-                problems.add(key + ".auth.username: auth type basic needs a username");
-            }
-        });
+        api.auth().ifPresent(auth -> ProviderAuth.check(key + ".auth", auth, polling, problems));
         api.rateLimit().ifPresent(limit -> {
             if (!(limit.requestsPerSecond() > 0)) {
                 problems.add(key + ".rate-limit.requests-per-second: must be positive, was " + limit.requestsPerSecond());
@@ -320,14 +264,9 @@ public final class TidemarkConfigCheck {
             problems.add(key + ".page-size: must be at least 1, was " + list.pageSize());
         }
         TidemarkConfig.Pagination pagination = list.pagination();
-        oneOf(key + ".pagination.type", pagination.type(), dev.tidemark.poller.Pagination.KINDS, problems);
-        if ("cursor".equals(pagination.type())) {
-            pointer(key + ".pagination.cursor-path", pagination.cursorPath(), problems);
-        }
-        if ("next-url".equals(pagination.type())) {
-            pointer(key + ".pagination.next-url-path", pagination.nextUrlPath(), problems);
-        }
-        list.updatedSince().ifPresent(since -> oneOf(key + ".updated-since.format", since.format(), SINCE_FORMATS, problems));
+        PaginationKind.check(key + ".pagination", pagination, problems);
+        list.updatedSince().flatMap(since -> ConfigKind.unknown(key + ".updated-since.format", SinceFormat.class, since.format()))
+                .ifPresent(problems::add);
     }
 
     private static void checkRule(String key, TidemarkConfig.Rule rule, TidemarkConfig config, List<String> problems) {
@@ -339,7 +278,7 @@ public final class TidemarkConfigCheck {
             problems.add(key + ".resource: source '" + rule.source() + "' has no resource '" + rule.resource()
                     + "' (configured: " + String.join(", ", new TreeSet<>(source.resources().keySet())) + ")");
         }
-        oneOf(key + ".edge", rule.edge(), EDGES, problems);
+        ConfigKind.unknown(key + ".edge", Edge.class, rule.edge()).ifPresent(problems::add);
         if (rule.when().isBlank()) {
             problems.add(key + ".when: the rule's CEL predicate is empty");
         } else {
@@ -352,14 +291,7 @@ public final class TidemarkConfigCheck {
     }
 
     private static void pointer(String key, String value, List<String> problems) {
-        Optional<String> problem = JsonPointers.problem(value);
-        problem.ifPresent(p -> problems.add(key + ": '" + value + "' is not a JSON pointer: " + p));
-    }
-
-    private static void oneOf(String key, String value, Set<String> allowed, List<String> problems) {
-        if (!allowed.contains(value)) {
-            problems.add(key + ": '" + value + "' is not one of " + String.join(", ", new TreeSet<>(allowed)));
-        }
+        JsonPointers.problem(key, value).ifPresent(problems::add);
     }
 
     /** Raised at start-up; its message lists every problem, one per line. */

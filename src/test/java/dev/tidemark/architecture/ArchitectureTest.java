@@ -1,5 +1,13 @@
 package dev.tidemark.architecture;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.type;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
+import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,6 +20,8 @@ import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.library.Architectures.LayeredArchitecture;
 import dev.tidemark.change.UpwardImportFixture;
 import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.outbox.OutboxStore;
+import dev.tidemark.processor.LocalCopy;
 import dev.tidemark.poller.SyncTarget;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +32,9 @@ import org.junit.jupiter.api.Test;
  * The direction of every package (docs/architecture.md): each may use only
  * the packages named beside it, all of them below it, so the graph has no
  * cycle and no import points back up. A new package must be added here.
+ * Read from the bytecode: a compile-time constant (a metric's name, a topic
+ * name) is copied into its user and leaves no dependency to see, and neither
+ * does a CDI lookup by name.
  */
 class ArchitectureTest {
 
@@ -29,17 +42,18 @@ class ArchitectureTest {
     static final Map<String, List<String>> MAY_USE = new LinkedHashMap<>();
 
     static {
-        MAY_USE.put("startup", List.of("api", "receiver", "poller", "relay", "processor", "outbox", "rules", "http", "change", "config"));
-        MAY_USE.put("api", List.of("poller", "processor", "outbox", "http", "change", "config"));
-        MAY_USE.put("receiver", List.of("http", "change", "config"));
-        MAY_USE.put("poller", List.of("processor", "rules", "change", "config"));
-        MAY_USE.put("relay", List.of("outbox", "change", "config"));
-        MAY_USE.put("processor", List.of("outbox", "rules", "change", "config"));
+        MAY_USE.put("startup", List.of("api", "receiver", "poller", "relay", "processor", "outbox", "rules", "http", "change", "config", "metrics"));
+        MAY_USE.put("api", List.of("poller", "processor", "outbox", "http", "change", "config", "metrics"));
+        MAY_USE.put("receiver", List.of("http", "change", "config", "metrics"));
+        MAY_USE.put("poller", List.of("processor", "rules", "change", "config", "metrics"));
+        MAY_USE.put("relay", List.of("outbox", "change", "config", "metrics"));
+        MAY_USE.put("processor", List.of("outbox", "rules", "change", "config", "metrics"));
         MAY_USE.put("outbox", List.of("change", "config"));
-        MAY_USE.put("rules", List.of("change", "config"));
-        MAY_USE.put("http", List.of("config"));
+        MAY_USE.put("rules", List.of("change", "config", "metrics"));
+        MAY_USE.put("http", List.of("config", "metrics"));
         MAY_USE.put("change", List.of("config"));
         MAY_USE.put("config", List.of());
+        MAY_USE.put("metrics", List.of());
     }
 
     static final JavaClasses MAIN = new ClassFileImporter()
@@ -79,6 +93,23 @@ class ArchitectureTest {
         List<String> order = List.copyOf(MAY_USE.keySet());
         MAY_USE.forEach((name, uses) -> uses.forEach(used ->
                 assertThat(order.indexOf(used)).as(name + " -> " + used).isGreaterThan(order.indexOf(name))));
+    }
+
+    @Test
+    void thePollerReadsTheProcessorsTableOnlyThroughLocalCopy() {
+        noClasses().that().resideInAPackage("dev.tidemark.poller..")
+                .should().dependOnClassesThat(resideInAPackage("dev.tidemark.processor..")
+                        .and(not(assignableTo(LocalCopy.class)).and(not(type(LocalCopy.LiveRecord.class)))))
+                .check(MAIN);
+    }
+
+    @Test
+    void onlyTheRelayClaimsAndMarksOutboxRows() {
+        // The relay's lock and seq order are what keep events in order and each published once.
+        noClasses().that().resideOutsideOfPackages("dev.tidemark.relay..", "dev.tidemark.outbox..")
+                .should().callMethodWhere(target(owner(type(OutboxStore.class)))
+                        .and(target(nameMatching("lead|claim|mark|markUnpublishable"))))
+                .check(MAIN);
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.tidemark.http;
 
-import dev.tidemark.http.LogBudget;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;

@@ -1,7 +1,5 @@
 package dev.tidemark.http;
 
-import dev.tidemark.http.UnexpectedFailures;
-import dev.tidemark.http.Problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

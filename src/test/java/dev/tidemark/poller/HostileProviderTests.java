@@ -42,7 +42,7 @@ class HostileProviderTests {
     ResourceSync sync;
 
     @Inject
-    PollerStore store;
+    CheckpointStore store;
 
     @Inject
     Pool pool;
@@ -67,7 +67,7 @@ class HostileProviderTests {
     }
 
     SyncRun run(String source, String resource) {
-        Optional<SyncRun> run = sync.run(SyncTarget.of(source, resource), ResourceSync.FULL, "api").await().atMost(Duration.ofSeconds(60));
+        Optional<SyncRun> run = sync.run(SyncTarget.of(source, resource), SyncMode.FULL, "api").await().atMost(Duration.ofSeconds(60));
         assertThat(run).as("the lease was free").isPresent();
         return run.get();
     }
@@ -118,7 +118,7 @@ class HostileProviderTests {
     void aResumedCheckpointWhoseUrlNamesAnotherOriginIsRefusedToo() {
         String foreign = "http://localhost:" + simulatorPort() + "/next/items?limit=2&cursor=abc";
         SyncTarget target = SyncTarget.of("simhostile", "next-items");
-        store.save(target, ResourceSync.FULL, "partial", UUID.randomUUID(), new Position(null, null, null, 0, foreign))
+        store.save(target, SyncMode.FULL, RunStatus.PARTIAL, UUID.randomUUID(), new Position(null, null, null, 0, foreign))
                 .await().atMost(Duration.ofSeconds(10));
         SyncRun run = run("simhostile", "next-items");
         assertThat(run.status()).isEqualTo("failed");

@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.config.ConfigKind;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
@@ -95,7 +96,7 @@ class NestedResourceTests {
     }
 
     SyncRun run(String resource, String mode) {
-        Optional<SyncRun> run = sync.run(SyncTarget.of(SOURCE, resource), mode, "api").await().atMost(Duration.ofSeconds(60));
+        Optional<SyncRun> run = sync.run(SyncTarget.of(SOURCE, resource), ConfigKind.of(SyncMode.class, mode), "api").await().atMost(Duration.ofSeconds(60));
         assertThat(run).isPresent();
         return run.get();
     }

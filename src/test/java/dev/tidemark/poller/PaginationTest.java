@@ -21,7 +21,7 @@ class PaginationTest {
 
     static ListQuery query(int size, boolean filtered, String afterId) {
         return new ListQuery("/items", Map.of("sort", "updated_at"), size, Optional.of("limit"),
-                filtered ? Optional.of("updated_since") : Optional.empty(), "iso", Optional.ofNullable(afterId));
+                filtered ? Optional.of("updated_since") : Optional.empty(), SinceFormat.ISO, Optional.ofNullable(afterId));
     }
 
     static ListItem item(String id, Instant at) {
@@ -187,24 +187,24 @@ class PaginationTest {
         ListQuery query = query(100, true, null);
         java.util.UUID run = java.util.UUID.randomUUID();
         Position mid = new Position(null, T, "r5", 3, "tok");
-        assertThat(ResourceSync.startPosition(Optional.empty(), "incremental", query, java.time.Duration.ZERO)).isEqualTo(Position.START);
-        Checkpoint cut = new Checkpoint("full", "partial", run, mid, T);
-        assertThat(ResourceSync.startPosition(Optional.of(cut), "incremental", query, java.time.Duration.ZERO)).isEqualTo(mid);
-        assertThat(ResourceSync.walkMode(Optional.of(cut), "incremental")).isEqualTo("full");
-        assertThat(ResourceSync.startPosition(Optional.of(cut), "full", query, java.time.Duration.ZERO)).isEqualTo(mid);
+        assertThat(ResumePolicy.startPosition(Optional.empty(), SyncMode.INCREMENTAL, query, java.time.Duration.ZERO)).isEqualTo(Position.START);
+        Checkpoint cut = new Checkpoint(SyncMode.FULL, RunStatus.PARTIAL, run, mid, T);
+        assertThat(ResumePolicy.startPosition(Optional.of(cut), SyncMode.INCREMENTAL, query, java.time.Duration.ZERO)).isEqualTo(mid);
+        assertThat(ResumePolicy.walkMode(Optional.of(cut), SyncMode.INCREMENTAL)).isEqualTo(SyncMode.FULL);
+        assertThat(ResumePolicy.startPosition(Optional.of(cut), SyncMode.FULL, query, java.time.Duration.ZERO)).isEqualTo(mid);
         // A walk that failed may have failed on its token (an expired cursor): it continues from its last item instead,
         // and a full walk asked for anew starts over.
-        Checkpoint failed = new Checkpoint("full", "failed", run, mid, T);
-        assertThat(ResourceSync.startPosition(Optional.of(failed), "incremental", query, java.time.Duration.ZERO))
+        Checkpoint failed = new Checkpoint(SyncMode.FULL, RunStatus.FAILED, run, mid, T);
+        assertThat(ResumePolicy.startPosition(Optional.of(failed), SyncMode.INCREMENTAL, query, java.time.Duration.ZERO))
                 .isEqualTo(new Position(T, T, "r5", 3, null));
-        assertThat(ResourceSync.startPosition(Optional.of(failed), "full", query, java.time.Duration.ZERO)).isEqualTo(Position.START);
-        Checkpoint done = new Checkpoint("full", "completed", run, mid.withToken(null), T);
-        assertThat(ResourceSync.startPosition(Optional.of(done), "full", query, java.time.Duration.ZERO)).isEqualTo(Position.START);
-        assertThat(ResourceSync.startPosition(Optional.of(done), "incremental", query, java.time.Duration.ZERO))
+        assertThat(ResumePolicy.startPosition(Optional.of(failed), SyncMode.FULL, query, java.time.Duration.ZERO)).isEqualTo(Position.START);
+        Checkpoint done = new Checkpoint(SyncMode.FULL, RunStatus.COMPLETED, run, mid.withToken(null), T);
+        assertThat(ResumePolicy.startPosition(Optional.of(done), SyncMode.FULL, query, java.time.Duration.ZERO)).isEqualTo(Position.START);
+        assertThat(ResumePolicy.startPosition(Optional.of(done), SyncMode.INCREMENTAL, query, java.time.Duration.ZERO))
                 .isEqualTo(new Position(T, T, "r5", 3, null));
-        assertThat(ResourceSync.startPosition(Optional.of(done), "incremental", query, java.time.Duration.ofMinutes(5)))
+        assertThat(ResumePolicy.startPosition(Optional.of(done), SyncMode.INCREMENTAL, query, java.time.Duration.ofMinutes(5)))
                 .isEqualTo(Position.from(T.minusSeconds(300)));
-        assertThat(ResourceSync.startPosition(Optional.of(done), "incremental", query(100, false, null), java.time.Duration.ZERO))
+        assertThat(ResumePolicy.startPosition(Optional.of(done), SyncMode.INCREMENTAL, query(100, false, null), java.time.Duration.ZERO))
                 .isEqualTo(Position.START);
     }
 }

@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.config.ConfigKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tidemark.local.LocalInfraResource;
@@ -45,7 +46,10 @@ class PollerTests {
     ResourceSync sync;
 
     @Inject
-    PollerStore store;
+    CheckpointStore checkpoints;
+
+    @Inject
+    LeaseStore leases;
 
     @Inject
     Pool pool;
@@ -67,7 +71,7 @@ class PollerTests {
     }
 
     SyncRun run(String resource, String mode) {
-        Optional<SyncRun> run = sync.run(SyncTarget.of("sim", resource), mode, "api").await().atMost(Duration.ofSeconds(90));
+        Optional<SyncRun> run = sync.run(SyncTarget.of("sim", resource), ConfigKind.of(SyncMode.class, mode), "api").await().atMost(Duration.ofSeconds(90));
         assertThat(run).as("the lease was free").isPresent();
         return run.get();
     }
@@ -236,7 +240,7 @@ class PollerTests {
     }
 
     SyncRun runOf(SyncTarget target) {
-        Optional<SyncRun> run = sync.run(target, "full", "api").await().atMost(Duration.ofSeconds(60));
+        Optional<SyncRun> run = sync.run(target, SyncMode.FULL, "api").await().atMost(Duration.ofSeconds(60));
         assertThat(run).isPresent();
         return run.get();
     }
@@ -254,8 +258,8 @@ class PollerTests {
         assertThat(failed.error()).get().asString().contains("GET /offset/items answered 400").contains("not retried");
         assertThat(failed.calls()).isEqualTo(3);
         assertThat(failed.records()).isEqualTo(200);
-        Checkpoint saved = store.checkpoint(SyncTarget.of("sim", "offset-items")).await().atMost(Duration.ofSeconds(5)).orElseThrow();
-        assertThat(saved.status()).isEqualTo("failed");
+        Checkpoint saved = checkpoints.checkpoint(SyncTarget.of("sim", "offset-items")).await().atMost(Duration.ofSeconds(5)).orElseThrow();
+        assertThat(saved.status()).isEqualTo(RunStatus.FAILED);
         assertThat(saved.position().id()).isEqualTo("r00199");
 
         provider.reset();
@@ -303,7 +307,7 @@ class PollerTests {
                 provider.fail(Fault.status(429, Map.of("Retry-After", "3600")));
             }
         });
-        SyncRun cut = sync.run(quota, "reconcile", "api").await().atMost(Duration.ofSeconds(60)).orElseThrow();
+        SyncRun cut = sync.run(quota, SyncMode.RECONCILE, "api").await().atMost(Duration.ofSeconds(60)).orElseThrow();
         assertThat(cut.status()).isEqualTo("partial");
         assertThat(cut.error()).get().asString().contains("3600 s");
         assertThat(cut.records()).isEqualTo(100);
@@ -334,8 +338,8 @@ class PollerTests {
         fill(10, later());
         SyncTarget target = SyncTarget.of("sim", "cursor-items");
         UUID other = UUID.randomUUID();
-        assertThat(store.acquire(target, "replica-b", other, Duration.ofSeconds(30)).await().atMost(Duration.ofSeconds(5))).isTrue();
-        assertThat(sync.run(target, "incremental", "api").await().atMost(Duration.ofSeconds(30))).isEmpty();
+        assertThat(leases.acquire(target, "replica-b", other, Duration.ofSeconds(30)).await().atMost(Duration.ofSeconds(5))).isTrue();
+        assertThat(sync.run(target, SyncMode.INCREMENTAL, "api").await().atMost(Duration.ofSeconds(30))).isEmpty();
         assertThat(provider.listCalls()).isZero();
 
         // replica-b died: its lease runs out, and this replica takes the resource over.
@@ -343,7 +347,7 @@ class PollerTests {
                 .await().atMost(Duration.ofSeconds(5));
         SyncRun run = run("cursor-items", "incremental");
         assertThat(run.status()).isEqualTo("completed");
-        assertThat(store.holder(target).await().atMost(Duration.ofSeconds(5))).isEmpty();
+        assertThat(leases.holder(target).await().atMost(Duration.ofSeconds(5))).isEmpty();
         awaitTableMatchesProvider("cursor-items");
     }
 
@@ -351,8 +355,8 @@ class PollerTests {
     void twoRunsStartedTogetherOnlyOneGoes() {
         fill(300, later());
         SyncTarget target = SyncTarget.of("sim", "page-items");
-        var first = sync.start(target, "full", "api");
-        var second = sync.start(target, "full", "api");
+        var first = sync.start(target, SyncMode.FULL, "api");
+        var second = sync.start(target, SyncMode.FULL, "api");
         var both = io.smallrye.mutiny.Uni.combine().all().unis(first, second).asTuple().await().atMost(Duration.ofSeconds(30));
         assertThat(both.getItem1().isPresent() ^ both.getItem2().isPresent()).isTrue();
         awaitTableMatchesProvider("page-items");

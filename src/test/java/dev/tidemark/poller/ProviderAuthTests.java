@@ -52,7 +52,7 @@ class ProviderAuthTests {
     }
 
     SyncRun run(String source, String resource) {
-        Optional<SyncRun> run = sync.run(SyncTarget.of(source, resource), "full", "api").await().atMost(Duration.ofSeconds(60));
+        Optional<SyncRun> run = sync.run(SyncTarget.of(source, resource), SyncMode.FULL, "api").await().atMost(Duration.ofSeconds(60));
         assertThat(run).isPresent();
         return run.get();
     }
@@ -62,8 +62,8 @@ class ProviderAuthTests {
         provider.oauth("tidemark", "s3cret", 1_500, null);
         // Two resources of one source start together: one token request serves both.
         var both = Uni.combine().all().unis(
-                sync.run(SyncTarget.of("simoauth", "items"), "full", "api"),
-                sync.run(SyncTarget.of("simoauth", "others"), "full", "api")).asTuple().await().atMost(Duration.ofSeconds(60));
+                sync.run(SyncTarget.of("simoauth", "items"), SyncMode.FULL, "api"),
+                sync.run(SyncTarget.of("simoauth", "others"), SyncMode.FULL, "api")).asTuple().await().atMost(Duration.ofSeconds(60));
         assertThat(both.getItem1()).get().extracting(SyncRun::status).isEqualTo("completed");
         assertThat(both.getItem2()).get().extracting(SyncRun::status).isEqualTo("completed");
         assertThat(provider.tokenRequests()).isEqualTo(1);

@@ -38,7 +38,7 @@ class RefreshTokenRotationTests {
     ResourceSync sync;
 
     @Inject
-    PollerStore store;
+    AuthStateStore store;
 
     @Inject
     Pool pool;
@@ -86,7 +86,7 @@ class RefreshTokenRotationTests {
     }
 
     SyncRun run(String source) {
-        Optional<SyncRun> run = sync.run(SyncTarget.of(source, "items"), "full", "api").await().atMost(Duration.ofSeconds(90));
+        Optional<SyncRun> run = sync.run(SyncTarget.of(source, "items"), SyncMode.FULL, "api").await().atMost(Duration.ofSeconds(90));
         assertThat(run).isPresent();
         return run.get();
     }

@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.config.ConfigKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tidemark.change.ChangeEnvelope;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Reconciliation sweeps (DESIGN.md invariant 5): only a sweep that read every
+ * Reconciliation sweeps (docs/architecture.md, invariant 5): only a sweep that read every
  * page deletes; it never deletes a record written after it began; a sweep
  * that would empty the table deletes nothing.
  */
@@ -66,7 +67,7 @@ class SweepTests {
     }
 
     SyncRun run(String mode) {
-        Optional<SyncRun> run = sync.run(SyncTarget.of("sim", RESOURCE), mode, "api").await().atMost(Duration.ofSeconds(60));
+        Optional<SyncRun> run = sync.run(SyncTarget.of("sim", RESOURCE), ConfigKind.of(SyncMode.class, mode), "api").await().atMost(Duration.ofSeconds(60));
         assertThat(run).isPresent();
         return run.get();
     }

@@ -23,14 +23,14 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** SPEC.md's poller endpoints over real HTTP: trigger a sync, follow its run, list runs, each source's state. */
+/** The poller's endpoints (README "Read and admin API") over real HTTP: trigger a sync, follow its run, list runs, each source's state. */
 @QuarkusTest
 @QuarkusTestResource(LocalInfraResource.class)
 @QuarkusTestResource(ProviderSimulatorResource.class)
 class SyncApiTests {
 
     @Inject
-    PollerStore store;
+    LeaseStore store;
 
     @Inject
     Pool pool;

@@ -23,7 +23,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md's ordering policy, last row: a webhook with the stored updated_at
+ * The ordering policy (docs/architecture.md), last row: a webhook with the stored updated_at
  * and other content cannot be ordered. It is dropped (the record keeps what
  * it had, no event fires) and an op=refetch change for the record goes to
  * tidemark.changes, where the poller picks it up; a poll with the same tie

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every row of DESIGN.md's ordering policy table, for both kinds of origin, and for tombstones. */
+/** Every row of the ordering policy table (docs/architecture.md), for both kinds of origin, and for tombstones. */
 class OrderingPolicyTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();

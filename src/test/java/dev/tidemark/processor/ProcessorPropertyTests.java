@@ -33,7 +33,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Both halves of DESIGN.md's guarantee, on many random histories applied by
+ * Both halves of invariant 4 (docs/architecture.md), on many random histories applied by
  * the real processor to the real database, batch by batch:
  * (a) delivered in order, in random batches, with redeliveries and whole
  * batches applied twice (a crash between the database commit and the offset

@@ -14,7 +14,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md invariant 1 with the broker really gone: the receiver answers 503
+ * Invariant 1 (docs/architecture.md) with the broker really gone: the receiver answers 503
  * with Retry-After instead of a 2xx it cannot keep, and answers 202 again once
  * the broker is back, without a restart of the service.
  */

@@ -16,7 +16,7 @@ import java.time.Instant;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
-/** SPEC.md's status table, row by row, over real HTTP; a rejected delivery never reaches tidemark.changes. */
+/** The README's webhook status table, row by row, over real HTTP; a rejected delivery never reaches tidemark.changes. */
 @QuarkusTest
 @QuarkusTestResource(LocalInfraResource.class)
 class WebhookStatusTests {

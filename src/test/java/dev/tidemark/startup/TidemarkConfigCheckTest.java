@@ -3,7 +3,6 @@ package dev.tidemark.startup;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.ConfigFixtures;
-import dev.tidemark.startup.TidemarkConfigCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** Each configuration mistake stops start-up with a message that names the key to fix. */
 class TidemarkConfigCheckTest {
 
-    /** The shape of SPEC.md "Configuration", every capability named there. */
+    /** Every capability docs/configuration.md names, in one source. */
     static final String VALID = """
             tidemark:
               sources:

@@ -1,5 +1,6 @@
 package dev.tidemark.status;
 
+import dev.tidemark.poller.SyncMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -98,7 +99,7 @@ class StatusPageTests {
         for (int i = 0; i < 30; i++) {
             provider.put("page-" + i, Instant.parse("2026-08-01T00:00:00Z").plusSeconds(i), i);
         }
-        assertThat(sync.run(SyncTarget.of("sim", "cursor-items"), "full", "api").await().atMost(Duration.ofSeconds(60)))
+        assertThat(sync.run(SyncTarget.of("sim", "cursor-items"), SyncMode.FULL, "api").await().atMost(Duration.ofSeconds(60)))
                 .hasValueSatisfying(run -> assertThat(run.status()).isEqualTo("completed"));
         // A record whose id is markup: the page must show it as text.
         String hostile = "<img src=x onerror=alert(1)>" + UUID.randomUUID().toString().substring(0, 6);

@@ -1,5 +1,6 @@
 package dev.tidemark.receiver.signature;
 
+import dev.tidemark.config.ConfigKind;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,7 +18,8 @@ import java.util.Optional;
  */
 public final class GenericHmacScheme implements SignatureScheme {
 
-    public enum Encoding { HEX, BASE64 }
+    /** How the signature is written in its header ({@code webhook.hmac.encoding}). */
+    public enum Encoding implements ConfigKind { HEX, BASE64 }
 
     private final String header;
     private final String jcaAlgorithm;
@@ -41,11 +43,7 @@ public final class GenericHmacScheme implements SignatureScheme {
     }
 
     public static String jcaName(String algorithm) {
-        return switch (algorithm.toLowerCase(Locale.ROOT)) {
-            case "sha256" -> Hmac.SHA256;
-            case "sha512" -> Hmac.SHA512;
-            default -> throw new IllegalArgumentException("unknown HMAC algorithm " + algorithm);
-        };
+        return HmacAlgorithm.named(algorithm).jcaName();
     }
 
     @Override

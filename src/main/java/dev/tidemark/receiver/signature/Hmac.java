@@ -9,6 +9,8 @@ import java.time.Instant;
 import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import java.time.DateTimeException;
+import java.util.Base64;
 
 /** HMAC signing, constant-time comparison and timestamp tolerance, shared by every scheme. */
 public final class Hmac {
@@ -81,8 +83,8 @@ public final class Hmac {
      */
     public static byte[] base64(String text) {
         try {
-            byte[] bytes = java.util.Base64.getDecoder().decode(text);
-            return java.util.Base64.getEncoder().encodeToString(bytes).equals(text) ? bytes : null;
+            byte[] bytes = Base64.getDecoder().decode(text);
+            return Base64.getEncoder().encodeToString(bytes).equals(text) ? bytes : null;
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -93,7 +95,7 @@ public final class Hmac {
         try {
             Instant signedAt = Instant.ofEpochSecond(Long.parseLong(epochSeconds.trim()));
             return Duration.between(signedAt, now).abs().compareTo(tolerance) <= 0;
-        } catch (NumberFormatException | java.time.DateTimeException e) {
+        } catch (NumberFormatException | DateTimeException e) {
             return false;
         }
     }

@@ -141,7 +141,7 @@ class TamperingTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("schemes")
     void anyOfSeveralSecretsPassesDuringARotation(Case c) {
-        // Every scheme is built from a list; the factory in SignatureSchemes passes all of a source's secrets.
+        // Every scheme is built from a list; SchemeKind passes all of a source's secrets.
         if (c.name().equals("hmac")) {
             return; // The generic scheme's headers come from configuration; covered by GenericHmacSchemeTest.
         }
@@ -154,7 +154,7 @@ class TamperingTest {
                         scheme: %s
                         secrets: ["%s", "%s"]
                 """.formatted(c.name(), retired, c.secret()));
-        SignatureScheme scheme = SignatureSchemes.create(config.sources().get("s").webhook().get());
+        SignatureScheme scheme = SchemeKind.create(config.sources().get("s").webhook().get());
         assertThat(scheme.verify(Requests.of(BODY, c.signer().headers(BODY, TS, c.secret())), NOW).valid()).isTrue();
     }
 

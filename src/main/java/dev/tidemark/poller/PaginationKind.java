@@ -1,0 +1,90 @@
+package dev.tidemark.poller;
+
+import dev.tidemark.change.JsonPointers;
+import dev.tidemark.config.ConfigKind;
+import dev.tidemark.config.TidemarkConfig;
+import java.util.List;
+
+/**
+ * The kinds of pagination a list endpoint may use ({@code list.pagination.type}):
+ * each makes its {@link Pagination}, checks its own settings, and says
+ * whether its walk may shift while the list changes. A new kind is one
+ * constant here and one class for its walk.
+ */
+public enum PaginationKind implements ConfigKind {
+
+    CURSOR(false) {
+        @Override
+        Pagination create(ListQuery query, TidemarkConfig.Pagination settings) {
+            return new CursorPagination(query, settings.cursorParam(), settings.cursorPath());
+        }
+
+        @Override
+        void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {
+            JsonPointers.problem(key + ".cursor-path", settings.cursorPath()).ifPresent(problems::add);
+        }
+    },
+    NEXT_URL(false) {
+        @Override
+        Pagination create(ListQuery query, TidemarkConfig.Pagination settings) {
+            return new NextUrlPagination(query, settings.nextUrlPath());
+        }
+
+        @Override
+        void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {
+            JsonPointers.problem(key + ".next-url-path", settings.nextUrlPath()).ifPresent(problems::add);
+        }
+    },
+    LINK_HEADER(false) {
+        @Override
+        Pagination create(ListQuery query, TidemarkConfig.Pagination settings) {
+            return new LinkHeaderPagination(query);
+        }
+    },
+    PAGE(true) {
+        @Override
+        Pagination create(ListQuery query, TidemarkConfig.Pagination settings) {
+            return new PageNumberPagination(query, settings.pageParam(), settings.firstPage());
+        }
+    },
+    OFFSET(true) {
+        @Override
+        Pagination create(ListQuery query, TidemarkConfig.Pagination settings) {
+            return new OffsetPagination(query, settings.offsetParam());
+        }
+    };
+
+    /** An index walk (page number, offset): a record before its position that disappears shifts the rest past it. */
+    private final boolean indexed;
+
+    PaginationKind(boolean indexed) {
+        this.indexed = indexed;
+    }
+
+    abstract Pagination create(ListQuery query, TidemarkConfig.Pagination settings);
+
+    /** What is wrong with this kind's own settings, each problem naming its key under {@code key} (the pagination's). */
+    void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {
+    }
+
+    /** The pagination a list endpoint configures. */
+    public static Pagination of(ListQuery query, TidemarkConfig.Pagination settings) {
+        return ConfigKind.of(PaginationKind.class, settings.type()).create(query, settings);
+    }
+
+    /**
+     * Whether a walk of this list can miss a record while the list changes:
+     * an index walk without a compound (updated_at, id) keyset. A
+     * reconciliation sweep over it would delete a record the provider still has.
+     */
+    public static boolean mayShift(TidemarkConfig.ListEndpoint list) {
+        return ConfigKind.named(PaginationKind.class, list.pagination().type()).map(kind -> kind.indexed).orElse(false)
+                && list.updatedSince().flatMap(TidemarkConfig.UpdatedSince::afterIdParam).isEmpty();
+    }
+
+    /** The list's pagination problems: an unknown type, or the settings of its kind. */
+    public static void check(String key, TidemarkConfig.Pagination settings, List<String> problems) {
+        ConfigKind.unknown(key + ".type", PaginationKind.class, settings.type()).ifPresentOrElse(problems::add,
+                () -> ConfigKind.of(PaginationKind.class, settings.type()).problems(key, settings, problems));
+    }
+}
