@@ -37,6 +37,21 @@ public interface TidemarkConfig {
 
     PollerConfig poller();
 
+    Secrets secrets();
+
+    /**
+     * The keys that encrypt credentials stored in PostgreSQL (AES-256-GCM).
+     * Without {@code key}, nothing secret is ever stored: a write that would
+     * store one is refused.
+     */
+    interface Secrets {
+        /** 32 random bytes in base64 ({@code openssl rand -base64 32}): new values are encrypted under it. */
+        Optional<String> key();
+
+        /** Earlier keys, in base64: values encrypted under them still open until they are encrypted again. */
+        Optional<List<String>> previousKeys();
+    }
+
     interface Relay {
         /** Outbox rows claimed, published and marked per pass. */
         @WithDefault("500")

@@ -13,6 +13,7 @@ import dev.tidemark.poller.SinceFormat;
 import dev.tidemark.receiver.signature.SchemeKind;
 import dev.tidemark.rules.Edge;
 import dev.tidemark.rules.RulePredicate;
+import dev.tidemark.secrets.SecretBox;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,6 +61,7 @@ public final class TidemarkConfigCheck {
         }
         config.sources().forEach((name, source) -> checkSource("tidemark.sources." + name, source, receiving, polling, problems));
         config.rules().forEach((name, rule) -> checkRule("tidemark.rules." + name, rule, config, problems));
+        problems.addAll(SecretBox.problems(config.secrets()));
         return problems;
     }
 

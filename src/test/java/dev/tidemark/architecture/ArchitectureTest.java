@@ -42,7 +42,7 @@ class ArchitectureTest {
     static final Map<String, List<String>> MAY_USE = new LinkedHashMap<>();
 
     static {
-        MAY_USE.put("startup", List.of("api", "receiver", "poller", "relay", "processor", "outbox", "rules", "http", "change", "config", "metrics"));
+        MAY_USE.put("startup", List.of("api", "receiver", "poller", "relay", "processor", "outbox", "rules", "http", "secrets", "change", "config", "metrics"));
         MAY_USE.put("api", List.of("poller", "processor", "outbox", "http", "change", "config", "metrics"));
         MAY_USE.put("receiver", List.of("http", "change", "config", "metrics"));
         MAY_USE.put("poller", List.of("processor", "rules", "change", "config", "metrics"));
@@ -51,6 +51,7 @@ class ArchitectureTest {
         MAY_USE.put("outbox", List.of("change", "config"));
         MAY_USE.put("rules", List.of("change", "config", "metrics"));
         MAY_USE.put("http", List.of("config", "metrics"));
+        MAY_USE.put("secrets", List.of("config"));
         MAY_USE.put("change", List.of("config"));
         MAY_USE.put("config", List.of());
         MAY_USE.put("metrics", List.of());
