@@ -27,11 +27,6 @@ public record RecordKey(String source, String connection, String resource, Strin
         this(source, Connection.IMPLICIT, resource, id);
     }
 
-    /** The connection the record belongs to. */
-    public Connection owner() {
-        return new Connection(source, connection);
-    }
-
     public String kafkaKey() {
         return connection.isEmpty() ? source + "/" + resource + "/" + id : source + "/" + connection + "/" + resource + "/" + id;
     }

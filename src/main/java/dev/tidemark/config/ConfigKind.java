@@ -1,6 +1,7 @@
 package dev.tidemark.config;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -34,6 +35,18 @@ public interface ConfigKind {
     /** Every name of the kinds, sorted, comma-separated: what a problem lists as allowed. */
     static <E extends Enum<E> & ConfigKind> String names(Class<E> kinds) {
         return Arrays.stream(kinds.getEnumConstants()).map(ConfigKind::configName).sorted().collect(Collectors.joining(", "));
+    }
+
+    /**
+     * The kind configured as {@code name}; if there is none, the problem
+     * {@link #unknown} words is added to {@code problems} and nothing returned.
+     */
+    static <E extends Enum<E> & ConfigKind> Optional<E> checked(String key, Class<E> kinds, String name, List<String> problems) {
+        Optional<E> kind = named(kinds, name);
+        if (kind.isEmpty()) {
+            unknown(key, kinds, name).ifPresent(problems::add);
+        }
+        return kind;
     }
 
     /** "KEY: 'NAME' is not one of a, b, c" unless {@code name} is a kind of {@code kinds}. */

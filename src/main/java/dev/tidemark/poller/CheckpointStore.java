@@ -3,7 +3,6 @@ package dev.tidemark.poller;
 import static dev.tidemark.change.Timestamps.column;
 import static dev.tidemark.change.Timestamps.utc;
 
-import dev.tidemark.change.Timestamps;
 import dev.tidemark.config.ConfigKind;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -121,7 +120,7 @@ public class CheckpointStore {
     public Uni<ParentCheckpoints> parentCheckpoints(SyncTarget target) {
         return pool.preparedQuery(PARENT_CHECKPOINTS).execute(Tuple.of(target.source(), target.resource())).map(rows -> {
             Row row = rows.iterator().next();
-            return new ParentCheckpoints(row.getLong("parents"), row.getLong("completed"), Timestamps.column(row, "oldest"));
+            return new ParentCheckpoints(row.getLong("parents"), row.getLong("completed"), column(row, "oldest"));
         });
     }
 

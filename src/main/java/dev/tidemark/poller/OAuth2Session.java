@@ -53,6 +53,10 @@ final class OAuth2Session {
 
     private final String source;
     private final TidemarkConfig.Auth auth;
+    /** The refresh-token grant (rotating tokens, stored state), rather than client credentials. */
+    private final boolean refreshGrant;
+    /** The client authenticates at the token endpoint in the form body, rather than with HTTP Basic. */
+    private final boolean secretInBody;
     private final Vertx vertx;
     private final HttpClient http;
     private final AuthStateStore store;
@@ -75,6 +79,9 @@ final class OAuth2Session {
             InstantSource clock, PollerConfig limits) {
         this.source = source;
         this.auth = auth;
+        this.refreshGrant = ProviderAuth.of(auth) == ProviderAuth.OAUTH2_REFRESH_TOKEN;
+        this.secretInBody = ConfigKind.of(ProviderAuth.ClientAuthentication.class, auth.clientAuthentication())
+                == ProviderAuth.ClientAuthentication.BODY;
         this.vertx = vertx;
         this.http = http;
         this.store = store;
@@ -142,7 +149,7 @@ final class OAuth2Session {
      * if it is newer than the one held.
      */
     private Uni<Void> latestRefreshToken() {
-        if (ProviderAuth.of(auth) != ProviderAuth.OAUTH2_REFRESH_TOKEN) {
+        if (!refreshGrant) {
             return Uni.createFrom().voidItem();
         }
         return store.authState(source, seed()).invoke(state -> state.refreshToken().ifPresent(stored -> {
@@ -193,7 +200,6 @@ final class OAuth2Session {
             }
         }
         Map<String, String> form = new LinkedHashMap<>();
-        boolean refreshGrant = ProviderAuth.of(auth) == ProviderAuth.OAUTH2_REFRESH_TOKEN;
         form.put("grant_type", refreshGrant ? "refresh_token" : "client_credentials");
         if (refreshGrant) {
             form.put("refresh_token", refreshToken);
@@ -202,7 +208,7 @@ final class OAuth2Session {
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(auth.tokenUrl().orElseThrow())
                 .setIdleTimeout(limits.requestTimeout().toMillis()).setConnectTimeout(limits.requestDeadline().toMillis())
                 .putHeader("Content-Type", "application/x-www-form-urlencoded").putHeader("Accept", "application/json");
-        if (ConfigKind.of(ProviderAuth.ClientAuthentication.class, auth.clientAuthentication()) == ProviderAuth.ClientAuthentication.BODY) {
+        if (secretInBody) {
             form.put("client_id", auth.clientId().orElse(""));
             auth.clientSecret().ifPresent(secret -> form.put("client_secret", secret));
         } else {
@@ -243,7 +249,7 @@ final class OAuth2Session {
             return saveRotated().replaceWith(token);
         }
         String error = json.path("error").asText("");
-        if ("invalid_grant".equals(error) && ProviderAuth.of(auth) == ProviderAuth.OAUTH2_REFRESH_TOKEN && !retriedAfterRotation) {
+        if ("invalid_grant".equals(error) && refreshGrant && !retriedAfterRotation) {
             // Refused because another replica rotated the token a moment ago? Then the store has a newer one, or
             // will have once that replica's save lands: look a few times before asking a person.
             long sent;

@@ -84,7 +84,7 @@ public enum PaginationKind implements ConfigKind {
 
     /** The list's pagination problems: an unknown type, or the settings of its kind. */
     public static void check(String key, TidemarkConfig.Pagination settings, List<String> problems) {
-        ConfigKind.unknown(key + ".type", PaginationKind.class, settings.type()).ifPresentOrElse(problems::add,
-                () -> ConfigKind.of(PaginationKind.class, settings.type()).problems(key, settings, problems));
+        ConfigKind.checked(key + ".type", PaginationKind.class, settings.type(), problems)
+                .ifPresent(kind -> kind.problems(key, settings, problems));
     }
 }

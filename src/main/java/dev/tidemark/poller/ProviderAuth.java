@@ -8,7 +8,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * How Tidemark authenticates at a provider's API ({@code api.auth.type}),
@@ -121,12 +120,8 @@ public enum ProviderAuth implements ConfigKind {
 
     /** The auth's problems: an unknown type, or the settings of its kind. */
     public static void check(String key, TidemarkConfig.Auth auth, boolean polling, List<String> problems) {
-        Optional<ProviderAuth> kind = ConfigKind.named(ProviderAuth.class, auth.type());
-        if (kind.isEmpty()) {
-            problems.add(key + ".type: '" + auth.type() + "' is not one of " + ConfigKind.names(ProviderAuth.class));
-            return;
-        }
-        kind.get().problems(key, auth, polling, problems);
+        ConfigKind.checked(key + ".type", ProviderAuth.class, auth.type(), problems)
+                .ifPresent(kind -> kind.problems(key, auth, polling, problems));
     }
 
     private static void requireToken(String key, TidemarkConfig.Auth auth, boolean polling, List<String> problems) {

@@ -224,16 +224,18 @@ public class ProviderClient {
     private Uni<ProviderResponse> send(Connection connection, String resource, URI uri, CallStats stats) {
         TidemarkConfig.ProviderApi api = config.sources().get(connection.source()).api().orElseThrow();
         Optional<TidemarkConfig.Auth> auth = api.auth();
-        if (auth.isPresent() && ProviderAuth.of(auth.get()).oauth2()) {
+        RequestOptions options = options(uri);
+        if (auth.isEmpty()) {
+            return send(connection, resource, options, stats);
+        }
+        ProviderAuth kind = ProviderAuth.of(auth.get());
+        if (kind.oauth2()) {
             return session(connection, auth.get()).token().chain(token -> {
-                RequestOptions options = options(uri).putHeader("Authorization", "Bearer " + token);
+                options.putHeader("Authorization", "Bearer " + token);
                 return send(connection, resource, options, stats).map(response -> response.withAccessToken(token));
             });
         }
-        RequestOptions options = options(uri);
-        if (auth.isPresent()) {
-            options.setAbsoluteURI(ProviderAuth.of(auth.get()).authorize(auth.get(), options, uri).toString());
-        }
+        options.setAbsoluteURI(kind.authorize(auth.get(), options, uri).toString());
         return send(connection, resource, options, stats);
     }
 

@@ -2,6 +2,7 @@ package dev.tidemark.processor;
 
 import dev.tidemark.change.ContentHash;
 import dev.tidemark.change.StoredState;
+import dev.tidemark.change.Timestamps;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.change.RecordKey;
@@ -16,7 +17,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -173,7 +173,7 @@ public class RecordRepository {
                 sources[i] = key.source();
                 resources[i] = key.resource();
                 ids[i] = key.id();
-                updatedAts[i] = OffsetDateTime.ofInstant(state.updatedAt(), ZoneOffset.UTC);
+                updatedAts[i] = Timestamps.utc(state.updatedAt());
                 deleted[i] = state.deleted();
                 data[i] = state.data() == null ? null : state.data().toString();
                 hashes[i] = io.vertx.core.buffer.Buffer.buffer(state.hash().bytes());
@@ -193,8 +193,7 @@ public class RecordRepository {
 
     /** Up to {@code limit} records of a resource from {@code since} (may be null) after the keyset ({@code afterAt}, {@code afterId}) (may be null). */
     public Uni<List<StoredRecord>> page(String source, String resource, Instant since, Instant afterAt, String afterId, int limit) {
-        Tuple args = Tuple.of(source, resource, since == null ? null : OffsetDateTime.ofInstant(since, ZoneOffset.UTC),
-                afterAt == null ? null : OffsetDateTime.ofInstant(afterAt, ZoneOffset.UTC), afterId, limit);
+        Tuple args = Tuple.of(source, resource, Timestamps.utc(since), Timestamps.utc(afterAt), afterId, limit);
         return pool.preparedQuery(PAGE).execute(args).map(rows -> {
             List<StoredRecord> page = new ArrayList<>();
             for (Row row : rows) {
