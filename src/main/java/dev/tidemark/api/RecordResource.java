@@ -2,6 +2,7 @@ package dev.tidemark.api;
 
 import dev.tidemark.http.Problem;
 import dev.tidemark.change.RecordView;
+import dev.tidemark.change.Connection;
 import dev.tidemark.change.RecordKey;
 import dev.tidemark.change.Timestamps;
 import dev.tidemark.config.TidemarkConfig;
@@ -46,10 +47,15 @@ public class RecordResource {
     @GET
     @Path("/{source}/{resource}/{id: .+}")   // a nested record's id has slashes: p1/e7
     public Uni<Response> get(@PathParam("source") String source, @PathParam("resource") String resource, @PathParam("id") String id) {
-        return records.find(new RecordKey(source, resource, id)).map(found -> found
+        return record(Connection.implicit(source), resource, id);
+    }
+
+    /** A record of {@code connection}, as {@link #get} answers it. */
+    Uni<Response> record(Connection connection, String resource, String id) {
+        return records.find(new RecordKey(connection.source(), connection.id(), resource, id)).map(found -> found
                 .map(stored -> Response.ok(RecordView.of(stored.key(), stored.state())).build())
                 .orElseGet(() -> Problem.response(Response.Status.NOT_FOUND,
-                        "No record " + source + "/" + resource + "/" + id + " has been seen")));
+                        "No record " + connection + "/" + resource + "/" + id + " has been seen")));
     }
 
     /**
@@ -66,6 +72,12 @@ public class RecordResource {
     public Uni<Response> list(@PathParam("source") String source, @PathParam("resource") String resource,
             @QueryParam("updatedSince") String updatedSince, @QueryParam("limit") @DefaultValue("" + DEFAULT_LIMIT) String limit,
             @QueryParam("cursor") String cursor) {
+        return listing(Connection.implicit(source), resource, updatedSince, limit, cursor);
+    }
+
+    /** A page of the records of {@code connection}'s resource, as {@link #list} answers it. */
+    Uni<Response> listing(Connection connection, String resource, String updatedSince, String limit, String cursor) {
+        String source = connection.source();
         TidemarkConfig.Source settings = config.sources().get(source);
         if (settings == null || !settings.resources().containsKey(resource)) {
             return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND, settings == null ? "no source " + source
@@ -96,7 +108,7 @@ public class RecordResource {
         Instant afterAt = after.map(Keyset::updatedAt).orElse(null);
         String afterId = after.map(Keyset::id).orElse(null);
         // One more than asked tells whether there is a next page without a second query.
-        return records.page(source, resource, since, afterAt, afterId, n + 1).map(page -> {
+        return records.page(connection, resource, since, afterAt, afterId, n + 1).map(page -> {
             List<RecordRepository.StoredRecord> shown = page.size() > n ? page.subList(0, n) : page;
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("records", shown.stream().map(stored -> RecordView.of(stored.key(), stored.state())).toList());

@@ -125,7 +125,7 @@ public class SyncResource {
         if (problem.isPresent()) {
             return Uni.createFrom().item(problem.get());
         }
-        return runs.runs(source, resource, n).map(runs -> Response.ok(Map.of("runs", runs)).build());
+        return runs.runs(source, null, resource, n).map(runs -> Response.ok(Map.of("runs", runs)).build());
     }
 
     /** Each source and its polled resources: checkpoint, last run, lag (how old the checkpoint's newest record is) and health. */
@@ -175,7 +175,7 @@ public class SyncResource {
             return Uni.createFrom().item(view);
         }
         if (resource.parent().isPresent()) {
-            return checkpoints.parentCheckpoints(target).chain(parents -> runs.runs(target.source(), target.resource(), 1).map(runs -> {
+            return checkpoints.parentCheckpoints(target).chain(parents -> runs.runs(target.source(), target.connection().id(), target.resource(), 1).map(runs -> {
                 Map<String, Object> view = polledView(target, resource, runs);
                 // One checkpoint per parent: how many parents have one, how many of their walks completed.
                 Map<String, Object> nested = new LinkedHashMap<>();
@@ -187,7 +187,7 @@ public class SyncResource {
                 return view;
             }));
         }
-        return checkpoints.checkpoint(target).chain(checkpoint -> runs.runs(target.source(), target.resource(), 1).map(runs -> {
+        return checkpoints.checkpoint(target).chain(checkpoint -> runs.runs(target.source(), target.connection().id(), target.resource(), 1).map(runs -> {
             Map<String, Object> view = polledView(target, resource, runs);
             view.put("checkpoint", checkpoint.map(SyncResource::checkpoint).orElse(null));
             view.put("lagSeconds", checkpoint.map(Checkpoint::position).map(p -> p.updatedAt())
@@ -212,7 +212,7 @@ public class SyncResource {
         return view;
     }
 
-    private static Map<String, Object> checkpoint(Checkpoint checkpoint) {
+    static Map<String, Object> checkpoint(Checkpoint checkpoint) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("mode", checkpoint.mode().configName());
         view.put("status", checkpoint.status().configName());

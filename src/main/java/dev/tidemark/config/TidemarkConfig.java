@@ -133,6 +133,28 @@ public interface TidemarkConfig {
         Optional<ProviderApi> api();
 
         Map<String, Resource> resources();
+
+        /**
+         * Present when the source serves many accounts: its connections are
+         * created through the API (docs/connections.md), and it has no
+         * implicit one of its own.
+         */
+        Optional<Connections> connections();
+    }
+
+    interface Connections {
+        /** How a webhook reaches its connection: url ({@code /webhooks/{source}/{connection}}), pointer or header. */
+        @WithDefault("url")
+        String routing();
+
+        /** With routing: pointer, where each event names its account (Stripe Connect {@code /account}). */
+        Optional<String> routingPointer();
+
+        /** With routing: header, the header that names the account ({@code X-Shopify-Shop-Domain}). */
+        Optional<String> routingHeader();
+
+        /** The names each connection fills in {@code api.base-url} and the paths, as {@code {subdomain}}. */
+        Optional<List<String>> variables();
     }
 
     interface Webhook {

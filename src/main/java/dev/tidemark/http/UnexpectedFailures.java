@@ -44,7 +44,7 @@ public class UnexpectedFailures {
         String errorId = UUID.randomUUID().toString();
         metrics.counter(Metric.HTTP_FAILURES).increment();
         // The raw path: decoding it can itself fail on the input that brought us here.
-        String path = CONTROL.matcher(uri.getPath(false)).replaceAll("?");
+        String path = CONTROL.matcher(uri.getRequestUri().getRawPath()).replaceAll("?");
         if (lines.admit() >= 0) {
             // Once per failure, at most a few a second (a database outage fails every request alike): the exception's
             // class and stack, not its message, which may quote the input.

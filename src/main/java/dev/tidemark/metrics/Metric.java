@@ -32,6 +32,8 @@ public final class Metric {
     public static final String PROCESSOR_CHANGES = "tidemark.processor.changes";
     /** Changes moved to the dead-letter queue. */
     public static final String PROCESSOR_DEAD_LETTERS = "tidemark.processor.dead.letters";
+    /** Webhook changes dead-lettered because no connection holds their routing key, by source. */
+    public static final String PROCESSOR_UNKNOWN_CONNECTIONS = "tidemark.processor.unknown.connections";
     /** Records tombstoned, by source and resource. */
     public static final String PROCESSOR_DELETED = "tidemark.processor.deleted";
     /** Tombstoned records brought back by a newer upsert, by source and resource. */

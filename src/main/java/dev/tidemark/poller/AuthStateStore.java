@@ -14,7 +14,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A source's OAuth2 state: the latest rotated refresh token with its version,
+ * The OAuth2 state of a source's implicit connection (a connection created
+ * through the API keeps its own in its sealed credentials and its state):
+ * the latest rotated refresh token with its version,
  * or that the provider refused the grant and why. Keyed also by the hash of
  * the configured refresh token (the seed): when an operator configures a new
  * one, the stored state is void.
@@ -24,20 +26,20 @@ public class AuthStateStore {
 
     static final String LOAD = """
             SELECT refresh_token, refresh_version, needs_reauthorization, reason FROM source_auth
-            WHERE source = $1 AND seed_hash = $2""";
+            WHERE source = $1 AND connection = '' AND seed_hash = $2""";
 
     static final String SAVE_REFRESH_TOKEN = """
             INSERT INTO source_auth (source, seed_hash, refresh_token, refresh_version) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (source) DO UPDATE SET seed_hash = EXCLUDED.seed_hash, refresh_token = EXCLUDED.refresh_token,
+            ON CONFLICT (source, connection) DO UPDATE SET seed_hash = EXCLUDED.seed_hash, refresh_token = EXCLUDED.refresh_token,
                 refresh_version = EXCLUDED.refresh_version, needs_reauthorization = false, reason = NULL, updated_at = now()
             WHERE source_auth.seed_hash <> EXCLUDED.seed_hash OR source_auth.refresh_version < EXCLUDED.refresh_version""";
 
     static final String REFUSE = """
             INSERT INTO source_auth (source, seed_hash, needs_reauthorization, reason) VALUES ($1, $2, true, $3)
-            ON CONFLICT (source) DO UPDATE SET seed_hash = EXCLUDED.seed_hash, needs_reauthorization = true,
+            ON CONFLICT (source, connection) DO UPDATE SET seed_hash = EXCLUDED.seed_hash, needs_reauthorization = true,
                 reason = EXCLUDED.reason, updated_at = now()""";
 
-    static final String REFUSED_SOURCES = "SELECT source, reason FROM source_auth WHERE needs_reauthorization";
+    static final String REFUSED_SOURCES = "SELECT source, reason FROM source_auth WHERE connection = '' AND needs_reauthorization";
 
     /**
      * What is stored of a source's OAuth2 grant: the latest refresh token and its version (how many rotations

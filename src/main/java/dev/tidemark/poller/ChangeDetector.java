@@ -28,7 +28,7 @@ class ChangeDetector {
         if (!walk.byHash() || items.isEmpty()) {
             return Uni.createFrom().item(items);
         }
-        return local.hashes(walk.target().source(), walk.target().resource(), items.stream().map(ListItem::id).toList())
+        return local.hashes(walk.target().connection(), walk.target().resource(), items.stream().map(ListItem::id).toList())
                 .map(stored -> items.stream()
                         .filter(item -> !Arrays.equals(stored.get(item.id()), ContentHash.of(item.data()).bytes()))
                         .map(item -> new ListItem(item.id(), read, item.data()))

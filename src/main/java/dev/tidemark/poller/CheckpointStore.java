@@ -28,18 +28,18 @@ public class CheckpointStore {
 
     static final String LOAD = """
             SELECT mode, status, run_id, since, updated_at, last_id, seen, token, saved_at, parent_updated_at
-            FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND parent = $3""";
+            FROM poll_checkpoints WHERE source = $1 AND connection = $2 AND resource = $3 AND parent = $4""";
 
     /**
      * A walk's checkpoint as it ends; for a nested resource's walk under one
-     * parent, also the parent's updated_at the walk began with ($12), which
+     * parent, also the parent's updated_at the walk began with ($13), which
      * tells the next poll whether the parent changed since.
      */
     static final String SAVE = """
-            INSERT INTO poll_checkpoints (source, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token,
+            INSERT INTO poll_checkpoints (source, connection, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token,
                 saved_at, parent_updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12)
-            ON CONFLICT (source, resource, parent) DO UPDATE SET mode = EXCLUDED.mode, status = EXCLUDED.status,
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now(), $13)
+            ON CONFLICT (source, connection, resource, parent) DO UPDATE SET mode = EXCLUDED.mode, status = EXCLUDED.status,
                 run_id = EXCLUDED.run_id, since = EXCLUDED.since, updated_at = EXCLUDED.updated_at, last_id = EXCLUDED.last_id,
                 seen = EXCLUDED.seen, token = EXCLUDED.token, saved_at = now(), parent_updated_at = EXCLUDED.parent_updated_at""";
 
@@ -52,12 +52,12 @@ public class CheckpointStore {
      */
     static final String SAVE_HELD = """
             WITH held AS (
-                UPDATE poll_leases SET expires_at = now() + make_interval(secs => $12)
-                WHERE source = $1 AND resource = $2 AND parent = '' AND owner = $11 AND run_id = $6
+                UPDATE poll_leases SET expires_at = now() + make_interval(secs => $13)
+                WHERE source = $1 AND connection = $2 AND resource = $3 AND parent = '' AND owner = $12 AND run_id = $7
                 RETURNING 1)
-            INSERT INTO poll_checkpoints (source, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token, saved_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, now() WHERE EXISTS (SELECT 1 FROM held)
-            ON CONFLICT (source, resource, parent) DO UPDATE SET mode = EXCLUDED.mode, status = EXCLUDED.status,
+            INSERT INTO poll_checkpoints (source, connection, resource, parent, mode, status, run_id, since, updated_at, last_id, seen, token, saved_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $14, now() WHERE EXISTS (SELECT 1 FROM held)
+            ON CONFLICT (source, connection, resource, parent) DO UPDATE SET mode = EXCLUDED.mode, status = EXCLUDED.status,
                 run_id = EXCLUDED.run_id, since = EXCLUDED.since, updated_at = EXCLUDED.updated_at, last_id = EXCLUDED.last_id,
                 seen = EXCLUDED.seen, token = EXCLUDED.token, saved_at = now()
             RETURNING 1""";
@@ -65,11 +65,11 @@ public class CheckpointStore {
     /** A nested resource's per-parent checkpoints: how many, how many completed, the oldest save. */
     static final String PARENT_CHECKPOINTS = """
             SELECT count(*) AS parents, count(*) FILTER (WHERE status = 'completed') AS completed, min(saved_at) AS oldest
-            FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND parent <> ''""";
+            FROM poll_checkpoints WHERE source = $1 AND connection = $2 AND resource = $3 AND parent <> ''""";
 
     /** After a completed nested sweep: the checkpoints of parents it did not walk (gone, deleted, left out by when). */
     static final String FORGET_PARENT_CHECKPOINTS = """
-            DELETE FROM poll_checkpoints WHERE source = $1 AND resource = $2 AND parent <> '' AND NOT (parent = ANY($3::text[]))""";
+            DELETE FROM poll_checkpoints WHERE source = $1 AND connection = $2 AND resource = $3 AND parent <> '' AND NOT (parent = ANY($4::text[]))""";
 
     /** How far a nested resource's walks got: parents with a checkpoint, those whose last walk completed, the oldest save. */
     public record ParentCheckpoints(long parents, long completed, Instant oldestSavedAt) {
@@ -118,7 +118,7 @@ public class CheckpointStore {
     }
 
     public Uni<ParentCheckpoints> parentCheckpoints(SyncTarget target) {
-        return pool.preparedQuery(PARENT_CHECKPOINTS).execute(Tuple.of(target.source(), target.resource())).map(rows -> {
+        return pool.preparedQuery(PARENT_CHECKPOINTS).execute(Tuple.of(target.source(), target.connection().id(), target.resource())).map(rows -> {
             Row row = rows.iterator().next();
             return new ParentCheckpoints(row.getLong("parents"), row.getLong("completed"), column(row, "oldest"));
         });
@@ -126,7 +126,7 @@ public class CheckpointStore {
 
     public Uni<Void> forgetParentCheckpoints(SyncTarget target, List<String> walkedParents) {
         return pool.preparedQuery(FORGET_PARENT_CHECKPOINTS)
-                .execute(Tuple.of(target.source(), target.resource(), walkedParents.toArray(String[]::new))).replaceWithVoid();
+                .execute(Tuple.of(target.source(), target.connection().id(), target.resource(), walkedParents.toArray(String[]::new))).replaceWithVoid();
     }
 
     /**
@@ -142,6 +142,6 @@ public class CheckpointStore {
     }
 
     private static Tuple key(SyncTarget target) {
-        return Tuple.of(target.stored().source(), target.resource(), target.parent());
+        return Tuple.of(target.source(), target.connection().id(), target.resource(), target.parent());
     }
 }

@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.change.Connection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -18,22 +19,22 @@ import java.util.UUID;
 public class LeaseStore {
 
     static final String ACQUIRE = """
-            INSERT INTO poll_leases AS l (source, resource, parent, owner, run_id, expires_at)
-            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
-            ON CONFLICT (source, resource, parent) DO UPDATE SET owner = EXCLUDED.owner, run_id = EXCLUDED.run_id,
+            INSERT INTO poll_leases AS l (source, connection, resource, parent, owner, run_id, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
+            ON CONFLICT (source, connection, resource, parent) DO UPDATE SET owner = EXCLUDED.owner, run_id = EXCLUDED.run_id,
                 expires_at = EXCLUDED.expires_at
             WHERE l.expires_at < now()
             RETURNING owner""";
 
     static final String RENEW = """
-            UPDATE poll_leases SET expires_at = now() + make_interval(secs => $5)
-            WHERE source = $1 AND resource = $2 AND parent = $3 AND owner = $4 AND run_id = $6""";
+            UPDATE poll_leases SET expires_at = now() + make_interval(secs => $6)
+            WHERE source = $1 AND connection = $2 AND resource = $3 AND parent = $4 AND owner = $5 AND run_id = $7""";
 
     static final String RELEASE = """
-            DELETE FROM poll_leases WHERE source = $1 AND resource = $2 AND parent = $3 AND owner = $4 AND run_id = $5""";
+            DELETE FROM poll_leases WHERE source = $1 AND connection = $2 AND resource = $3 AND parent = $4 AND owner = $5 AND run_id = $6""";
 
     static final String HOLDER = """
-            SELECT run_id FROM poll_leases WHERE source = $1 AND resource = $2 AND parent = $3 AND expires_at >= now()""";
+            SELECT run_id FROM poll_leases WHERE source = $1 AND connection = $2 AND resource = $3 AND parent = $4 AND expires_at >= now()""";
 
     private final Pool pool;
 
@@ -57,6 +58,15 @@ public class LeaseStore {
         return pool.preparedQuery(RELEASE).execute(key(target).addString(owner).addUUID(runId)).replaceWithVoid();
     }
 
+    /**
+     * Frees every lease of a connection: a run under way of it fails at its next checkpoint (saved only with the
+     * lease) and stops, as a run whose lease another replica took does.
+     */
+    public Uni<Void> releaseAll(Connection connection) {
+        return pool.preparedQuery("DELETE FROM poll_leases WHERE source = $1 AND connection = $2")
+                .execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
+    }
+
     /** The run holding an unexpired lease on the resource, if any. */
     public Uni<Optional<UUID>> holder(SyncTarget target) {
         return pool.preparedQuery(HOLDER).execute(key(target))
@@ -65,7 +75,7 @@ public class LeaseStore {
 
     /** The resource's lease row: its parent is always '', whatever walk under it runs. */
     static Tuple key(SyncTarget target) {
-        return Tuple.of(target.stored().source(), target.resource(), "");
+        return Tuple.of(target.source(), target.connection().id(), target.resource(), "");
     }
 
     static double seconds(Duration duration) {

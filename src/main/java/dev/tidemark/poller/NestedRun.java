@@ -73,7 +73,7 @@ class NestedRun {
             String resumeAt = mark.filter(c -> !c.finished()).map(c -> c.position().id()).orElse(null);
             LOG.infof("sync %s run=%s %s: walks the children of each %s record%s", target, run.id(), mode, nest.parentResource(),
                     resumeAt == null ? "" : ", from " + resumeAt + " where the last run stopped, then round to the others");
-            return parents.eachParent(target, nest, resumeAt, tally, visit);
+            return parents.eachParent(run.account(), target, nest, resumeAt, tally, visit);
         }).chain(stopped -> {
             RunOutcome ended;
             if (stopped != null) {
@@ -158,15 +158,15 @@ class NestedRun {
                         tally.gone++;
                         return null;
                     });
-            return parents.eachParent(target, nest, null, tally, visit)
+            return parents.eachParent(run.account(), target, nest, null, tally, visit)
                     .invoke(() -> LOG.infof("sync %s run=%s reconcile: %s", target, run.id(), tally.summary()))
                     .chain(() -> tally.walked == 0 && tally.gone > 0
                             ? Uni.createFrom().failure(new IllegalStateException("every parent's list answered 404 or 410: "
                                     + "is list.path right? nothing was deleted"))
-                            : local.unseenUnder(target.source(), target.resource(), run.id(), began, walked, nest.parentResource(),
+                            : local.unseenUnder(target.connection(), target.resource(), run.id(), began, walked, nest.parentResource(),
                                     nest.topLevelParent()))
                     .chain(unseen -> sweep.deleteUnseen(target, run.id(), began, unseen,
-                            local.liveUnder(target.source(), target.resource(), walked, nest.parentResource(), nest.topLevelParent())))
+                            local.liveUnder(target.connection(), target.resource(), walked, nest.parentResource(), nest.topLevelParent())))
                     .call(ended -> checkpoints.forgetParentCheckpoints(target, walked))
                     .onFailure().recoverWithItem(failure -> sweep.failed(target, run.id(), failure))
                     .call(() -> sweeps.forget(run.id()).onFailure().recoverWithNull());

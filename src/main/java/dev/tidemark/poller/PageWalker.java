@@ -255,7 +255,7 @@ class PageWalker {
     /** The page at {@code uri}, parsed; a body that is not the configured shape is fetched again, like a 5xx. */
     private Uni<Fetched> fetch(Walk walk, URI uri, CallStats stats, int attempt) {
         long started = System.nanoTime();
-        return client.get(walk.target().connection(), walk.target().resource(), uri, stats).chain(response -> {
+        return client.get(walk.account(), walk.target().resource(), uri, stats).chain(response -> {
             try {
                 JsonNode body = json.readTree(response.body());
                 if (body == null) {

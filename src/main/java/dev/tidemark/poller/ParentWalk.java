@@ -49,13 +49,13 @@ class ParentWalk {
      * to it, or all of them when it is null. Yields null once all are
      * visited, or the outcome a visit stopped the run with.
      */
-    Uni<RunOutcome> eachParent(SyncTarget target, Nest nest, String resumeAt, ParentTally tally, ParentVisit visit) {
+    Uni<RunOutcome> eachParent(Account account, SyncTarget target, Nest nest, String resumeAt, ParentTally tally, ParentVisit visit) {
         if (resumeAt == null) {
-            return Uni.createFrom().emitter(done -> new ParentLoop(target, nest, tally, visit, "", false, null, done).next());
+            return Uni.createFrom().emitter(done -> new ParentLoop(account, target, nest, tally, visit, "", false, null, done).next());
         }
-        return Uni.createFrom().<RunOutcome>emitter(done -> new ParentLoop(target, nest, tally, visit, resumeAt, true, null, done).next())
+        return Uni.createFrom().<RunOutcome>emitter(done -> new ParentLoop(account, target, nest, tally, visit, resumeAt, true, null, done).next())
                 .chain(stopped -> stopped != null ? Uni.createFrom().item(stopped)
-                        : Uni.createFrom().<RunOutcome>emitter(done -> new ParentLoop(target, nest, tally, visit, "", false, resumeAt, done).next()));
+                        : Uni.createFrom().<RunOutcome>emitter(done -> new ParentLoop(account, target, nest, tally, visit, "", false, resumeAt, done).next()));
     }
 
     /**
@@ -64,6 +64,7 @@ class ParentWalk {
      * it holds one page of them.
      */
     private final class ParentLoop {
+        private final Account account;
         private final SyncTarget target;
         private final Nest nest;
         private final ParentTally tally;
@@ -75,8 +76,9 @@ class ParentWalk {
         private boolean inclusive;
         private boolean exhausted;
 
-        ParentLoop(SyncTarget target, Nest nest, ParentTally tally, ParentVisit visit, String after, boolean inclusive, String before,
-                UniEmitter<? super RunOutcome> done) {
+        ParentLoop(Account account, SyncTarget target, Nest nest, ParentTally tally, ParentVisit visit, String after, boolean inclusive,
+                String before, UniEmitter<? super RunOutcome> done) {
+            this.account = account;
             this.target = target;
             this.nest = nest;
             this.tally = tally;
@@ -95,7 +97,7 @@ class ParentWalk {
                         done.complete(null);
                         return;
                     }
-                    local.page(target.source(), nest.parentResource(), after, inclusive, before, PARENT_PAGE).subscribe().with(read -> {
+                    local.page(target.connection(), nest.parentResource(), after, inclusive, before, PARENT_PAGE).subscribe().with(read -> {
                         exhausted = read.size() < PARENT_PAGE;
                         inclusive = false;
                         if (!read.isEmpty()) {
@@ -112,7 +114,7 @@ class ParentWalk {
                 }
                 Walk walk;
                 try {
-                    walk = planner.walk(target, nest, parent);
+                    walk = planner.walk(account, target, nest, parent);
                 } catch (RuntimeException e) {
                     done.fail(new IllegalStateException("parent " + parent.id() + ": " + e.getMessage()));
                     return;

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
+import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,6 +18,7 @@ import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -118,8 +120,8 @@ public class PollScheduler {
     private Uni<Void> register() {
         List<Uni<Void>> rows = new ArrayList<>();
         config.sources().forEach((source, settings) -> settings.resources().forEach((resource, r) -> {
-            if (settings.api().isEmpty() || r.list().isEmpty()) {
-                return;
+            if (settings.api().isEmpty() || r.list().isEmpty() || settings.connections().isPresent()) {
+                return;   // a source with connections has no account of its own: its connections' rows are written with them
             }
             SyncTarget target = SyncTarget.of(source, resource);
             r.schedule().ifPresent(every -> rows.add(schedule.register(target, ScheduleStore.Kind.POLL, every, FIRST_RUN_DELAY)));
@@ -146,13 +148,17 @@ public class PollScheduler {
             if (claimed.isEmpty()) {
                 return Uni.createFrom().voidItem();   // another replica's
             }
-            ScheduleStore.Due held = new ScheduleStore.Due(due.target(), due.kind(), claimed.get());
+            ScheduleStore.Due held = new ScheduleStore.Due(due.target(), due.kind(), claimed.get(), due.every());
             return sync.start(due.target(), mode, "schedule").chain(run -> {
                 if (run.isPresent()) {
                     return schedule.claim(held, every.get().plusMillis(jitter)).replaceWithVoid();
                 }
                 LOG.debugf("%s is held by another run; its %s stays due", due.target(), mode);
                 return schedule.putBack(due, claimed.get());
+            }).onFailure(Accounts.Unavailable.class).recoverWithUni(unavailable -> {
+                // Paused, waiting for new credentials, or gone: its turn passes; it is looked at again an interval on.
+                LOG.debugf("%s of %s not started: %s", mode, due.target(), unavailable.getMessage());
+                return schedule.claim(held, every.get().plusMillis(jitter)).replaceWithVoid();
             }).onFailure().call(() -> schedule.putBack(due, claimed.get()).onFailure().recoverWithNull());
         }).onFailure().recoverWithItem(failure -> {
             LOG.warnf("could not start the %s of %s: %s", mode, due.target(), failure.toString());
@@ -169,6 +175,38 @@ public class PollScheduler {
         if (resource == null || resource.list().isEmpty()) {
             return Optional.empty();
         }
+        if (!due.target().connection().isImplicit()) {
+            // Written with the connection, its own schedule override included; a sweep only while one is configured.
+            return source.connections().isEmpty() || (due.kind() == ScheduleStore.Kind.SWEEP && resource.reconcile().isEmpty())
+                    ? Optional.empty() : Optional.of(due.every());
+        }
         return due.kind() == ScheduleStore.Kind.SWEEP ? resource.reconcile() : resource.schedule();
+    }
+
+    /**
+     * Writes the rows of a connection's polled resources: each polled on its schedule override or the
+     * resource's {@code schedule}, swept on its {@code reconcile}. The first poll (its backfill) falls due
+     * within a few seconds, spread over up to a minute so that connections created together do not all call
+     * at once; rows already there keep their due times unless the interval got shorter.
+     */
+    public Uni<Void> schedule(Connection connection, Map<String, String> overrides) {
+        TidemarkConfig.Source source = config.sources().get(connection.source());
+        List<Uni<Void>> rows = new ArrayList<>();
+        source.resources().forEach((resource, r) -> {
+            if (source.api().isEmpty() || r.list().isEmpty()) {
+                return;
+            }
+            SyncTarget target = new SyncTarget(connection, resource, "");
+            Optional<Duration> every = Optional.ofNullable(overrides.get(resource)).map(DurationConverter::parseDuration).or(r::schedule);
+            long spread = ThreadLocalRandom.current().nextLong(every.map(e -> Math.min(e.toMillis(), 60_000L)).orElse(60_000L) + 1);
+            every.ifPresent(e -> rows.add(schedule.register(target, ScheduleStore.Kind.POLL, e, FIRST_RUN_DELAY.plusMillis(spread))));
+            r.reconcile().ifPresent(e -> rows.add(schedule.register(target, ScheduleStore.Kind.SWEEP, e, e)));
+        });
+        return rows.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(rows).andFailFast().replaceWithVoid();
+    }
+
+    /** Removes a connection's rows: nothing of it falls due again. */
+    public Uni<Void> forget(Connection connection) {
+        return schedule.forget(connection);
     }
 }

@@ -8,6 +8,8 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * How Tidemark authenticates at a provider's API ({@code api.auth.type}),
@@ -91,6 +93,60 @@ public enum ProviderAuth implements ConfigKind {
         BASIC,
         /** client_id and client_secret in the form body. */
         BODY
+    }
+
+    /**
+     * The credential fields a connection of a source of this kind may carry
+     * (docs/connections.md), as the API names them.
+     */
+    public List<String> credentialFields() {
+        return switch (this) {
+            case BEARER, API_KEY -> List.of("token");
+            case BASIC -> List.of("username", "password");
+            case OAUTH2_CLIENT_CREDENTIALS -> List.of("clientId", "clientSecret");
+            case OAUTH2_REFRESH_TOKEN -> List.of("refreshToken", "clientId", "clientSecret");
+        };
+    }
+
+    /**
+     * What is wrong with a connection's credentials for a source whose auth is
+     * {@code auth}, naming the field ({@code credentials.token}); the values
+     * are never part of it.
+     */
+    public Optional<String> credentialProblem(TidemarkConfig.Auth auth, Map<String, String> credentials) {
+        for (var entry : credentials.entrySet()) {
+            if (!credentialFields().contains(entry.getKey())) {
+                return Optional.of("credentials." + entry.getKey() + ": auth type " + configName() + " takes "
+                        + String.join(", ", credentialFields()));
+            }
+            if (entry.getValue() == null || entry.getValue().isBlank()) {
+                return Optional.of("credentials." + entry.getKey() + ": must not be empty");
+            }
+        }
+        Optional<String> missing = switch (this) {
+            case BEARER, API_KEY -> Optional.of("token").filter(f -> !credentials.containsKey(f));
+            case BASIC -> Optional.of("username").filter(f -> !credentials.containsKey(f));
+            case OAUTH2_REFRESH_TOKEN -> Optional.of("refreshToken").filter(f -> !credentials.containsKey(f))
+                    .or(() -> clientMissing(auth, credentials));
+            case OAUTH2_CLIENT_CREDENTIALS -> clientMissing(auth, credentials)
+                    .or(() -> Optional.of("clientSecret").filter(f -> !credentials.containsKey(f) && auth.clientSecret().isEmpty()));
+        };
+        return missing.map(field -> "credentials." + field + ": required by auth type " + configName()
+                + (field.startsWith("client") ? " (the source configures none)" : ""));
+    }
+
+    private static Optional<String> clientMissing(TidemarkConfig.Auth auth, Map<String, String> credentials) {
+        return Optional.of("clientId").filter(f -> !credentials.containsKey(f) && auth.clientId().filter(c -> !c.isBlank()).isEmpty());
+    }
+
+    /**
+     * The source's auth with a connection's credentials in place of its own:
+     * what a call for that connection authorizes with. The source keeps the
+     * type, header, token endpoint and (unless the connection has its own) the
+     * OAuth client.
+     */
+    public static TidemarkConfig.Auth withCredentials(TidemarkConfig.Auth source, Map<String, String> credentials) {
+        return new ConnectionAuth(source, Map.copyOf(credentials));
     }
 
     /** The kind a source's auth configures. */

@@ -2,6 +2,7 @@ package dev.tidemark.poller;
 
 import dev.tidemark.metrics.Metric;
 import dev.tidemark.change.Connection;
+import dev.tidemark.connections.ConnectionStore;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -56,6 +57,7 @@ public class ProviderClient {
     private final HttpClient http;
     private final io.vertx.core.Vertx vertx;
     private final InstantSource clock;
+    private final ConnectionStore connections;
     private final Map<Connection, SourceBudget> budgets = new ConcurrentHashMap<>();
     private final Map<Connection, OAuth2Session> sessions = new ConcurrentHashMap<>();
     private final Map<String, ProviderOrigins> origins = new ConcurrentHashMap<>();
@@ -84,11 +86,13 @@ public class ProviderClient {
     }
 
     @Inject
-    public ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store) {
-        this(config, metrics, vertx, store, InstantSource.system());
+    public ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store, ConnectionStore connections) {
+        this(config, metrics, vertx, store, connections, InstantSource.system());
     }
 
-    ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store, InstantSource clock) {
+    ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store, ConnectionStore connections,
+            InstantSource clock) {
+        this.connections = connections;
         this.config = config;
         this.store = store;
         this.metrics = metrics;
@@ -103,17 +107,14 @@ public class ProviderClient {
      * connection's own budget; only a 2xx returns. A URI outside the source's origins fails at once, with no call
      * made: the credentials stay home.
      */
-    public Uni<ProviderResponse> get(Connection connection, String resource, URI uri, CallStats stats) {
-        String source = connection.source();
-        Optional<String> refused = origins.computeIfAbsent(source, name -> {
-            TidemarkConfig.ProviderApi api = config.sources().get(name).api().orElseThrow();
-            return ProviderOrigins.of(api.baseUrl(), api.allowedOrigins().orElse(List.of()));
-        }).refusal(uri);
+    Uni<ProviderResponse> get(Account account, String resource, URI uri, CallStats stats) {
+        Connection connection = account.connection();
+        Optional<String> refused = account.origins().refusal(uri);
         if (refused.isPresent()) {
-            metrics.counter(Metric.POLLER_ORIGIN_REFUSED, "source", source).increment();
+            metrics.counter(Metric.POLLER_ORIGIN_REFUSED, "source", connection.source()).increment();
             return Uni.createFrom().failure(new ProviderCallException("GET not made: " + refused.get(), false, -1));
         }
-        return attempt(connection, resource, uri, stats, 0, 0, false);
+        return attempt(account, resource, uri, stats, 0, 0, false);
     }
 
     /** True if the connection's OAuth2 grant was refused and a person must re-authorize it. */
@@ -122,8 +123,9 @@ public class ProviderClient {
         return session != null && session.refused();
     }
 
-    private Uni<ProviderResponse> attempt(Connection connection, String resource, URI uri, CallStats stats, int retries, int limited,
+    private Uni<ProviderResponse> attempt(Account account, String resource, URI uri, CallStats stats, int retries, int limited,
             boolean reauthenticated) {
+        Connection connection = account.connection();
         String source = connection.source();
         SourceBudget budget = budget(connection);
         Duration pace = budget.limiter().reserve(config.poller().maxRateLimitWait());
@@ -137,7 +139,7 @@ public class ProviderClient {
             stats.waitedMillis.addAndGet(pace.toMillis());
         }
         return delay(pace)
-                .chain(() -> budget.gate().run(() -> guarded(budget, connection, resource, uri, stats)))
+                .chain(() -> budget.gate().run(() -> guarded(budget, account, resource, uri, stats)))
                 .onFailure(CircuitBreakerOpenException.class).transform(open -> new ProviderCallException("GET " + uri.getRawPath()
                         + " not made: the circuit breaker of source " + connection + " is open after repeated provider failures; "
                         + "it lets a call through again after " + config.poller().circuitBreakerDelay().toSeconds() + " s", false, -1))
@@ -168,7 +170,7 @@ public class ProviderClient {
                         stats.rateLimitWaits.incrementAndGet();
                         metrics.counter(Metric.POLLER_RATE_LIMITED, "source", source).increment();
                         LOG.infof("source=%s resource=%s %s answered %d: waiting %d ms as told", connection, resource, call, status, wait.toMillis());
-                        return attempt(connection, resource, uri, stats, retries, limited + 1, reauthenticated);
+                        return attempt(account, resource, uri, stats, retries, limited + 1, reauthenticated);
                     }
                     OAuth2Session session = sessions.get(connection);
                     if (status == 401 && session != null && !reauthenticated) {
@@ -178,7 +180,21 @@ public class ProviderClient {
                         }
                         LOG.infof("source=%s resource=%s %s answered 401: renewing the access token and trying once more",
                                 connection, resource, call);
-                        return attempt(connection, resource, uri, stats, retries, limited, true);
+                        return attempt(account, resource, uri, stats, retries, limited, true);
+                    }
+                    if (status == 401 && session == null && !connection.isImplicit()) {
+                        // The connection's own token, key or password is refused: no retry cures that, a person must
+                        // give it new credentials. This connection alone stops; the others go on.
+                        String reason = call + " answered 401 to the connection's credentials";
+                        return connections.needsReauthorization(connection, account.credentialsVersion(), reason)
+                                .invoke(moved -> {
+                                    if (moved) {
+                                        LOG.errorf("connection %s needs re-authorization: %s; PATCH it with new credentials",
+                                                connection, reason);
+                                    }
+                                })
+                                .chain(() -> Uni.createFrom().failure(new ProviderCallException(call + " answered 401; connection "
+                                        + connection + " needs re-authorization (new credentials)", false, status)));
                     }
                     boolean retryable = status < 0 || status >= 500 || status == 408;
                     String what = status < 0 ? "failed (" + response.body() + ")" : "answered " + status;
@@ -193,14 +209,14 @@ public class ProviderClient {
                     stats.retries.incrementAndGet();
                     stats.waitedMillis.addAndGet(wait.toMillis());
                     LOG.infof("source=%s resource=%s %s %s: retry %d in %d ms", connection, resource, call, what, retries + 1, wait.toMillis());
-                    return delay(wait).chain(() -> attempt(connection, resource, uri, stats, retries + 1, limited, reauthenticated));
+                    return delay(wait).chain(() -> attempt(account, resource, uri, stats, retries + 1, limited, reauthenticated));
                 });
     }
 
     /** One attempt through the source's circuit breaker: the provider's own failures count against it. */
-    private Uni<ProviderResponse> guarded(SourceBudget budget, Connection connection, String resource, URI uri, CallStats stats) {
+    private Uni<ProviderResponse> guarded(SourceBudget budget, Account account, String resource, URI uri, CallStats stats) {
         // Deferred: a breaker that refuses synchronously still ends as a failed Uni, so the gate is left.
-        return Uni.createFrom().deferred(() -> budget.breaker().get(() -> send(connection, resource, uri, stats).chain(response -> {
+        return Uni.createFrom().deferred(() -> budget.breaker().get(() -> send(account, resource, uri, stats).chain(response -> {
             int status = response.status();
             return status >= 500 && status != 503
                     ? Uni.createFrom().failure(new ProviderFailure(response))
@@ -221,9 +237,9 @@ public class ProviderClient {
         return state.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    private Uni<ProviderResponse> send(Connection connection, String resource, URI uri, CallStats stats) {
-        TidemarkConfig.ProviderApi api = config.sources().get(connection.source()).api().orElseThrow();
-        Optional<TidemarkConfig.Auth> auth = api.auth();
+    private Uni<ProviderResponse> send(Account account, String resource, URI uri, CallStats stats) {
+        Connection connection = account.connection();
+        Optional<TidemarkConfig.Auth> auth = account.auth();
         RequestOptions options = options(uri);
         if (auth.isEmpty()) {
             return send(connection, resource, options, stats);

@@ -33,7 +33,7 @@ class RecordPublisher {
             return Uni.createFrom().voidItem();
         }
         Instant now = clock.instant();
-        List<ChangeEnvelope> envelopes = items.stream().map(item -> new ChangeEnvelope(target.stored().source(), target.resource(),
+        List<ChangeEnvelope> envelopes = items.stream().map(item -> ChangeEnvelope.of(target.connection(), target.resource(),
                 item.id(), Op.UPSERT, item.updatedAt(), item.data(), origin, origin.wireName() + ":" + runId, now)).toList();
         return changes.publish(envelopes);
     }
@@ -45,7 +45,7 @@ class RecordPublisher {
         }
         Instant at = Timestamps.micros(began);
         Instant now = clock.instant();
-        return changes.publish(ids.stream().map(id -> new ChangeEnvelope(target.stored().source(), target.resource(), id, Op.DELETE, at,
+        return changes.publish(ids.stream().map(id -> ChangeEnvelope.of(target.connection(), target.resource(), id, Op.DELETE, at,
                 null, Origin.RECONCILE, "reconcile:" + runId, now)).toList());
     }
 }

@@ -13,6 +13,7 @@ import dev.tidemark.change.Timestamps;
 import dev.tidemark.change.JsonPointers;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.connections.ConnectionVariables;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -68,6 +69,7 @@ public class RefetchConsumer {
 
     private final TidemarkConfig config;
     private final ProviderClient client;
+    private final Accounts accounts;
     private final ChangePublisher changes;
     private final ObjectMapper json;
     private final MeterRegistry metrics;
@@ -82,10 +84,11 @@ public class RefetchConsumer {
     /** How often deliveries older than the replay window are removed. */
     static final Duration FORGET_EVERY = Duration.ofMinutes(1);
 
-    public RefetchConsumer(TidemarkConfig config, ProviderClient client, ChangePublisher changes, ObjectMapper json,
+    public RefetchConsumer(TidemarkConfig config, ProviderClient client, Accounts accounts, ChangePublisher changes, ObjectMapper json,
             MeterRegistry metrics, RefetchQueue queue, Vertx vertx) {
         this.config = config;
         this.client = client;
+        this.accounts = accounts;
         this.changes = changes;
         this.json = json;
         this.metrics = metrics;
@@ -134,7 +137,7 @@ public class RefetchConsumer {
     Uni<Void> serve(ChangeEnvelope received) {
         ChangeEnvelope request = received.observedAt() != null ? received : new ChangeEnvelope(received.source(),
                 received.resource(), received.id(), received.op(), received.updatedAt(), null, received.origin(),
-                received.deliveryId(), clock.instant(), received.replayKey());
+                received.deliveryId(), clock.instant(), received.replayKey(), received.connection());
         if (request.observedAt().isBefore(clock.instant().minus(MAX_AGE))) {
             return count(request, "too-old");
         }
@@ -269,23 +272,36 @@ public class RefetchConsumer {
                     + "the next poll or sweep brings the record", request.source(), request.resource(), request.id());
             return count(request, "no-endpoint");
         }
+        return accounts.of(request.owner())
+                .onFailure(Accounts.Unavailable.class).recoverWithItem(failure -> {
+                    // Not lost: the next poll of the connection once it is active again brings the record.
+                    LOG.warnf("refetch of %s/%s/%s not made: %s", request.owner(), request.resource(), request.id(), failure.getMessage());
+                    return null;
+                })
+                .chain(account -> account == null ? count(request, "connection-unavailable")
+                        : fetch(account, request, source, resource, key));
+    }
+
+    private Uni<Void> fetch(Account account, ChangeEnvelope request, TidemarkConfig.Source source, TidemarkConfig.Resource resource,
+            String key) {
+        String template = ConnectionVariables.fill(resource.fetch().get(), account.variables());
         String path;
         if (resource.parent().isPresent()) {
             // A nested record's id carries its ancestors' ids: the fetch path names them, and {id} is its own.
             try {
-                path = NestedIds.fill(resource.fetch().get(), NestedIds.ancestors(source, request.resource()), request.id(), true);
+                path = NestedIds.fill(template, NestedIds.ancestors(source, request.resource()), request.id(), true);
             } catch (IllegalArgumentException e) {
                 LOG.warnf("refetch of %s/%s/%s: not an id of this nested resource (%s)", request.source(), request.resource(),
                         request.id(), e.getMessage());
                 return count(request, "bad-id");
             }
         } else {
-            path = resource.fetch().get().replace("{id}", PageRequest.segment(request.id()));
+            path = template.replace("{id}", PageRequest.segment(request.id()));
         }
-        URI uri = PageRequest.path(path, Map.of()).resolve(URI.create(source.api().get().baseUrl()));
+        URI uri = PageRequest.path(path, Map.of()).resolve(account.baseUrl());
         Instant reading = clock.instant();
         CallStats stats = new CallStats();
-        return client.get(Connection.implicit(request.source()), request.resource(), uri, stats)
+        return client.get(account, request.resource(), uri, stats)
                 .map(response -> Optional.of(response))
                 .onFailure(ProviderCallException.class).recoverWithUni(failure -> gone(failure)
                         ? Uni.createFrom().item(Optional.<ProviderResponse>empty())
@@ -299,7 +315,7 @@ public class RefetchConsumer {
                     boolean late = request.observedAt().plus(READ_LAG).isBefore(reading);
                     Instant deletedAt = late || reading.isBefore(request.updatedAt()) ? reading : request.updatedAt();
                     ChangeEnvelope answer = response.isEmpty()
-                            ? new ChangeEnvelope(request.source(), request.resource(), request.id(), Op.DELETE,
+                            ? ChangeEnvelope.of(request.owner(), request.resource(), request.id(), Op.DELETE,
                                     Timestamps.micros(deletedAt), null, Origin.POLL, "refetch", reading)
                             : record(request, resource, response.get().body(), reading);
                     return changes.publish(answer).invoke(() -> remember(key, reading))
@@ -332,7 +348,7 @@ public class RefetchConsumer {
             at = Timestamps.parse(record.at(updatedAt))
                     .orElseThrow(() -> new MalformedPageException("the single-record answer has no updated_at at " + updatedAt));
         }
-        return new ChangeEnvelope(request.source(), request.resource(), request.id(), Op.UPSERT, at, record, Origin.POLL,
+        return ChangeEnvelope.of(request.owner(), request.resource(), request.id(), Op.UPSERT, at, record, Origin.POLL,
                 "refetch", reading);
     }
 

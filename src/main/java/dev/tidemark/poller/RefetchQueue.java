@@ -31,9 +31,9 @@ public class RefetchQueue {
     static final String REPLAYED = "a replay of a delivery served within tidemark.poller.refetch-replay-window";
 
     static final String DEFER = """
-            INSERT INTO refetch_pending (source, resource, id, updated_at, observed_at, origin, next_at, last_error)
-            VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8)
-            ON CONFLICT (source, resource, id) DO UPDATE SET
+            INSERT INTO refetch_pending (source, resource, id, updated_at, observed_at, origin, next_at, last_error, connection)
+            VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8, $10)
+            ON CONFLICT (source, connection, resource, id) DO UPDATE SET
                 updated_at = GREATEST(refetch_pending.updated_at, EXCLUDED.updated_at),
                 observed_at = GREATEST(refetch_pending.observed_at, EXCLUDED.observed_at),
                 -- A replay waiting out its window ($9) must not hold back a real request's retry.
@@ -43,18 +43,18 @@ public class RefetchQueue {
 
     static final String CLAIM = """
             UPDATE refetch_pending p SET next_at = now() + make_interval(secs => $2), attempts = p.attempts + 1
-            FROM (SELECT source, resource, id FROM refetch_pending WHERE next_at <= now()
+            FROM (SELECT source, connection, resource, id FROM refetch_pending WHERE next_at <= now()
                   ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
-            WHERE p.source = due.source AND p.resource = due.resource AND p.id = due.id
-            RETURNING p.source, p.resource, p.id, p.updated_at, p.observed_at, p.origin, p.attempts""";
+            WHERE p.source = due.source AND p.connection = due.connection AND p.resource = due.resource AND p.id = due.id
+            RETURNING p.source, p.connection, p.resource, p.id, p.updated_at, p.observed_at, p.origin, p.attempts""";
 
     /** Done with a request: its row goes, unless a newer request folded in since it was claimed. */
     static final String DONE = """
-            DELETE FROM refetch_pending WHERE source = $1 AND resource = $2 AND id = $3 AND observed_at <= $4""";
+            DELETE FROM refetch_pending WHERE source = $1 AND resource = $2 AND id = $3 AND observed_at <= $4 AND connection = $5""";
 
     static final String AGAIN = """
             UPDATE refetch_pending SET next_at = now() + make_interval(secs => $4), last_error = $5
-            WHERE source = $1 AND resource = $2 AND id = $3""";
+            WHERE source = $1 AND resource = $2 AND id = $3 AND connection = $6""";
 
     static final String COUNT = "SELECT count(*) AS n FROM refetch_pending";
 
@@ -114,7 +114,7 @@ public class RefetchQueue {
     Uni<Void> defer(ChangeEnvelope request, Duration delay, String error) {
         return pool.preparedQuery(DEFER).execute(Tuple.tuple(List.of(request.source(), request.resource(), request.id(),
                         Timestamps.utc(request.updatedAt()), Timestamps.utc(request.observedAt()), request.origin().name(),
-                        (double) delay.toMillis() / 1000, error, REPLAYED)))
+                        (double) delay.toMillis() / 1000, error, REPLAYED, request.connection())))
                 .replaceWithVoid();
     }
 
@@ -127,20 +127,21 @@ public class RefetchQueue {
                 Instant observedAt = row.getOffsetDateTime("observed_at").toInstant();
                 due.add(new Pending(new ChangeEnvelope(row.getString("source"), row.getString("resource"), row.getString("id"),
                         Op.REFETCH, updatedAt, null, Origin.valueOf(row.getString("origin").toUpperCase(Locale.ROOT)),
-                        "refetch-retry", observedAt), row.getInteger("attempts")));
+                        "refetch-retry", observedAt, null, row.getString("connection")), row.getInteger("attempts")));
             }
             return due;
         });
     }
 
     Uni<Void> done(ChangeEnvelope request) {
-        return pool.preparedQuery(DONE).execute(Tuple.of(request.source(), request.resource(), request.id(), Timestamps.utc(request.observedAt())))
+        return pool.preparedQuery(DONE).execute(Tuple.of(request.source(), request.resource(), request.id(), Timestamps.utc(request.observedAt()),
+                request.connection()))
                 .replaceWithVoid();
     }
 
     Uni<Void> again(ChangeEnvelope request, Duration delay, String error) {
         return pool.preparedQuery(AGAIN).execute(Tuple.of(request.source(), request.resource(), request.id(),
-                (double) delay.toMillis() / 1000, error)).replaceWithVoid();
+                (double) delay.toMillis() / 1000, error).addString(request.connection())).replaceWithVoid();
     }
 
     Uni<Long> size() {

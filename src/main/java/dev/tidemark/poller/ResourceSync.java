@@ -29,6 +29,7 @@ public class ResourceSync {
     private final LeaseStore leases;
     private final RunStore runs;
     private final WalkPlanner planner;
+    private final Accounts accounts;
     private final Poll poll;
     private final Sweep sweep;
     private final NestedRun nested;
@@ -36,8 +37,9 @@ public class ResourceSync {
     private final Vertx vertx;
     private final String owner;
 
-    public ResourceSync(TidemarkConfig config, LeaseStore leases, RunStore runs, WalkPlanner planner, Poll poll, Sweep sweep,
-            NestedRun nested, MeterRegistry metrics, Vertx vertx) {
+    public ResourceSync(TidemarkConfig config, LeaseStore leases, RunStore runs, WalkPlanner planner, Accounts accounts, Poll poll,
+            Sweep sweep, NestedRun nested, MeterRegistry metrics, Vertx vertx) {
+        this.accounts = accounts;
         this.config = config;
         this.leases = leases;
         this.runs = runs;
@@ -73,8 +75,16 @@ public class ResourceSync {
     private record Started(UUID id, Uni<Void> done) {
     }
 
+    /**
+     * Resolves the connection's account, then takes the lease. Fails with {@link Accounts.Unavailable} when the
+     * connection cannot be called as (gone, paused, needing re-authorization): no lease, no run row.
+     */
     private Uni<Optional<Started>> begin(SyncTarget target, SyncMode mode, String trigger) {
-        Walk walk = planner.walk(target);
+        return accounts.of(target.connection()).chain(account -> begin(account, target, mode, trigger));
+    }
+
+    private Uni<Optional<Started>> begin(Account account, SyncTarget target, SyncMode mode, String trigger) {
+        Walk walk = planner.walk(account, target);
         UUID runId = UUID.randomUUID();
         return leases.acquire(target, owner, runId, config.poller().leaseTtl()).chain(acquired -> {
             if (!acquired) {
@@ -86,7 +96,7 @@ public class ResourceSync {
                 long every = Math.max(1_000, config.poller().leaseTtl().toMillis() / 3);
                 long renewal = vertx.setPeriodic(every, id -> leases.renew(target, owner, runId, config.poller().leaseTtl())
                         .subscribe().with(held -> { }, failure -> LOG.debugf("lease of %s not renewed: %s", target, failure)));
-                Uni<Void> done = execute(target, walk, mode, new RunContext(runId, owner, new CallStats()))
+                Uni<Void> done = execute(target, walk, mode, new RunContext(runId, owner, new CallStats(), account))
                         .eventually(() -> vertx.cancelTimer(renewal)).memoize().indefinitely();
                 done.subscribe().with(ok -> { }, failure -> LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure));
                 return Optional.of(new Started(runId, done));

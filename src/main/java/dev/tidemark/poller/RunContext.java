@@ -2,6 +2,9 @@ package dev.tidemark.poller;
 
 import java.util.UUID;
 
-/** One run as its stages see it: its id, the replica it runs under (the lease's owner) and what it has cost so far. */
-record RunContext(UUID id, String owner, CallStats stats) {
+/**
+ * One run as its stages see it: its id, the replica it runs under (the lease's owner), what it has cost so far,
+ * and the account it calls as.
+ */
+record RunContext(UUID id, String owner, CallStats stats, Account account) {
 }

@@ -24,11 +24,11 @@ public class RunStore {
     static final String ABANDON = """
             UPDATE sync_runs SET status = 'failed', ended_at = now(),
                 error = 'abandoned: the replica running it stopped; a later run resumed from its checkpoint'
-            WHERE source = $1 AND resource = $2 AND parent = $3 AND status = 'running' AND id <> $4""";
+            WHERE source = $1 AND connection = $2 AND resource = $3 AND parent = $4 AND status = 'running' AND id <> $5""";
 
     static final String START = """
-            INSERT INTO sync_runs (id, source, resource, parent, mode, trigger, status, owner)
-            VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)""";
+            INSERT INTO sync_runs (id, source, connection, resource, parent, mode, trigger, status, owner)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8)""";
 
     static final String PROGRESS = """
             UPDATE sync_runs SET calls = $2, pages = $3, records = $4, retries = $5, rate_limit_waits = $6, waited_ms = $7
@@ -40,7 +40,7 @@ public class RunStore {
             WHERE id = $1""";
 
     static final String COLUMNS = """
-            id, source, resource, parent, mode, trigger, status, owner, started_at, ended_at,
+            id, source, connection, resource, parent, mode, trigger, status, owner, started_at, ended_at,
             calls, pages, records, retries, rate_limit_waits, waited_ms, error""";
 
     private final Pool pool;
@@ -55,8 +55,8 @@ public class RunStore {
     }
 
     public Uni<Void> start(UUID id, SyncTarget target, SyncMode mode, String trigger, String owner) {
-        return pool.preparedQuery(START).execute(Tuple.of(id, target.stored().source(), target.resource(), target.parent(), mode.configName(), trigger)
-                .addString(owner)).replaceWithVoid();
+        return pool.preparedQuery(START).execute(Tuple.of(id, target.source(), target.connection().id(), target.resource(), target.parent(), mode.configName())
+                .addString(trigger).addString(owner)).replaceWithVoid();
     }
 
     public Uni<Void> progress(UUID id, CallStats stats) {
@@ -72,11 +72,12 @@ public class RunStore {
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(run(rows.iterator().next())));
     }
 
-    /** Newest first; {@code source} null for every source. */
-    public Uni<List<SyncRun>> runs(String source, String resource, int limit) {
+    /** Newest first; {@code source}, {@code connection} or {@code resource} null for every one. */
+    public Uni<List<SyncRun>> runs(String source, String connection, String resource, int limit) {
         return pool.preparedQuery("SELECT " + COLUMNS + """
-                 FROM sync_runs WHERE ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR resource = $2)
-                ORDER BY started_at DESC, id LIMIT $3""").execute(Tuple.of(source, resource, limit)).map(rows -> {
+                 FROM sync_runs WHERE ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR connection = $2)
+                AND ($3::text IS NULL OR resource = $3)
+                ORDER BY started_at DESC, id LIMIT $4""").execute(Tuple.of(source, connection, resource, limit)).map(rows -> {
             List<SyncRun> runs = new ArrayList<>();
             rows.forEach(row -> runs.add(run(row)));
             return runs;
@@ -84,7 +85,7 @@ public class RunStore {
     }
 
     private static SyncRun run(Row row) {
-        return new SyncRun(row.getUUID("id"), row.getString("source"), row.getString("resource"), row.getString("parent"),
+        return new SyncRun(row.getUUID("id"), row.getString("source"), row.getString("connection"), row.getString("resource"), row.getString("parent"),
                 row.getString("mode"), row.getString("trigger"), row.getString("status"), row.getString("owner"),
                 column(row, "started_at"), Optional.ofNullable(column(row, "ended_at")), row.getLong("calls"),
                 row.getLong("pages"), row.getLong("records"), row.getLong("retries"), row.getLong("rate_limit_waits"),

@@ -61,9 +61,9 @@ class Sweep {
         return sweeps.forgetEnded().chain(sweeps::now).chain(began -> {
             LOG.infof("sync %s run=%s reconcile: a full walk from the start; deletes only if it reads every page", walk.target(), run.id());
             return walker.walkFrom(walk.forSweep(), run, Position.START, sink(walk, run, read))
-                    .chain(() -> local.unseen(walk.target().source(), walk.target().resource(), run.id(), began))
+                    .chain(() -> local.unseen(walk.target().connection(), walk.target().resource(), run.id(), began))
                     .chain(unseen -> deleteUnseen(walk.target(), run.id(), began, unseen,
-                            local.live(walk.target().source(), walk.target().resource())))
+                            local.live(walk.target().connection(), walk.target().resource())))
                     .onFailure().recoverWithItem(failure -> failed(walk.target(), run.id(), failure))
                     .call(() -> sweeps.forget(run.id()).onFailure().recoverWithNull());
         });

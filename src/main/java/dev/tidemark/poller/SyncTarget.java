@@ -3,8 +3,8 @@ package dev.tidemark.poller;
 import dev.tidemark.change.Connection;
 
 /**
- * What one run walks: a resource of a connection (today always its source's
- * implicit one), under one parent record for a nested resource ("" otherwise).
+ * What one run walks: a resource of a connection (its source's implicit one,
+ * or one created through the API), under one parent record for a nested resource ("" otherwise).
  */
 public record SyncTarget(Connection connection, String resource, String parent) {
 
@@ -19,19 +19,6 @@ public record SyncTarget(Connection connection, String resource, String parent) 
 
     public String source() {
         return connection.source();
-    }
-
-    /**
-     * This target, if its rows can be kept: the poller's tables and topics do
-     * not name connections yet, so only a source's implicit connection has
-     * rows there. Another would share them with it; it fails here instead.
-     */
-    SyncTarget stored() {
-        if (!connection.isImplicit()) {
-            throw new IllegalStateException("connection " + connection + " cannot be polled yet: only a source's implicit "
-                    + "connection has checkpoints, leases, runs and records");
-        }
-        return this;
     }
 
     /** The same resource under another parent (a nested resource's walk of one parent's children). */

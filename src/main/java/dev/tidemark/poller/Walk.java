@@ -13,7 +13,7 @@ import java.util.List;
  * record while the list changes ({@link PaginationKind#mayShift}), so no
  * sweep may delete by it.
  */
-record Walk(SyncTarget target, URI baseUrl, ListQuery query, Pagination pagination, ItemReader reader,
+record Walk(SyncTarget target, Account account, ListQuery query, Pagination pagination, ItemReader reader,
         Duration lookback, boolean byHash, boolean mayShift, String parentKey, Instant parentUpdatedAt, RunBounds bounds) {
 
     /**
@@ -22,8 +22,13 @@ record Walk(SyncTarget target, URI baseUrl, ListQuery query, Pagination paginati
      * sweep of a large resource short and nothing would ever be deleted; but it holds the resource, and must end.
      */
     Walk forSweep() {
-        return new Walk(target, baseUrl, query, pagination, reader, lookback, byHash, mayShift, parentKey, parentUpdatedAt,
+        return new Walk(target, account, query, pagination, reader, lookback, byHash, mayShift, parentKey, parentUpdatedAt,
                 bounds.forSweep());
+    }
+
+    /** Where the walk's paths resolve: the source's base URL, filled with the connection's variables. */
+    URI baseUrl() {
+        return account.baseUrl();
     }
 
     /** The page's items with the ids their records are stored under: the parent's context first, for a nested resource. */

@@ -57,6 +57,8 @@ public class ChangeProcessor {
     public static final String CHANNEL = "changes-in";
     public static final String DLQ_CHANNEL = "changes-dlq";
     public static final String DLQ_REASON_HEADER = "tidemark-dlq-reason";
+    /** The reason of a change whose routing key no connection holds (docs/connections.md). */
+    public static final String UNKNOWN_CONNECTION = "unknown-connection";
 
     private static final Logger LOG = Logger.getLogger(ChangeProcessor.class);
 
@@ -69,10 +71,12 @@ public class ChangeProcessor {
     private final ObjectMapper json;
     private final MutinyEmitter<String> deadLetters;
     private final MeterRegistry metrics;
+    private final AccountRouter router;
 
     public ChangeProcessor(RecordRepository records, OutboxStore outbox, OutboxEntries entries, RuleSet rules,
             ChangePublisher refetches, OutboxSignal committed, ObjectMapper json,
-            @Channel(DLQ_CHANNEL) MutinyEmitter<String> deadLetters, MeterRegistry metrics) {
+            @Channel(DLQ_CHANNEL) MutinyEmitter<String> deadLetters, MeterRegistry metrics, AccountRouter router) {
+        this.router = router;
         this.records = records;
         this.outbox = outbox;
         this.entries = entries;
@@ -104,11 +108,41 @@ public class ChangeProcessor {
             }
         }
         Uni<Void> dlq = deadLettered.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(deadLettered).andFailFast().replaceWithVoid();
-        return dlq.chain(() -> applyOrIsolate(parsed)
+        return dlq.chain(() -> route(parsed)
+                        .onFailure().invoke(e -> LOG.warnf("routing a batch of %d changes to their connections failed, retrying: %s",
+                                parsed.size(), e.toString()))
+                        .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely())
+                .chain(routed -> applyOrIsolate(routed)
                         // A database outage is not poison: wait and retry the whole batch, skipping nothing.
-                        .onFailure().invoke(e -> LOG.warnf("applying a batch of %d changes failed, retrying: %s", parsed.size(), e.toString()))
+                        .onFailure().invoke(e -> LOG.warnf("applying a batch of %d changes failed, retrying: %s", routed.size(), e.toString()))
                         .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely())
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()));
+    }
+
+    /**
+     * The batch with each change that names its account by a routing key given to that account's connection; a
+     * change whose key no connection holds goes to the dead-letter topic (reason {@code unknown-connection}), from
+     * where a redrive after the connection is created applies it.
+     */
+    private Uni<List<Parsed>> route(List<Parsed> parsed) {
+        if (parsed.stream().noneMatch(p -> p.change().unrouted())) {
+            return Uni.createFrom().item(parsed);
+        }
+        return router.route(parsed.stream().map(Parsed::change).toList()).chain(routed -> {
+            List<Parsed> known = new ArrayList<>();
+            List<Uni<Void>> unknown = new ArrayList<>();
+            for (int i = 0; i < parsed.size(); i++) {
+                Parsed one = parsed.get(i);
+                if (routed.get(i).isPresent()) {
+                    known.add(new Parsed(routed.get(i).get(), one.record()));
+                } else {
+                    metrics.counter(Metric.PROCESSOR_UNKNOWN_CONNECTIONS, "source", one.change().source()).increment();
+                    unknown.add(deadLetter(one.record(), new AccountRouter.UnknownConnection(one.change().source())));
+                }
+            }
+            return unknown.isEmpty() ? Uni.createFrom().item(known)
+                    : Uni.join().all(unknown).andFailFast().replaceWith(known);
+        });
     }
 
     /** A change and the Kafka record it came in, to dead-letter as it was. */
@@ -240,7 +274,7 @@ public class ChangeProcessor {
         List<ChangeEnvelope> requests = new ArrayList<>();
         results.forEach((key, result) -> result.conflicts().forEach(conflict -> requests.add(new ChangeEnvelope(
                 key.source(), key.resource(), key.id(), Op.REFETCH, conflict.updatedAt(), null, conflict.origin(),
-                conflict.deliveryId(), conflict.observedAt(), conflict.replayKey()))));
+                conflict.deliveryId(), conflict.observedAt(), conflict.replayKey(), key.connection()))));
         return requests.isEmpty() ? Uni.createFrom().voidItem() : refetches.publish(requests);
     }
 
@@ -271,6 +305,7 @@ public class ChangeProcessor {
         // The header travels with the value itself, so it may quote it; the log line names only the error's kind.
         String why = reason instanceof PgException pg
                 ? "the database refused it, SQLSTATE " + pg.getSqlState() + ": " + firstLine(pg.getErrorMessage())
+                : reason instanceof AccountRouter.UnknownConnection ? UNKNOWN_CONNECTION + ": " + reason.getMessage()
                 : reason.getClass().getSimpleName() + ": " + firstLine(reason.getMessage());
         String at = record.getTopic() + "-" + record.getPartition() + "@"
                 + record.getMetadata(IncomingKafkaRecordMetadata.class).map(m -> String.valueOf(m.getOffset())).orElse("?");

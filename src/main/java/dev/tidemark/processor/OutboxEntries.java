@@ -32,6 +32,9 @@ import java.util.UUID;
 @ApplicationScoped
 public class OutboxEntries {
 
+    /** The CloudEvents extension attribute that names the connection of an event's record (absent for an implicit one). */
+    public static final String CONNECTION = "connection";
+
     private final ObjectMapper json;
     private final EventFormat format;
 
@@ -71,7 +74,11 @@ public class OutboxEntries {
         data.set("record", json.valueToTree(RecordView.of(key, transition.next())));
         data.set("previous", transition.previous() == null ? json.nullNode() : json.valueToTree(RecordView.of(key, transition.previous())));
         data.put("origin", transition.change().origin().wireName());
-        CloudEvent event = CloudEventBuilder.v1()
+        CloudEventBuilder builder = CloudEventBuilder.v1();
+        if (!key.connection().isEmpty()) {
+            builder = builder.withExtension(CONNECTION, key.connection());
+        }
+        CloudEvent event = builder
                 .withId(id)
                 .withSource(source(key))
                 .withType(fired.rule().eventType())
@@ -84,10 +91,15 @@ public class OutboxEntries {
                 new String(format.serialize(event), StandardCharsets.UTF_8));
     }
 
-    /** {@code tidemark/{source}/{resource}}, escaped where a name holds characters a URI may not. */
+    /**
+     * {@code tidemark/{source}/{resource}}, or {@code tidemark/{source}/{connection}/{resource}} for a connection
+     * created through the API, escaped where a name holds characters a URI may not.
+     */
     private static URI source(RecordKey key) {
+        String path = key.connection().isEmpty() ? key.source() + "/" + key.resource()
+                : key.source() + "/" + key.connection() + "/" + key.resource();
         try {
-            return new URI(null, null, "tidemark/" + key.source() + "/" + key.resource(), null);
+            return new URI(null, null, "tidemark/" + path, null);
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("source and resource names make no URI: " + key, e);
         }

@@ -1,5 +1,6 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.change.Connection;
 import dev.tidemark.change.Timestamps;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -25,7 +26,7 @@ public class PgLocalCopy implements LocalCopy {
 
     static final String UNSEEN = """
             SELECT r.id FROM records r
-            WHERE r.source = $1 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
+            WHERE r.source = $1 AND r.connection = $5 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
               AND r.applied_at < $4 AND r.updated_at < $4
               AND NOT EXISTS (SELECT 1 FROM sweep_seen s WHERE s.run_id = $3 AND s.id = r.id)
             ORDER BY r.id""";
@@ -33,7 +34,7 @@ public class PgLocalCopy implements LocalCopy {
     /** A deleted record that is listed again has changed: only live ones are compared. */
     static final String HASHES = """
             SELECT id, content_hash FROM records
-            WHERE source = $1 AND resource = $2 AND id = ANY($3::text[]) AND NOT deleted AND updated_at IS NOT NULL""";
+            WHERE source = $1 AND connection = $4 AND resource = $2 AND id = ANY($3::text[]) AND NOT deleted AND updated_at IS NOT NULL""";
 
     /**
      * As UNSEEN, among the children of the parents walked ($5, their keys)
@@ -43,10 +44,10 @@ public class PgLocalCopy implements LocalCopy {
      */
     static final String UNSEEN_UNDER = """
             SELECT r.id FROM records r
-            WHERE r.source = $1 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
+            WHERE r.source = $1 AND r.connection = $8 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
               AND r.applied_at < $4 AND r.updated_at < $4
               AND NOT EXISTS (SELECT 1 FROM sweep_seen s WHERE s.run_id = $3 AND s.id = r.id)
-              AND """ + sweptParent(5, 6, 7) + """
+              AND """ + sweptParent(5, 6, 7, 8) + """
             ORDER BY r.id""";
 
     /**
@@ -57,10 +58,11 @@ public class PgLocalCopy implements LocalCopy {
      * its key with the segment decoded). One text for the sweep's deletes and
      * the count they are measured against.
      */
-    static String sweptParent(int walked, int parentResource, int topLevel) {
+    static String sweptParent(int walked, int parentResource, int topLevel, int connection) {
         String parentKey = "regexp_replace(r.id, '/[^/]*$', '')";
         return "(" + parentKey + " = ANY($" + walked + "::text[])\n"
-                + "     OR EXISTS (SELECT 1 FROM records p WHERE p.source = $1 AND p.resource = $" + parentResource + " AND p.deleted\n"
+                + "     OR EXISTS (SELECT 1 FROM records p WHERE p.source = $1 AND p.connection = $" + connection
+                + " AND p.resource = $" + parentResource + " AND p.deleted\n"
                 + "                AND p.id = CASE WHEN $" + topLevel + " THEN replace(replace(" + parentKey + ", '%2F', '/'), '%25', '%')\n"
                 + "                                ELSE " + parentKey + " END))";
     }
@@ -68,17 +70,18 @@ public class PgLocalCopy implements LocalCopy {
     /** A page of live records, by id: after $3 (from it, if $5), before $6 if given. */
     static final String PAGE = """
             SELECT id, updated_at, data::text AS data FROM records
-            WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL
+            WHERE source = $1 AND connection = $7 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL
               AND (id > $3 OR ($5 AND id = $3)) AND ($6::text IS NULL OR id < $6)
             ORDER BY id LIMIT $4""";
 
     static final String LIVE_UNDER = """
             SELECT count(*) AS live FROM records r
-            WHERE r.source = $1 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
-              AND """ + sweptParent(3, 4, 5);
+            WHERE r.source = $1 AND r.connection = $6 AND r.resource = $2 AND NOT r.deleted AND r.updated_at IS NOT NULL
+              AND """ + sweptParent(3, 4, 5, 6);
 
     static final String LIVE = """
-            SELECT count(*) AS live FROM records WHERE source = $1 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL""";
+            SELECT count(*) AS live FROM records
+            WHERE source = $1 AND connection = $3 AND resource = $2 AND NOT deleted AND updated_at IS NOT NULL""";
 
     private final Pool pool;
 
@@ -87,8 +90,8 @@ public class PgLocalCopy implements LocalCopy {
     }
 
     @Override
-    public Uni<Map<String, byte[]>> hashes(String source, String resource, List<String> ids) {
-        return pool.preparedQuery(HASHES).execute(Tuple.of(source, resource, ids.toArray(String[]::new))).map(rows -> {
+    public Uni<Map<String, byte[]>> hashes(Connection connection, String resource, List<String> ids) {
+        return pool.preparedQuery(HASHES).execute(Tuple.of(connection.source(), resource, ids.toArray(String[]::new), connection.id())).map(rows -> {
             Map<String, byte[]> hashes = new HashMap<>();
             rows.forEach(row -> hashes.put(row.getString("id"), row.getBuffer("content_hash").getBytes()));
             return hashes;
@@ -96,13 +99,14 @@ public class PgLocalCopy implements LocalCopy {
     }
 
     @Override
-    public Uni<Long> live(String source, String resource) {
-        return pool.preparedQuery(LIVE).execute(Tuple.of(source, resource)).map(rows -> rows.iterator().next().getLong("live"));
+    public Uni<Long> live(Connection connection, String resource) {
+        return pool.preparedQuery(LIVE).execute(Tuple.of(connection.source(), resource, connection.id())).map(rows -> rows.iterator().next().getLong("live"));
     }
 
     @Override
-    public Uni<List<LiveRecord>> page(String source, String resource, String after, boolean inclusive, String before, int limit) {
-        return pool.preparedQuery(PAGE).execute(Tuple.of(source, resource, after, limit).addBoolean(inclusive).addString(before))
+    public Uni<List<LiveRecord>> page(Connection connection, String resource, String after, boolean inclusive, String before, int limit) {
+        return pool.preparedQuery(PAGE).execute(Tuple.of(connection.source(), resource, after, limit).addBoolean(inclusive).addString(before)
+                        .addString(connection.id()))
                 .map(rows -> {
                     List<LiveRecord> page = new ArrayList<>();
                     rows.forEach(row -> page.add(new LiveRecord(row.getString("id"), Timestamps.column(row, "updated_at"), row.getString("data"))));
@@ -111,21 +115,24 @@ public class PgLocalCopy implements LocalCopy {
     }
 
     @Override
-    public Uni<Long> liveUnder(String source, String resource, List<String> parentKeys, String parentResource, boolean topLevelParent) {
-        return pool.preparedQuery(LIVE_UNDER).execute(Tuple.of(source, resource, parentKeys.toArray(String[]::new), parentResource)
-                .addBoolean(topLevelParent)).map(rows -> rows.iterator().next().getLong("live"));
+    public Uni<Long> liveUnder(Connection connection, String resource, List<String> parentKeys, String parentResource,
+            boolean topLevelParent) {
+        return pool.preparedQuery(LIVE_UNDER).execute(Tuple.of(connection.source(), resource, parentKeys.toArray(String[]::new), parentResource)
+                .addBoolean(topLevelParent).addString(connection.id())).map(rows -> rows.iterator().next().getLong("live"));
     }
 
     @Override
-    public Uni<List<String>> unseen(String source, String resource, UUID sweep, Instant began) {
-        return pool.preparedQuery(UNSEEN).execute(Tuple.of(source, resource, sweep, Timestamps.utc(began))).map(PgLocalCopy::ids);
+    public Uni<List<String>> unseen(Connection connection, String resource, UUID sweep, Instant began) {
+        return pool.preparedQuery(UNSEEN).execute(Tuple.of(connection.source(), resource, sweep, Timestamps.utc(began))
+                .addString(connection.id())).map(PgLocalCopy::ids);
     }
 
     @Override
-    public Uni<List<String>> unseenUnder(String source, String resource, UUID sweep, Instant began, List<String> parentKeys,
+    public Uni<List<String>> unseenUnder(Connection connection, String resource, UUID sweep, Instant began, List<String> parentKeys,
             String parentResource, boolean topLevelParent) {
-        return pool.preparedQuery(UNSEEN_UNDER).execute(Tuple.of(source, resource, sweep, Timestamps.utc(began))
-                .addArrayOfString(parentKeys.toArray(String[]::new)).addString(parentResource).addBoolean(topLevelParent))
+        return pool.preparedQuery(UNSEEN_UNDER).execute(Tuple.of(connection.source(), resource, sweep, Timestamps.utc(began))
+                .addArrayOfString(parentKeys.toArray(String[]::new)).addString(parentResource).addBoolean(topLevelParent)
+                .addString(connection.id()))
                 .map(PgLocalCopy::ids);
     }
 

@@ -1,5 +1,6 @@
 package dev.tidemark.processor;
 
+import dev.tidemark.change.Connection;
 import dev.tidemark.change.ContentHash;
 import dev.tidemark.change.StoredState;
 import dev.tidemark.change.Timestamps;
@@ -40,10 +41,10 @@ public class RecordRepository {
      * deadlocking. A record with no row yet is created by {@link #CREATE}.
      */
     static final String LOCK_AND_LOAD = """
-            SELECT r.source, r.resource, r.id, r.updated_at, r.deleted, r.data::text AS data, r.content_hash
-            FROM records r JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(source, resource, id)
-                 ON r.source = t.source AND r.resource = t.resource AND r.id = t.id
-            ORDER BY r.source, r.resource, r.id
+            SELECT r.source, r.connection, r.resource, r.id, r.updated_at, r.deleted, r.data::text AS data, r.content_hash
+            FROM records r JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(source, resource, id, connection)
+                 ON r.source = t.source AND r.connection = t.connection AND r.resource = t.resource AND r.id = t.id
+            ORDER BY r.source, r.connection, r.resource, r.id
             FOR UPDATE OF r""";
 
     /**
@@ -53,24 +54,24 @@ public class RecordRepository {
      * overwritten: the batch is applied again, and then locks and reads it.
      */
     static final String CREATE = """
-            INSERT INTO records (source, resource, id, updated_at, deleted, data, content_hash, applied_at)
-            SELECT t.source, t.resource, t.id, t.updated_at, t.deleted, t.data::jsonb, t.hash, now()
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[], $7::bytea[])
-                 AS t(source, resource, id, updated_at, deleted, data, hash)
-            ORDER BY t.source, t.resource, t.id
-            ON CONFLICT (source, resource, id) DO NOTHING""";
+            INSERT INTO records (source, connection, resource, id, updated_at, deleted, data, content_hash, applied_at)
+            SELECT t.source, t.connection, t.resource, t.id, t.updated_at, t.deleted, t.data::jsonb, t.hash, now()
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[], $7::bytea[], $8::text[])
+                 AS t(source, resource, id, updated_at, deleted, data, hash, connection)
+            ORDER BY t.source, t.connection, t.resource, t.id
+            ON CONFLICT (source, connection, resource, id) DO NOTHING""";
 
     static final String WRITE = """
             UPDATE records AS r
             SET updated_at = t.updated_at, deleted = t.deleted, data = t.data::jsonb, content_hash = t.hash, applied_at = now()
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[], $7::bytea[])
-                 AS t(source, resource, id, updated_at, deleted, data, hash)
-            WHERE r.source = t.source AND r.resource = t.resource AND r.id = t.id""";
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[], $6::text[], $7::bytea[], $8::text[])
+                 AS t(source, resource, id, updated_at, deleted, data, hash, connection)
+            WHERE r.source = t.source AND r.connection = t.connection AND r.resource = t.resource AND r.id = t.id""";
 
-    static final String FIND = """
-            SELECT source, resource, id, updated_at, deleted, data::text AS data, content_hash
+    public static final String FIND = """
+            SELECT source, connection, resource, id, updated_at, deleted, data::text AS data, content_hash
             FROM records
-            WHERE source = $1 AND resource = $2 AND id = $3 AND updated_at IS NOT NULL""";
+            WHERE source = $1 AND resource = $2 AND id = $3 AND connection = $4 AND updated_at IS NOT NULL""";
 
     /**
      * A page of a resource's records in (updated_at, id) order: from
@@ -79,9 +80,9 @@ public class RecordRepository {
      * the deletes); rows that never held a state are not.
      */
     static final String PAGE = """
-            SELECT source, resource, id, updated_at, deleted, data::text AS data, content_hash
+            SELECT source, connection, resource, id, updated_at, deleted, data::text AS data, content_hash
             FROM records
-            WHERE source = $1 AND resource = $2 AND updated_at IS NOT NULL
+            WHERE source = $1 AND connection = $7 AND resource = $2 AND updated_at IS NOT NULL
               AND ($3::timestamptz IS NULL OR updated_at >= $3)
               AND ($4::timestamptz IS NULL OR (updated_at, id) > ($4, $5::text))
             ORDER BY updated_at, id
@@ -123,7 +124,7 @@ public class RecordRepository {
             Set<RecordKey> existing = new HashSet<>();
             Map<RecordKey, StoredState> states = new HashMap<>();
             for (Row row : rows) {
-                RecordKey key = new RecordKey(row.getString("source"), row.getString("resource"), row.getString("id"));
+                RecordKey key = key(row);
                 existing.add(key);
                 StoredState state = state(row);
                 if (state != null) {
@@ -160,6 +161,7 @@ public class RecordRepository {
         {
             int n = changed.size();
             String[] sources = new String[n];
+            String[] connections = new String[n];
             String[] resources = new String[n];
             String[] ids = new String[n];
             OffsetDateTime[] updatedAts = new OffsetDateTime[n];
@@ -171,6 +173,7 @@ public class RecordRepository {
                 RecordKey key = entry.getKey();
                 StoredState state = entry.getValue();
                 sources[i] = key.source();
+                connections[i] = key.connection();
                 resources[i] = key.resource();
                 ids[i] = key.id();
                 updatedAts[i] = Timestamps.utc(state.updatedAt());
@@ -181,23 +184,24 @@ public class RecordRepository {
             }
             return Tuple.tuple().addArrayOfString(sources).addArrayOfString(resources).addArrayOfString(ids)
                     .addArrayOfOffsetDateTime(updatedAts).addArrayOfBoolean(deleted).addArrayOfString(data)
-                    .addValue(hashes);
+                    .addValue(hashes).addArrayOfString(connections);
         }
     }
 
     public Uni<Optional<StoredRecord>> find(RecordKey key) {
-        return pool.preparedQuery(FIND).execute(Tuple.of(key.source(), key.resource(), key.id()))
+        return pool.preparedQuery(FIND).execute(Tuple.of(key.source(), key.resource(), key.id(), key.connection()))
                 .map(rows -> rows.size() == 0 ? Optional.empty()
                         : Optional.of(new StoredRecord(key, state(rows.iterator().next()))));
     }
 
     /** Up to {@code limit} records of a resource from {@code since} (may be null) after the keyset ({@code afterAt}, {@code afterId}) (may be null). */
-    public Uni<List<StoredRecord>> page(String source, String resource, Instant since, Instant afterAt, String afterId, int limit) {
-        Tuple args = Tuple.of(source, resource, Timestamps.utc(since), Timestamps.utc(afterAt), afterId, limit);
+    public Uni<List<StoredRecord>> page(Connection connection, String resource, Instant since, Instant afterAt, String afterId, int limit) {
+        Tuple args = Tuple.of(connection.source(), resource, Timestamps.utc(since), Timestamps.utc(afterAt), afterId, limit)
+                .addString(connection.id());
         return pool.preparedQuery(PAGE).execute(args).map(rows -> {
             List<StoredRecord> page = new ArrayList<>();
             for (Row row : rows) {
-                page.add(new StoredRecord(new RecordKey(row.getString("source"), row.getString("resource"), row.getString("id")), state(row)));
+                page.add(new StoredRecord(key(row), state(row)));
             }
             return page;
         });
@@ -207,7 +211,12 @@ public class RecordRepository {
         return Tuple.of(
                 keys.stream().map(RecordKey::source).toArray(String[]::new),
                 keys.stream().map(RecordKey::resource).toArray(String[]::new),
-                keys.stream().map(RecordKey::id).toArray(String[]::new));
+                keys.stream().map(RecordKey::id).toArray(String[]::new),
+                keys.stream().map(RecordKey::connection).toArray(String[]::new));
+    }
+
+    private static RecordKey key(Row row) {
+        return new RecordKey(row.getString("source"), row.getString("connection"), row.getString("resource"), row.getString("id"));
     }
 
     private StoredState state(Row row) {

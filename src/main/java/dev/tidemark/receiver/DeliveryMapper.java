@@ -30,6 +30,9 @@ public final class DeliveryMapper {
     private final JsonPointer eventType;
     private final Optional<String> eventTypeHeader;
     private final Map<String, Target> targets = new HashMap<>();
+    /** With connections routed by pointer: where each event names its account. */
+    private final Optional<JsonPointer> routingPointer;
+    private final String routingText;
 
     /** Where a field is: a pointer and its text, into either the event or the record. */
     private record Field(JsonPointer pointer, String text, boolean inEvent) {
@@ -50,6 +53,9 @@ public final class DeliveryMapper {
         this.source = source;
         this.eventType = JsonPointers.compile(config.webhook().map(TidemarkConfig.Webhook::eventType).orElse("/type"));
         this.eventTypeHeader = config.webhook().flatMap(TidemarkConfig.Webhook::eventTypeHeader);
+        this.routingText = config.connections().filter(c -> WebhookRouting.of(c) == WebhookRouting.POINTER)
+                .flatMap(TidemarkConfig.Connections::routingPointer).orElse("");
+        this.routingPointer = routingText.isEmpty() ? Optional.empty() : Optional.of(JsonPointers.compile(routingText));
         config.resources().forEach((name, resource) -> resource.webhook().ifPresent(webhook -> {
             for (String type : webhook.events().orElse(List.of())) {
                 targets.put(type, target(name, webhook.thin() ? Op.REFETCH : Op.UPSERT, resource, webhook));
@@ -131,9 +137,20 @@ public final class DeliveryMapper {
                 return new MappingResult.Invalid(target.updatedAt().describe(at, target.recordText()),
                         "updated_at is missing or not ISO-8601, epoch seconds or epoch milliseconds");
             }
-            changes.add(new ChangeEnvelope(source, target.resource(), id.get(), target.op(),
+            ChangeEnvelope change = new ChangeEnvelope(source, target.resource(), id.get(), target.op(),
                     updatedAt.orElse(Timestamps.micros(observedAt)),
-                    target.op() == Op.UPSERT ? record : null, Origin.WEBHOOK, deliveryId, observedAt));
+                    target.op() == Op.UPSERT ? record : null, Origin.WEBHOOK, deliveryId, observedAt);
+            if (routingPointer.isPresent()) {
+                JsonNode account = event.at(routingPointer.get());
+                Optional<String> key = account.isTextual() || account.isIntegralNumber()
+                        ? Optional.of(account.asText()).filter(k -> !k.isEmpty() && k.length() <= 512) : Optional.empty();
+                if (key.isEmpty()) {
+                    return new MappingResult.Invalid(at + routingText, "the event's account (its routing key) is missing, "
+                            + "or not a string or integer of at most 512 characters");
+                }
+                change = change.withRoutingKey(key.get());
+            }
+            changes.add(change);
         }
         if (changes.isEmpty()) {
             return new MappingResult.Ignored("event type " + String.join(", ", unmapped) + " is not mapped to a resource");

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.http.LogBudget;
 import dev.tidemark.http.Problem;
+import dev.tidemark.change.ChangeEnvelope;
 import dev.tidemark.change.ChangePublisher;
+import dev.tidemark.change.Connection;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.receiver.signature.Hmac;
+import dev.tidemark.receiver.signature.SignatureScheme;
 import dev.tidemark.receiver.signature.SignedRequest;
 import dev.tidemark.receiver.signature.Verification;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -48,7 +51,11 @@ public class WebhookResource {
     private static final Logger LOG = Logger.getLogger(WebhookResource.class);
     private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
+    /** A connection's id, as the API allows it: anything else is no connection. */
+    private static final Pattern CONNECTION_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+
     private final WebhookSources sources;
+    private final ConnectionDirectory directory;
     private final ChangePublisher publisher;
     private final ObjectMapper json;
     private final TidemarkConfig config;
@@ -58,9 +65,10 @@ public class WebhookResource {
     /** Rejections are driven by whoever reaches the port: a few lines a second, the rest counted only. */
     private final LogBudget rejections = LogBudget.WEBHOOKS;
 
-    public WebhookResource(WebhookSources sources, ChangePublisher publisher, ObjectMapper json,
+    public WebhookResource(WebhookSources sources, ConnectionDirectory directory, ChangePublisher publisher, ObjectMapper json,
             TidemarkConfig config, Clock clock, MeterRegistry metrics) {
         this.sources = sources;
+        this.directory = directory;
         this.publisher = publisher;
         this.json = json;
         this.config = config;
@@ -73,6 +81,23 @@ public class WebhookResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
     public Uni<Response> receive(@PathParam("source") String sourceName, HttpHeaders headers, byte[] body) {
+        return receive(sourceName, null, headers, body);
+    }
+
+    /**
+     * {@code POST /webhooks/{source}/{connection}}: a delivery for one connection of a source whose webhooks are
+     * routed by URL, verified with that connection's own secrets when it has them (docs/connections.md).
+     */
+    @POST
+    @Path("/{connection}")
+    @Consumes(MediaType.WILDCARD)
+    @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
+    public Uni<Response> receiveFor(@PathParam("source") String sourceName, @PathParam("connection") String connectionId,
+            HttpHeaders headers, byte[] body) {
+        return receive(sourceName, connectionId, headers, body);
+    }
+
+    private Uni<Response> receive(String sourceName, String connectionId, HttpHeaders headers, byte[] body) {
         Instant now = Instant.now(clock);
         if (!receiving) {
             return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND,
@@ -84,9 +109,43 @@ public class WebhookResource {
                     Problem.response(Response.Status.NOT_FOUND, "No source named '" + sourceName + "' receives webhooks")));
         }
         WebhookSources.WebhookSource source = found.get();
+        boolean byUrl = source.routing().orElse(null) == WebhookRouting.URL;
+        if (connectionId == null) {
+            if (byUrl) {
+                return Uni.createFrom().item(reject(sourceName, "not_found", "connection_required", null,
+                        Problem.response(Response.Status.NOT_FOUND, "Source '" + sourceName + "' routes webhooks by URL: post to "
+                                + "/webhooks/" + sourceName + "/{connection}")));
+            }
+            return receive(source, source.scheme(), null, headers, body, now);
+        }
+        if (!byUrl || !CONNECTION_ID.matcher(connectionId).matches()) {
+            return Uni.createFrom().item(reject(sourceName, "not_found", "unknown_connection", null,
+                    Problem.response(Response.Status.NOT_FOUND, byUrl ? "No connection '" + printable(connectionId) + "' of source '"
+                            + sourceName + "'" : "Source '" + sourceName + "' does not route webhooks by URL: post to /webhooks/" + sourceName)));
+        }
+        return directory.lookup(new Connection(sourceName, connectionId), source)
+                .chain(route -> route.isEmpty()
+                        ? Uni.createFrom().item(reject(sourceName, "not_found", "unknown_connection", null,
+                                Problem.response(Response.Status.NOT_FOUND, "No connection '" + connectionId + "' of source '"
+                                        + sourceName + "'")))
+                        : receive(source, route.get().scheme(), connectionId, headers, body, now))
+                .onFailure().recoverWithItem(failure -> reject(sourceName, "unavailable", failure.getClass().getSimpleName(), null,
+                        Response.fromResponse(Problem.response(Response.Status.SERVICE_UNAVAILABLE,
+                                        "The connection could not be looked up; retry later"))
+                                .header(HttpHeaders.RETRY_AFTER, config.receiver().retryAfterSeconds()).build()));
+    }
+
+    /**
+     * Verifies with {@code scheme}, maps, and puts the changes on Kafka: for {@code connectionId}'s records when
+     * the delivery was posted to its URL, else each naming its account by the source's routing (pointer or
+     * header) for the processor to resolve, else the source's implicit connection's.
+     */
+    private Uni<Response> receive(WebhookSources.WebhookSource source, SignatureScheme scheme, String connectionId,
+            HttpHeaders headers, byte[] body, Instant now) {
+        String sourceName = source.name();
         byte[] payload = body == null ? new byte[0] : body;
         SignedRequest signed = new SignedRequest(payload, headers::getHeaderString);
-        String deliveryId = source.scheme().deliveryId(signed)
+        String deliveryId = scheme.deliveryId(signed)
                 .or(() -> source.config().deliveryIdHeader().map(headers::getHeaderString))
                 .filter(id -> !id.isBlank())
                 .map(WebhookResource::printable)
@@ -94,12 +153,12 @@ public class WebhookResource {
 
         // Read by hand: JAX-RS's getMediaType() throws on an empty or malformed header (a 500 for bad input).
         String mediaType = mediaType(headers.getRequestHeader(HttpHeaders.CONTENT_TYPE)).orElse("(malformed or repeated)");
-        if (!source.scheme().accepts(mediaType)) {
+        if (!scheme.accepts(mediaType)) {
             return Uni.createFrom().item(reject(sourceName, "unsupported_type", "media_type", deliveryId,
                     Problem.response(Response.Status.UNSUPPORTED_MEDIA_TYPE,
                             "Content-Type '" + printable(mediaType) + "' is not accepted by this source's signature scheme")));
         }
-        Verification verification = source.scheme().verify(signed, now);
+        Verification verification = scheme.verify(signed, now);
         if (!verification.valid()) {
             metrics.counter(Metric.WEBHOOK_VERIFICATION_FAILURES, "source", sourceName, "reason", verification.reason()).increment();
             return Uni.createFrom().item(reject(sourceName, "unauthorized", verification.reason(), deliveryId,
@@ -123,13 +182,26 @@ public class WebhookResource {
         // each change carries what only a replay of this delivery repeats (the scheme's signed id, else the hash of
         // the signed timestamp and body), so the poller serves its refetch once a window however often, and under
         // whatever unsigned id, it is replayed.
-        String replayKey = source.scheme().signsDeliveryId() ? source.scheme().deliveryId(signed).filter(id -> !id.isBlank())
+        String replayKey = scheme.signsDeliveryId() ? scheme.deliveryId(signed).filter(id -> !id.isBlank())
                 .map(id -> "id:" + printable(id)).orElse(null) : null;
-        String signedTime = source.scheme().signedTimestamp(signed).orElse("");
+        String signedTime = scheme.signedTimestamp(signed).orElse("");
         String key = replayKey != null ? replayKey
                 : "sha256:" + HexFormat.of().formatHex(sha256(Hmac.concat(Hmac.utf8(signedTime + "\n"), payload)));
-        var changes = ((MappingResult.Changes) result).changes().stream()
+        List<ChangeEnvelope> mapped = ((MappingResult.Changes) result).changes().stream()
                 .map(change -> change.withReplayKey(key)).toList();
+        if (connectionId != null) {
+            mapped = mapped.stream().map(change -> change.withConnection(connectionId)).toList();
+        } else if (source.routing().orElse(null) == WebhookRouting.HEADER) {
+            String header = source.routingHeader().orElseThrow();
+            String account = headers.getHeaderString(header);
+            if (account == null || account.isBlank() || account.length() > 512) {
+                return Uni.createFrom().item(reject(sourceName, "bad_request", "no_routing_key", deliveryId,
+                        Problem.response(Response.Status.BAD_REQUEST, header + ": the delivery's account is missing "
+                                + "(or longer than 512 characters)")));
+            }
+            mapped = mapped.stream().map(change -> change.withRoutingKey(account.trim())).toList();
+        }
+        List<ChangeEnvelope> changes = mapped;
         if (changes.size() > config.receiver().maxChangesPerDelivery()) {
             // Refused before any is sent: a delivery is all on Kafka or none of it, and one Kafka cannot take within
             // the ack deadline would be answered 503 on every retry.

@@ -13,7 +13,12 @@ import java.util.Optional;
 @ApplicationScoped
 public class WebhookSources {
 
-    public record WebhookSource(String name, TidemarkConfig.Webhook config, SignatureScheme scheme, DeliveryMapper mapper) {
+    /**
+     * @param routing       for a source with connections, how a delivery reaches its connection; empty otherwise
+     * @param routingHeader with routing by header, the header that names the account
+     */
+    public record WebhookSource(String name, TidemarkConfig.Webhook config, SignatureScheme scheme, DeliveryMapper mapper,
+            Optional<WebhookRouting> routing, Optional<String> routingHeader) {
     }
 
     private final Map<String, WebhookSource> sources = new HashMap<>();
@@ -23,7 +28,9 @@ public class WebhookSources {
             return;   // no webhooks here, and maybe no webhook secrets either (a replica gets only its roles' secrets)
         }
         config.sources().forEach((name, source) -> source.webhook().ifPresent(webhook -> sources.put(name,
-                new WebhookSource(name, webhook, SchemeKind.create(webhook), new DeliveryMapper(name, source)))));
+                new WebhookSource(name, webhook, SchemeKind.create(webhook), new DeliveryMapper(name, source),
+                        source.connections().map(WebhookRouting::of),
+                        source.connections().flatMap(TidemarkConfig.Connections::routingHeader)))));
     }
 
     public Optional<WebhookSource> get(String name) {

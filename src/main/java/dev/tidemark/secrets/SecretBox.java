@@ -87,6 +87,11 @@ public class SecretBox {
         this(config.secrets().key(), config.secrets().previousKeys().orElse(List.of()));
     }
 
+    /** A box with these keys, as the settings would give them (for tools and tests that rotate keys). */
+    public static SecretBox of(Optional<String> key, List<String> previousKeys) {
+        return new SecretBox(key, previousKeys);
+    }
+
     /** @throws IllegalArgumentException (naming the key's setting, never the key) for a key that is not 32 bytes of base64 */
     SecretBox(Optional<String> key, List<String> previous) {
         this.current = key.filter(k -> !k.isBlank()).map(k -> key("tidemark.secrets.key", k));

@@ -5,6 +5,8 @@ import dev.tidemark.change.JsonPointers;
 import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.connections.ConnectionVariables;
+import dev.tidemark.receiver.WebhookRouting;
 import dev.tidemark.poller.ChangeDetection;
 import dev.tidemark.poller.NestedIds;
 import dev.tidemark.poller.PaginationKind;
@@ -95,7 +97,10 @@ public final class TidemarkConfigCheck {
 
     private static void checkSource(String key, TidemarkConfig.Source source, boolean receiving, boolean polling, List<String> problems) {
         source.webhook().ifPresent(webhook -> checkWebhook(key + ".webhook", webhook, receiving, problems));
-        source.api().ifPresent(api -> checkApi(key + ".api", api, polling, problems));
+        List<String> variables = source.connections().flatMap(TidemarkConfig.Connections::variables).orElse(List.of());
+        source.connections().ifPresent(connections -> checkConnections(key, connections, source, problems));
+        // A source with connections takes its credentials from each connection, not from its own auth.
+        source.api().ifPresent(api -> checkApi(key + ".api", api, variables, polling && source.connections().isEmpty(), problems));
         Map<String, String> resourceOfEvent = new HashMap<>();
         source.resources().forEach((name, resource) -> {
             String rkey = key + ".resources." + name;
@@ -155,8 +160,10 @@ public final class TidemarkConfigCheck {
     private static void checkNesting(String key, String name, TidemarkConfig.Resource resource, TidemarkConfig.Source source,
             List<String> problems) {
         String rkey = key + ".resources." + name;
+        List<String> variables = source.connections().flatMap(TidemarkConfig.Connections::variables).orElse(List.of());
         if (resource.parent().isEmpty()) {
-            resource.list().map(TidemarkConfig.ListEndpoint::path).map(NestedIds::placeholders).filter(names -> !names.isEmpty())
+            resource.list().map(TidemarkConfig.ListEndpoint::path).map(NestedIds::placeholders)
+                    .map(names -> names.stream().filter(n -> !variables.contains(n)).toList()).filter(names -> !names.isEmpty())
                     .ifPresent(names -> problems.add(rkey + ".list.path: names {" + names.get(0) + "}, but the resource has no "
                             + rkey + ".parent to take it from"));
             return;
@@ -191,7 +198,7 @@ public final class TidemarkConfigCheck {
                 problems.add(rkey + ".list.path: a nested resource's path names its parent's id, {" + parent.resource()
                         + "}; was '" + list.path() + "'");
             }
-            names.stream().filter(n -> !ancestors.contains(n)).findFirst().ifPresent(n -> problems.add(rkey + ".list.path: {" + n
+            names.stream().filter(n -> !ancestors.contains(n) && !variables.contains(n)).findFirst().ifPresent(n -> problems.add(rkey + ".list.path: {" + n
                     + "} is not an ancestor of " + name + " (" + String.join(", ", ancestors) + ")"));
         });
         resource.fetch().ifPresent(fetch -> {
@@ -199,7 +206,7 @@ public final class TidemarkConfigCheck {
             if (!names.contains("id")) {
                 problems.add(rkey + ".fetch: the single-record path needs {id}; was '" + fetch + "'");
             }
-            names.stream().filter(n -> !n.equals("id") && !ancestors.contains(n)).findFirst().ifPresent(n -> problems.add(rkey
+            names.stream().filter(n -> !n.equals("id") && !ancestors.contains(n) && !variables.contains(n)).findFirst().ifPresent(n -> problems.add(rkey
                     + ".fetch: {" + n + "} is not an ancestor of " + name + " (" + String.join(", ", ancestors) + ")"));
         });
         parent.when().filter(when -> !when.isBlank()).ifPresent(when -> {
@@ -225,9 +232,42 @@ public final class TidemarkConfigCheck {
         pointer(key + ".event-type", webhook.eventType(), problems);
     }
 
-    private static void checkApi(String key, TidemarkConfig.ProviderApi api, boolean polling, List<String> problems) {
+    /** The routing of a source's connections, and the variables they fill: named well, and none a resource or {id}. */
+    private static void checkConnections(String key, TidemarkConfig.Connections connections, TidemarkConfig.Source source,
+            List<String> problems) {
+        String ckey = key + ".connections";
+        WebhookRouting.check(ckey, connections, problems);
+        List<String> variables = connections.variables().orElse(List.of());
+        for (int i = 0; i < variables.size(); i++) {
+            String name = variables.get(i);
+            if (!ConnectionVariables.NAME.matcher(name).matches()) {
+                problems.add(ckey + ".variables[" + i + "]: '" + name + "' is not a variable name (a letter, then letters, digits, _ or -)");
+            } else if (name.equals("id") || source.resources().containsKey(name)) {
+                problems.add(ckey + ".variables[" + i + "]: '" + name + "' cannot be told from {" + name + "} of a "
+                        + (name.equals("id") ? "record's id" : "parent resource") + " in paths; rename it");
+            } else if (variables.indexOf(name) != i) {
+                problems.add(ckey + ".variables[" + i + "]: '" + name + "' is declared twice");
+            }
+        }
+        if (source.api().isEmpty() && source.webhook().isEmpty()) {
+            problems.add(ckey + ": a source with connections needs " + key + ".webhook or " + key + ".api");
+        }
+    }
+
+    private static void checkApi(String key, TidemarkConfig.ProviderApi api, List<String> variables, boolean polling,
+            List<String> problems) {
+        for (String name : ConnectionVariables.placeholders(api.baseUrl())) {
+            if (!variables.contains(name)) {
+                problems.add(key + ".base-url: names {" + name + "}, which is not one of the source's connections.variables"
+                        + (variables.isEmpty() ? " (it declares none)" : " (" + String.join(", ", variables) + ")"));
+                return;
+            }
+        }
+        // Checked as a connection would fill it: with a value of the kind a variable may take.
+        Map<String, String> sample = new HashMap<>();
+        variables.forEach(name -> sample.put(name, "x"));
         try {
-            URI base = URI.create(api.baseUrl());
+            URI base = URI.create(ConnectionVariables.fill(api.baseUrl(), sample));
             if (!("http".equals(base.getScheme()) || "https".equals(base.getScheme())) || base.getHost() == null) {
                 problems.add(key + ".base-url: must be an absolute http(s) URL, was '" + api.baseUrl() + "'");
             }

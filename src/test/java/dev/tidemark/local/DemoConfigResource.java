@@ -19,22 +19,27 @@ import java.util.Map;
 public class DemoConfigResource implements QuarkusTestResourceLifecycleManager {
 
     static volatile int port;
+    static volatile int accountsPort;
 
     @Override
     public Map<String, String> start() {
         port = FreePorts.next();
+        accountsPort = FreePorts.next();
         YAMLMapper yaml = new YAMLMapper();
         Map<String, String> properties = new HashMap<>();
         try {
             JsonNode dev = yaml.readTree(Path.of("src/main/resources/application.yaml").toFile()).path("%dev").path("tidemark");
             flatten("tidemark.sources.demo", dev.path("sources").path("demo"), properties);
             flatten("tidemark.rules.demo-order-over-10k", dev.path("rules").path("demo-order-over-10k"), properties);
-            String demo = Files.readString(Path.of("deploy/local/demo.yaml")).replace("${TIDEMARK_LOCAL_DEMO_PORT:58080}", Integer.toString(port));
+            flatten("tidemark.secrets", dev.path("secrets"), properties);
+            String demo = Files.readString(Path.of("deploy/local/demo.yaml")).replace("${TIDEMARK_LOCAL_DEMO_PORT:58080}", Integer.toString(port))
+                    .replace("${TIDEMARK_LOCAL_ACCOUNTS_PORT:58081}", Integer.toString(accountsPort));
             flatten("tidemark", yaml.readTree(demo).path("tidemark"), properties);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         properties.put("tidemark.sources.demo.resources.orders.schedule", "2s");
+        properties.put("tidemark.sources.customers.resources.orders.schedule", "2s");
         return properties;
     }
 

@@ -36,7 +36,7 @@ class DemoProviderTests {
     @Test
     void theDemoEndsWithEveryOrderAtItsNewestVersionAndOneEventPerCrossing() throws Exception {
         ByteArrayOutputStream story = new ByteArrayOutputStream();
-        try (DemoProvider demo = DemoProvider.start(DemoConfigResource.port, app.toURI(),
+        try (DemoProvider demo = DemoProvider.start(DemoConfigResource.port, DemoConfigResource.accountsPort, app.toURI(), "test-token",
                 URI.create("http://localhost:" + dev.tidemark.support.Management.port() + "/q/health/ready"), Duration.ofMillis(50),
                 new PrintStream(story, true, StandardCharsets.UTF_8))) {
             Records.await("demo/orders/order-1001", r -> r.body("data.amount", equalTo(12_000)));
@@ -53,6 +53,36 @@ class DemoProviderTests {
                         .isEqualTo("poll");
             });
         }
-        assertThat(story.toString(StandardCharsets.UTF_8)).contains("its webhook is never sent").contains("-> 202");
+        assertThat(story.toString(StandardCharsets.UTF_8)).contains("its webhook is never sent").contains("-> 202")
+                .containsPattern("acme's connection is created through the API -> (201|409)");
+    }
+
+    @Test
+    void theSecondCustomerCreatedWithCurlGetsItsOwnOrdersAndEvents() throws Exception {
+        ByteArrayOutputStream story = new ByteArrayOutputStream();
+        try (DemoProvider demo = DemoProvider.start(DemoConfigResource.port, DemoConfigResource.accountsPort, app.toURI(), "test-token",
+                URI.create("http://localhost:" + dev.tidemark.support.Management.port() + "/q/health/ready"), Duration.ofMillis(50),
+                new PrintStream(story, true, StandardCharsets.UTF_8))) {
+            String connections = "/api/sources/customers/connections";
+            Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().header("Authorization", Records.TOKEN)
+                    .get(connections + "/acme").then().statusCode(200).body("state", equalTo("active")));
+            // What the README has you do: globex's connection, with its token and its account in the URL.
+            given().header("Authorization", Records.TOKEN).contentType("application/json")
+                    .body("{\"id\":\"globex\",\"credentials\":{\"token\":\"globex-token\"},\"variables\":{\"account\":\"globex\"}}")
+                    .post(connections).then().statusCode(201);
+            Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                given().header("Authorization", Records.TOKEN).get(connections + "/globex/records/orders/G-201").then().statusCode(200)
+                        .body("data.customer", equalTo("globex")).body("connection", equalTo("globex"));
+                given().header("Authorization", Records.TOKEN).get(connections + "/acme/records/orders/A-101").then().statusCode(200)
+                        .body("data.customer", equalTo("acme"));
+            });
+            given().header("Authorization", Records.TOKEN).get(connections + "/acme/records/orders/G-201").then().statusCode(404);
+            Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                JsonPath events = given().header("Authorization", Records.TOKEN).get("/api/events?source=customers&limit=50")
+                        .then().statusCode(200).extract().jsonPath();
+                assertThat(events.getList("events.findAll { it.type == 'customers.order.crossed-10k' }.source"))
+                        .contains("tidemark/customers/globex/orders", "tidemark/customers/acme/orders");
+            });
+        }
     }
 }

@@ -55,12 +55,17 @@ public final class LocalServers {
         if (!"off".equalsIgnoreCase(System.getenv().getOrDefault("TIDEMARK_DEMO", "on"))) {
             int demoPort = port("TIDEMARK_LOCAL_DEMO_PORT", 58080);
             requireFree(demoPort, "TIDEMARK_LOCAL_DEMO_PORT");
+            int accountsPort = port("TIDEMARK_LOCAL_ACCOUNTS_PORT", 58081);
+            requireFree(accountsPort, "TIDEMARK_LOCAL_ACCOUNTS_PORT");
             java.io.PrintStream demoLog = new java.io.PrintStream(Files.newOutputStream(state.resolve("demo.log")), true,
                     java.nio.charset.StandardCharsets.UTF_8);
-            DemoProvider.start(demoPort, java.net.URI.create(System.getenv().getOrDefault("TIDEMARK_DEMO_TARGET", "http://localhost:8080")),
+            DemoProvider.start(demoPort, accountsPort,
+                    java.net.URI.create(System.getenv().getOrDefault("TIDEMARK_DEMO_TARGET", "http://localhost:8080")),
+                    System.getenv().getOrDefault("TIDEMARK_DEMO_API_TOKEN", "dev-token"),
                     java.net.URI.create(System.getenv().getOrDefault("TIDEMARK_DEMO_READY", "http://localhost:9000/q/health/ready")),
                     java.time.Duration.ofSeconds(1), demoLog);
-            System.out.printf("Demo provider on http://localhost:%d (its story in %s)%n", demoPort, state.resolve("demo.log"));
+            System.out.printf("Demo provider on http://localhost:%d, its customer accounts on http://localhost:%d (its story in %s)%n",
+                    demoPort, accountsPort, state.resolve("demo.log"));
         }
         Files.writeString(ready, "postgres=" + postgres.reactiveUrl() + "\nkafka=" + kafka.bootstrapServers() + "\n");
 

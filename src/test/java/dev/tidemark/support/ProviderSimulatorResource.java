@@ -8,6 +8,12 @@ import java.util.Map;
 public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleManager {
 
     private static volatile ProviderSimulator simulator;
+    private static volatile TenantProvider tenants;
+
+    /** The provider of many accounts that the "accounts" source (connections) calls. */
+    public static TenantProvider tenants() {
+        return tenants;
+    }
 
     public static ProviderSimulator simulator() {
         return simulator;
@@ -23,7 +29,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     @Override
     public Map<String, String> start() {
         simulator = new ProviderSimulator(FreePorts.next());
-        return Map.ofEntries(Map.entry("tidemark.sources.sim.api.base-url", simulator.baseUrl()),
+        tenants = new TenantProvider(FreePorts.next());
+        return Map.ofEntries(Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
+                Map.entry("tidemark.sources.sim.api.base-url", simulator.baseUrl()),
                 Map.entry("tidemark.sources.simnest.api.base-url", simulator.baseUrl()),
                 Map.entry("tidemark.sources.simfragile.api.base-url", simulator.baseUrl()),
                 Map.entry("tidemark.sources.simquota.api.base-url", simulator.baseUrl()),
@@ -47,6 +55,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     public void stop() {
         if (simulator != null) {
             simulator.close();
+        }
+        if (tenants != null) {
+            tenants.close();
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.tidemark.receiver.signature;
 
 import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.TidemarkConfig;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -99,6 +100,61 @@ public enum SchemeKind implements ConfigKind {
         return ConfigKind.named(SchemeKind.class, webhook.scheme())
                 .orElseThrow(() -> new IllegalArgumentException("unknown signature scheme " + webhook.scheme()))
                 .build(webhook);
+    }
+
+    /**
+     * The scheme a source's webhook configures, verifying with {@code secrets}
+     * (a connection's own) instead of the source's.
+     *
+     * @throws IllegalArgumentException naming what is wrong with the secrets, never a secret
+     */
+    public static SignatureScheme create(TidemarkConfig.Webhook webhook, List<String> secrets) {
+        return create(new WithSecrets(webhook, List.copyOf(secrets)));
+    }
+
+    /** A webhook's settings with other secrets. */
+    private record WithSecrets(TidemarkConfig.Webhook base, List<String> list) implements TidemarkConfig.Webhook {
+
+        @Override
+        public String scheme() {
+            return base.scheme();
+        }
+
+        @Override
+        public Optional<List<String>> secrets() {
+            return Optional.of(list);
+        }
+
+        @Override
+        public Duration tolerance() {
+            return base.tolerance();
+        }
+
+        @Override
+        public Optional<String> deliveryIdHeader() {
+            return base.deliveryIdHeader();
+        }
+
+        @Override
+        public String eventType() {
+            return base.eventType();
+        }
+
+        @Override
+        public Optional<String> eventTypeHeader() {
+            return base.eventTypeHeader();
+        }
+
+        @Override
+        public TidemarkConfig.Hmac hmac() {
+            return base.hmac();
+        }
+
+        /** Never the secrets. */
+        @Override
+        public String toString() {
+            return "Webhook[" + base.scheme() + ", " + list.size() + " secrets]";
+        }
     }
 
     /**

@@ -1,0 +1,262 @@
+package dev.tidemark.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tidemark.change.Connection;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.connections.ConnectionChange;
+import dev.tidemark.connections.ConnectionSpec;
+import dev.tidemark.connections.ConnectionState;
+import dev.tidemark.connections.ConnectionVariables;
+import dev.tidemark.poller.ProviderAuth;
+import dev.tidemark.receiver.WebhookRouting;
+import dev.tidemark.receiver.signature.SchemeKind;
+import io.quarkus.runtime.configuration.DurationConverter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a create or PATCH body of the connections API against the source it
+ * names: every field's type, the variables the source declares, the
+ * credentials its auth type takes, resources that exist. A problem names the
+ * field and never echoes a secret's value.
+ */
+final class ConnectionRequests {
+
+    /** A connection's id: safe in a URL path segment and a Kafka key. */
+    static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+
+    static final int MAX_ROUTING_KEY = 512;
+    static final int MAX_METADATA_BYTES = 16 * 1024;
+
+    private static final Set<String> CREATE_FIELDS = Set.of("id", "credentials", "variables", "routingKeys", "webhookSecrets",
+            "metadata", "schedule", "enabled");
+
+    /** A request that could not be read: the field and what is wrong with it. */
+    static final class Invalid extends Exception {
+        Invalid(String detail) {
+            super(detail, null, false, false);
+        }
+    }
+
+    private ConnectionRequests() {
+    }
+
+    static ConnectionSpec create(String source, TidemarkConfig.Source config, JsonNode body) throws Invalid {
+        ObjectNode object = object(body);
+        unknownFields(object, CREATE_FIELDS);
+        JsonNode id = object.get("id");
+        if (id == null || !id.isTextual()) {
+            throw new Invalid("id: required, a string of 1 to 128 of A-Z a-z 0-9 . _ -");
+        }
+        if (!ID.matcher(id.textValue()).matches()) {
+            throw new Invalid("id: must be 1 to 128 of A-Z a-z 0-9 . _ - (it is part of URLs and Kafka keys)");
+        }
+        Optional<Map<String, String>> credentials = textMap(object, "credentials");
+        checkCredentials(config, credentials);
+        Map<String, String> variables = textMap(object, "variables").orElse(Map.of());
+        Optional<String> problem = ConnectionVariables.problem(declared(config), variables);
+        if (problem.isPresent()) {
+            throw new Invalid(problem.get());
+        }
+        Optional<List<String>> secrets = webhookSecrets(config, object);
+        boolean enabled = bool(object, "enabled").orElse(true);
+        return new ConnectionSpec(new Connection(source, id.textValue()), credentials, variables, routingKeys(config, object).orElse(List.of()),
+                secrets, metadata(object).orElse(null), schedule(config, object).orElse(Map.of()),
+                enabled ? ConnectionState.ACTIVE : ConnectionState.PAUSED);
+    }
+
+    static ConnectionChange change(TidemarkConfig.Source config, JsonNode body) throws Invalid {
+        ObjectNode object = object(body);
+        unknownFields(object, CREATE_FIELDS);
+        if (object.has("id")) {
+            throw new Invalid("id: a connection's id cannot change (create another)");
+        }
+        Optional<Map<String, String>> credentials = textMap(object, "credentials");
+        checkCredentials(config, credentials);
+        Optional<Map<String, String>> variables = textMap(object, "variables");
+        if (variables.isPresent()) {
+            Optional<String> problem = ConnectionVariables.problem(declared(config), variables.get());
+            if (problem.isPresent()) {
+                throw new Invalid(problem.get());
+            }
+        }
+        return new ConnectionChange(credentials, variables, routingKeys(config, object), webhookSecrets(config, object),
+                object.has("metadata") ? Optional.of(metadata(object).orElse(NullNode.getInstance())) : Optional.empty(),
+                schedule(config, object), bool(object, "enabled"));
+    }
+
+    private static List<String> declared(TidemarkConfig.Source config) {
+        return config.connections().flatMap(TidemarkConfig.Connections::variables).orElse(List.of());
+    }
+
+    private static void checkCredentials(TidemarkConfig.Source config, Optional<Map<String, String>> credentials) throws Invalid {
+        if (credentials.isEmpty()) {
+            return;
+        }
+        Optional<TidemarkConfig.Auth> auth = config.api().flatMap(TidemarkConfig.ProviderApi::auth);
+        if (auth.isEmpty()) {
+            throw new Invalid("credentials: the source calls its API without credentials (it has no api.auth)");
+        }
+        if (ProviderAuth.of(auth.get()).oauth2()) {
+            // A connection's OAuth2 grant needs its own token manager (rotations sealed with it, one refresh at a time
+            // across replicas); until it has one, such credentials are refused rather than half served.
+            throw new Invalid("credentials: connections of a source with auth type " + auth.get().type()
+                    + " are not served yet; bearer, api-key and basic are");
+        }
+        Optional<String> problem = ProviderAuth.of(auth.get()).credentialProblem(auth.get(), credentials.get());
+        if (problem.isPresent()) {
+            throw new Invalid(problem.get());
+        }
+    }
+
+    private static Optional<List<String>> webhookSecrets(TidemarkConfig.Source config, ObjectNode object) throws Invalid {
+        Optional<List<String>> secrets = textList(object, "webhookSecrets", 4096);
+        if (secrets.isPresent() && !secrets.get().isEmpty()) {
+            boolean byUrl = config.connections().map(WebhookRouting::of).orElse(null) == WebhookRouting.URL;
+            if (config.webhook().isEmpty() || !byUrl) {
+                throw new Invalid("webhookSecrets: only a source whose webhooks are routed by URL verifies them with a "
+                        + "connection's own secrets (connections.routing: url)");
+            }
+            try {
+                SchemeKind.create(config.webhook().get(), secrets.get());
+            } catch (IllegalArgumentException e) {
+                // The scheme's own words (a Stripe secret starts with whsec_), never the secret.
+                throw new Invalid("webhookSecrets: " + e.getMessage());
+            }
+        }
+        return secrets;
+    }
+
+    private static Optional<List<String>> routingKeys(TidemarkConfig.Source config, ObjectNode object) throws Invalid {
+        Optional<List<String>> keys = textList(object, "routingKeys", MAX_ROUTING_KEY);
+        if (keys.isPresent() && !keys.get().isEmpty() && config.connections().map(WebhookRouting::of).orElse(null) == WebhookRouting.URL) {
+            throw new Invalid("routingKeys: the source routes webhooks by URL (connections.routing: url), not by routing keys");
+        }
+        if (keys.isPresent() && new LinkedHashSet<>(keys.get()).size() != keys.get().size()) {
+            throw new Invalid("routingKeys: a routing key is listed twice");
+        }
+        return keys;
+    }
+
+    private static Optional<Map<String, String>> schedule(TidemarkConfig.Source config, ObjectNode object) throws Invalid {
+        Optional<Map<String, String>> schedule = textMap(object, "schedule");
+        if (schedule.isEmpty()) {
+            return schedule;
+        }
+        for (var entry : schedule.get().entrySet()) {
+            TidemarkConfig.Resource resource = config.resources().get(entry.getKey());
+            if (resource == null || resource.list().isEmpty()) {
+                throw new Invalid("schedule." + entry.getKey() + ": the source has no polled resource of that name");
+            }
+            Duration every;
+            try {
+                every = DurationConverter.parseDuration(entry.getValue());
+            } catch (IllegalArgumentException e) {
+                every = null;
+            }
+            if (every == null || every.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new Invalid("schedule." + entry.getKey() + ": a duration of at least 1s, such as 15m or PT15M");
+            }
+        }
+        return schedule;
+    }
+
+    private static Optional<JsonNode> metadata(ObjectNode object) throws Invalid {
+        JsonNode metadata = object.get("metadata");
+        if (metadata == null || metadata.isNull()) {
+            return Optional.empty();
+        }
+        if (metadata.toString().getBytes(StandardCharsets.UTF_8).length > MAX_METADATA_BYTES) {
+            throw new Invalid("metadata: larger than " + MAX_METADATA_BYTES + " bytes of JSON");
+        }
+        return Optional.of(metadata);
+    }
+
+    private static ObjectNode object(JsonNode body) throws Invalid {
+        if (body == null || !body.isObject()) {
+            throw new Invalid("body: must be a JSON object");
+        }
+        return (ObjectNode) body;
+    }
+
+    private static void unknownFields(ObjectNode object, Set<String> known) throws Invalid {
+        for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                throw new Invalid(shown(name) + ": not a field of a connection (" + String.join(", ", new TreeSet<>(known)) + ")");
+            }
+        }
+    }
+
+    private static Optional<Boolean> bool(ObjectNode object, String field) throws Invalid {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return Optional.empty();
+        }
+        if (!value.isBoolean()) {
+            throw new Invalid(field + ": must be true or false");
+        }
+        return Optional.of(value.booleanValue());
+    }
+
+    private static Optional<Map<String, String>> textMap(ObjectNode object, String field) throws Invalid {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return Optional.empty();
+        }
+        if (!value.isObject()) {
+            throw new Invalid(field + ": must be an object of strings");
+        }
+        Map<String, String> map = new LinkedHashMap<>();
+        for (var entry : (Iterable<Map.Entry<String, JsonNode>>) value::fields) {
+            if (!entry.getValue().isTextual()) {
+                throw new Invalid(field + "." + shown(entry.getKey()) + ": must be a string");
+            }
+            if (entry.getValue().textValue().length() > 8192) {
+                throw new Invalid(field + "." + shown(entry.getKey()) + ": longer than 8192 characters");
+            }
+            map.put(entry.getKey(), entry.getValue().textValue());
+        }
+        return Optional.of(map);
+    }
+
+    private static Optional<List<String>> textList(ObjectNode object, String field, int maxLength) throws Invalid {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return Optional.empty();
+        }
+        if (!value.isArray()) {
+            throw new Invalid(field + ": must be an array of strings");
+        }
+        List<String> list = new ArrayList<>();
+        for (int i = 0; i < value.size(); i++) {
+            JsonNode item = value.get(i);
+            if (!item.isTextual() || item.textValue().isEmpty() || item.textValue().length() > maxLength
+                    || item.textValue().indexOf('\u0000') >= 0) {
+                throw new Invalid(field + "[" + i + "]: must be a non-empty string of at most " + maxLength + " characters");
+            }
+            list.add(item.textValue());
+        }
+        if (list.size() > 100) {
+            throw new Invalid(field + ": at most 100");
+        }
+        return Optional.of(list);
+    }
+
+    /** A caller's field name, as far as it is safe to repeat. */
+    private static String shown(String name) {
+        return name.length() > 64 || !name.chars().allMatch(c -> c >= 0x20 && c < 0x7f) ? "a field" : name;
+    }
+}

@@ -1,0 +1,413 @@
+package dev.tidemark.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.change.ChangePublisher;
+import dev.tidemark.change.Connection;
+import dev.tidemark.change.Op;
+import dev.tidemark.change.Origin;
+import dev.tidemark.change.Timestamps;
+import dev.tidemark.config.ConfigKind;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.connections.ConnectionChange;
+import dev.tidemark.connections.ConnectionConflict;
+import dev.tidemark.connections.ConnectionStore;
+import dev.tidemark.connections.StoredConnection;
+import dev.tidemark.http.Problem;
+import dev.tidemark.poller.Accounts;
+import dev.tidemark.poller.CheckpointStore;
+import dev.tidemark.poller.LeaseStore;
+import dev.tidemark.poller.PollScheduler;
+import dev.tidemark.poller.ResourceSync;
+import dev.tidemark.poller.RunStore;
+import dev.tidemark.poller.SyncMode;
+import dev.tidemark.poller.SyncTarget;
+import dev.tidemark.processor.LocalCopy;
+import dev.tidemark.secrets.SecretsException;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * The connections of a source (docs/connections.md): create, list, read,
+ * change and delete them; sync a resource of one; its runs and records.
+ * Answers never carry a secret, only whether one is set.
+ */
+@Path("/api/sources/{source}/connections")
+@Produces(MediaType.APPLICATION_JSON)
+public class ConnectionResource {
+
+    private static final Logger LOG = Logger.getLogger(ConnectionResource.class);
+
+    static final int DEFAULT_LIMIT = 100;
+    static final int PURGE_PAGE = 500;
+
+    private final TidemarkConfig config;
+    private final ConnectionStore connections;
+    private final ResourceSync sync;
+    private final LeaseStore leases;
+    private final RunStore runs;
+    private final CheckpointStore checkpoints;
+    private final RecordResource records;
+    private final LocalCopy local;
+    private final ChangePublisher changes;
+    private final PollScheduler scheduler;
+
+    public ConnectionResource(TidemarkConfig config, ConnectionStore connections, ResourceSync sync, LeaseStore leases, RunStore runs,
+            CheckpointStore checkpoints, RecordResource records, LocalCopy local, ChangePublisher changes, PollScheduler scheduler) {
+        this.scheduler = scheduler;
+        this.config = config;
+        this.connections = connections;
+        this.sync = sync;
+        this.leases = leases;
+        this.runs = runs;
+        this.checkpoints = checkpoints;
+        this.records = records;
+        this.local = local;
+        this.changes = changes;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> create(@PathParam("source") String source, JsonNode body) {
+        Optional<Response> unknown = connectionSource(source);
+        if (unknown.isPresent()) {
+            return Uni.createFrom().item(unknown.get());
+        }
+        TidemarkConfig.Source settings = config.sources().get(source);
+        var spec = read(() -> ConnectionRequests.create(source, settings, body));
+        if (spec.problem() != null) {
+            return Uni.createFrom().item(spec.problem());
+        }
+        String id = spec.value().connection().id();
+        if (settings.resources().containsKey(id)) {
+            // A record key source/connection/resource/id must read one way only (docs/connections.md "Keys").
+            return Uni.createFrom().item(badRequest("id: '" + id + "' is the name of one of the source's resources; choose another"));
+        }
+        return connections.create(spec.value())
+                .call(created -> schedule(created))
+                .map(created -> Response.created(URI.create("/api/sources/" + source + "/connections/" + id))
+                        .entity(view(created)).build())
+                .onFailure().recoverWithItem(ConnectionResource::failure);
+    }
+
+    @GET
+    public Uni<Response> list(@PathParam("source") String source, @QueryParam("limit") @DefaultValue("" + DEFAULT_LIMIT) String limit,
+            @QueryParam("cursor") String cursor) {
+        Optional<Response> unknown = connectionSource(source);
+        if (unknown.isPresent()) {
+            return Uni.createFrom().item(unknown.get());
+        }
+        int n = ListingFilter.limit(limit);
+        Optional<Response> problem = ListingFilter.problem(n, null, null);
+        if (problem.isPresent()) {
+            return Uni.createFrom().item(problem.get());
+        }
+        Optional<String> after = Optional.empty();
+        if (cursor != null && !cursor.isBlank()) {
+            after = decodeCursor(cursor.trim());
+            if (after.isEmpty()) {
+                return Uni.createFrom().item(badRequest("cursor: not a cursor this API handed out (pass nextCursor as it is)"));
+            }
+        }
+        return connections.list(source, n, after).map(page -> {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("connections", page.connections().stream().map(ConnectionResource::view).toList());
+            body.put("nextCursor", page.last().map(ConnectionResource::encodeCursor).orElse(null));
+            return Response.ok(body).build();
+        });
+    }
+
+    @GET
+    @Path("/{id}")
+    public Uni<Response> read(@PathParam("source") String source, @PathParam("id") String id) {
+        return existing(source, id, stored -> resources(stored).map(resources -> {
+            Map<String, Object> body = view(stored);
+            body.put("resources", resources);
+            return Response.ok(body).build();
+        }));
+    }
+
+    @PATCH
+    @Path("/{id}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> change(@PathParam("source") String source, @PathParam("id") String id, JsonNode body) {
+        Optional<Response> unknown = connectionSource(source);
+        if (unknown.isPresent()) {
+            return Uni.createFrom().item(unknown.get());
+        }
+        var change = read(() -> ConnectionRequests.change(config.sources().get(source), body));
+        if (change.problem() != null) {
+            return Uni.createFrom().item(change.problem());
+        }
+        Connection connection = new Connection(source, id);
+        return connections.update(connection, change.value())
+                .call(updated -> updated.isPresent() && change.value().schedule().isPresent() ? schedule(updated.get())
+                        : Uni.createFrom().voidItem())
+                .map(updated -> updated.map(stored -> Response.ok(view(stored)).build()).orElseGet(() -> notFound(connection)))
+                .onFailure().recoverWithItem(ConnectionResource::failure);
+    }
+
+    /**
+     * Removes the connection: its polls stop (no schedule row, no account to call as; a run under way ends at
+     * its next page). With {@code purge=true} each of its live records gets a delete, which the processor
+     * applies like any other, so subscribers of tidemark.records and tidemark.events see them go.
+     */
+    @DELETE
+    @Path("/{id}")
+    public Uni<Response> delete(@PathParam("source") String source, @PathParam("id") String id, @QueryParam("purge") String purge) {
+        Optional<Response> unknown = connectionSource(source);
+        if (unknown.isPresent()) {
+            return Uni.createFrom().item(unknown.get());
+        }
+        if (purge != null && !purge.equals("true") && !purge.equals("false")) {
+            return Uni.createFrom().item(badRequest("purge: true or false"));
+        }
+        Connection connection = new Connection(source, id);
+        boolean purging = "true".equals(purge);
+        // Its work stops first: paused (no new run is given its account), no schedule rows, its leases freed (a run
+        // under way stops at its next checkpoint). Then the purge, and only then the row: a purge cut short is
+        // finished by deleting again.
+        ConnectionChange pause = new ConnectionChange(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.of(false));
+        return connections.update(connection, pause).chain(paused -> {
+            if (paused.isEmpty()) {
+                return Uni.createFrom().item(notFound(connection));
+            }
+            return scheduler.forget(connection)
+                    .chain(() -> leases.releaseAll(connection))
+                    .chain(() -> purging ? purge(connection) : Uni.createFrom().item(0L))
+                    .call(() -> connections.delete(connection))
+                    .map(purged -> {
+                        LOG.infof("connection %s deleted%s", connection, purging ? "; " + purged + " records purged" : "");
+                        return purging ? Response.ok(Map.of("purged", purged)).build() : Response.noContent().build();
+                    });
+        });
+    }
+
+    @POST
+    @Path("/{id}/resources/{resource}/sync")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> sync(@PathParam("source") String source, @PathParam("id") String id, @PathParam("resource") String resource,
+            SyncResource.SyncRequest request) {
+        TidemarkConfig.Source settings = config.sources().get(source);
+        if (settings != null && settings.connections().isPresent()
+                && (!settings.resources().containsKey(resource) || settings.resources().get(resource).list().isEmpty())) {
+            return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND, "source " + source + " polls no resource " + resource));
+        }
+        Optional<SyncMode> mode = request == null || request.mode() == null ? Optional.of(SyncMode.INCREMENTAL)
+                : ConfigKind.named(SyncMode.class, request.mode());
+        if (mode.isEmpty()) {
+            return Uni.createFrom().item(badRequest("mode: 'incremental', 'full' or 'reconcile'"));
+        }
+        return existing(source, id, stored -> {
+            SyncTarget target = new SyncTarget(stored.connection(), resource, "");
+            return sync.start(target, mode.get(), "api").chain(started -> {
+                if (started.isPresent()) {
+                    UUID run = started.get();
+                    return Uni.createFrom().item(Response.accepted(Map.of("runId", run.toString(), "mode", mode.get().configName()))
+                            .location(URI.create("/api/runs/" + run)).build());
+                }
+                return leases.holder(target).map(holder -> Problem.response(Response.Status.CONFLICT,
+                        target + " is being synced by run " + holder.map(UUID::toString).orElse("(just finished)")
+                                + "; try again when it ends"));
+            }).onFailure(Accounts.Unavailable.class).recoverWithItem(failure -> Problem.response(Response.Status.CONFLICT,
+                    failure.getMessage()));
+        });
+    }
+
+    @GET
+    @Path("/{id}/runs")
+    public Uni<Response> runs(@PathParam("source") String source, @PathParam("id") String id, @QueryParam("resource") String resource,
+            @QueryParam("limit") @DefaultValue("20") String limit) {
+        int n = ListingFilter.limit(limit);
+        Optional<Response> problem = ListingFilter.problem(n, null, null);
+        if (problem.isPresent()) {
+            return Uni.createFrom().item(problem.get());
+        }
+        return existing(source, id, stored -> runs.runs(source, id, resource, n).map(list -> Response.ok(Map.of("runs", list)).build()));
+    }
+
+    @GET
+    @Path("/{id}/records/{resource}/{recordId: .+}")
+    public Uni<Response> record(@PathParam("source") String source, @PathParam("id") String id, @PathParam("resource") String resource,
+            @PathParam("recordId") String recordId) {
+        return existing(source, id, stored -> records.record(stored.connection(), resource, recordId));
+    }
+
+    @GET
+    @Path("/{id}/records/{resource}")
+    public Uni<Response> records(@PathParam("source") String source, @PathParam("id") String id, @PathParam("resource") String resource,
+            @QueryParam("updatedSince") String updatedSince, @QueryParam("limit") @DefaultValue("100") String limit,
+            @QueryParam("cursor") String cursor) {
+        return existing(source, id, stored -> records.listing(stored.connection(), resource, updatedSince, limit, cursor));
+    }
+
+    /** The connection's polled resources, due from now, each on its own schedule or the connection's override. */
+    private Uni<Void> schedule(StoredConnection connection) {
+        return scheduler.schedule(connection.connection(), connection.schedule());
+    }
+
+    /** Publishes a delete of every live record of the connection, resource by resource; how many. */
+    private Uni<Long> purge(Connection connection) {
+        Instant now = Timestamps.micros(Clock.systemUTC().instant());
+        List<String> resources = new ArrayList<>(new TreeMap<>(config.sources().get(connection.source()).resources()).keySet());
+        return Multi.createFrom().iterable(resources)
+                .onItem().transformToUniAndConcatenate(resource -> purge(connection, resource, "", now, 0L))
+                .collect().asList().map(counts -> counts.stream().mapToLong(Long::longValue).sum());
+    }
+
+    private Uni<Long> purge(Connection connection, String resource, String after, Instant now, long done) {
+        return local.page(connection, resource, after, false, null, PURGE_PAGE).chain(page -> {
+            if (page.isEmpty()) {
+                return Uni.createFrom().item(done);
+            }
+            // At the later of now and the record's own updated_at, so the delete wins over the state it ends.
+            List<ChangeEnvelope> deletes = page.stream().map(record -> ChangeEnvelope.of(connection, resource, record.id(), Op.DELETE,
+                    record.updatedAt().isAfter(now) ? record.updatedAt() : now, null, Origin.RECONCILE, "purge:" + connection, now)).toList();
+            String last = page.get(page.size() - 1).id();
+            return changes.publish(deletes).chain(() -> page.size() < PURGE_PAGE ? Uni.createFrom().item(done + page.size())
+                    : purge(connection, resource, last, now, done + page.size()));
+        });
+    }
+
+    /** Per polled resource: the last run, the checkpoint and the lag. */
+    private Uni<List<Map<String, Object>>> resources(StoredConnection stored) {
+        TidemarkConfig.Source settings = config.sources().get(stored.connection().source());
+        List<Uni<Map<String, Object>>> views = new ArrayList<>();
+        new TreeMap<>(settings.resources()).forEach((resource, r) -> {
+            if (r.list().isEmpty() || r.parent().isPresent()) {
+                return;
+            }
+            SyncTarget target = new SyncTarget(stored.connection(), resource, "");
+            views.add(checkpoints.checkpoint(target).chain(checkpoint -> runs.runs(target.source(), target.connection().id(),
+                    resource, 1).map(last -> {
+                        Map<String, Object> view = new LinkedHashMap<>();
+                        view.put("resource", resource);
+                        view.put("lastRun", last.isEmpty() ? null : last.get(0));
+                        view.put("checkpoint", checkpoint.map(SyncResource::checkpoint).orElse(null));
+                        view.put("lagSeconds", checkpoint.map(c -> c.position().updatedAt())
+                                .map(at -> Math.max(0, java.time.Duration.between(at, Instant.now()).toSeconds())).orElse(null));
+                        return view;
+                    })));
+        });
+        return views.isEmpty() ? Uni.createFrom().item(List.of()) : Uni.join().all(views).andFailFast();
+    }
+
+    private Uni<Response> existing(String source, String id, java.util.function.Function<StoredConnection, Uni<Response>> then) {
+        Optional<Response> unknown = connectionSource(source);
+        if (unknown.isPresent()) {
+            return Uni.createFrom().item(unknown.get());
+        }
+        Connection connection = new Connection(source, id);
+        return connections.find(connection).chain(found -> found.isEmpty() ? Uni.createFrom().item(notFound(connection))
+                : then.apply(found.get()));
+    }
+
+    /** 404 unless the source exists and serves connections. */
+    private Optional<Response> connectionSource(String source) {
+        TidemarkConfig.Source settings = config.sources().get(source);
+        if (settings == null) {
+            return Optional.of(Problem.response(Response.Status.NOT_FOUND, "no source " + source));
+        }
+        if (settings.connections().isEmpty()) {
+            return Optional.of(Problem.response(Response.Status.NOT_FOUND, "source " + source + " has no connections: it is "
+                    + "configured as one account (add tidemark.sources." + source + ".connections to serve many)"));
+        }
+        return Optional.empty();
+    }
+
+    /** The connection as the API shows it: never a secret, only whether one is set. */
+    static Map<String, Object> view(StoredConnection stored) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("source", stored.connection().source());
+        view.put("id", stored.connection().id());
+        view.put("state", stored.state().configName());
+        view.put("stateReason", stored.stateReason());
+        view.put("enabled", stored.state() != dev.tidemark.connections.ConnectionState.PAUSED);
+        view.put("variables", new TreeMap<>(stored.variables()));
+        view.put("routingKeys", stored.routingKeys());
+        view.put("metadata", stored.metadata());
+        view.put("schedule", new TreeMap<>(stored.schedule()));
+        Map<String, Object> credentials = new LinkedHashMap<>();
+        credentials.put("set", stored.hasCredentials());
+        credentials.put("changedAt", stored.credentialsChangedAt());
+        view.put("credentials", credentials);
+        view.put("webhookSecrets", Map.of("set", stored.hasWebhookSecrets()));
+        view.put("createdAt", stored.createdAt());
+        view.put("updatedAt", stored.updatedAt());
+        return view;
+    }
+
+    private record Read<T>(T value, Response problem) {
+    }
+
+    private interface Reader<T> {
+        T read() throws ConnectionRequests.Invalid;
+    }
+
+    private static <T> Read<T> read(Reader<T> reader) {
+        try {
+            return new Read<>(reader.read(), null);
+        } catch (ConnectionRequests.Invalid e) {
+            return new Read<>(null, badRequest(e.getMessage()));
+        }
+    }
+
+    private static Response failure(Throwable failure) {
+        if (failure instanceof ConnectionConflict conflict) {
+            return Problem.response(Response.Status.CONFLICT, conflict.field() + ": " + conflict.getMessage());
+        }
+        if (failure instanceof SecretsException) {
+            // No key to seal with (or to open an older value with): nothing was stored in clear.
+            return Problem.response(Response.Status.BAD_REQUEST, "credentials: cannot be stored: " + failure.getMessage());
+        }
+        throw failure instanceof RuntimeException runtime ? runtime : new IllegalStateException(failure);
+    }
+
+    private static Response notFound(Connection connection) {
+        return Problem.response(Response.Status.NOT_FOUND, "no connection " + connection.id() + " of source " + connection.source());
+    }
+
+    private static Response badRequest(String detail) {
+        return Problem.response(Response.Status.BAD_REQUEST, detail);
+    }
+
+    static String encodeCursor(String id) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(("c|" + id).getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Optional<String> decodeCursor(String cursor) {
+        try {
+            String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            return text.startsWith("c|") && ConnectionRequests.ID.matcher(text.substring(2)).matches()
+                    ? Optional.of(text.substring(2)) : Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+}

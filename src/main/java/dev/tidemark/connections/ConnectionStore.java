@@ -1,0 +1,468 @@
+package dev.tidemark.connections;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tidemark.change.Connection;
+import dev.tidemark.outbox.OutboxEntry;
+import dev.tidemark.outbox.OutboxStore;
+import dev.tidemark.secrets.SecretBox;
+import dev.tidemark.secrets.SecretsException;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.panache.common.Sort;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
+import io.smallrye.common.vertx.VertxContext;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.hibernate.exception.ConstraintViolationException;
+
+/**
+ * The connections of every source, in PostgreSQL through Hibernate Reactive
+ * with Panache. Seals credentials and webhook secrets before they are
+ * stored (context: the row's uid and the field), opens them only for the
+ * poller and the receiver that use them, and hands every other caller a
+ * {@link StoredConnection}, which has no secret in it.
+ */
+@ApplicationScoped
+public class ConnectionStore {
+
+    static final String CREDENTIALS = "credentials";
+    static final String WEBHOOK_SECRETS = "webhook-secrets";
+
+    private static final TypeReference<Map<String, String>> CREDENTIAL_FIELDS = new TypeReference<>() {
+    };
+    private static final TypeReference<List<String>> SECRET_LIST = new TypeReference<>() {
+    };
+
+    private final SecretBox box;
+    private final ObjectMapper json;
+    private final Vertx vertx;
+
+    public ConnectionStore(SecretBox box, ObjectMapper json, Vertx vertx) {
+        this.vertx = vertx;
+        this.box = box;
+        this.json = json;
+    }
+
+    /** A page of a source's connections in id order, and the id to continue after when there are more. */
+    public record Page(List<StoredConnection> connections, Optional<String> last) {
+    }
+
+    /** Credentials as opened for use, with the version a rotated refresh token must name to replace them. */
+    public record Credentials(Map<String, String> fields, long version) {
+
+        /** Never the values. */
+        @Override
+        public String toString() {
+            return "Credentials" + fields.keySet() + "@" + version;
+        }
+    }
+
+    /**
+     * Stores a new connection and its routing keys in one transaction.
+     *
+     * @throws ConnectionConflict (in the Uni) when the id or a routing key is another connection's
+     * @throws SecretsException   (in the Uni) when there are secrets and no key to seal them with
+     */
+    public Uni<StoredConnection> create(ConnectionSpec spec) {
+        ConnectionRow row = new ConnectionRow();
+        row.uid = UUID.randomUUID();
+        row.source = spec.connection().source();
+        row.connectionId = spec.connection().id();
+        row.state = spec.state().configName();
+        row.variables = new LinkedHashMap<>(spec.variables());
+        row.metadata = spec.metadata();
+        row.schedule = new LinkedHashMap<>(spec.schedule());
+        Instant now = now();
+        row.createdAt = now;
+        row.updatedAt = now;
+        try {
+            spec.credentials().ifPresent(credentials -> sealCredentials(row, credentials, now));
+            spec.webhookSecrets().ifPresent(secrets -> sealWebhookSecrets(row, secrets));
+        } catch (SecretsException e) {
+            return Uni.createFrom().failure(e);
+        }
+        return safe(() -> Panache.withTransaction(() -> ConnectionRow.count("source = ?1 and connectionId = ?2", row.source, row.connectionId)
+                .flatMap(existing -> {
+                    if (existing > 0) {
+                        return Uni.createFrom().failure(new ConnectionConflict("id",
+                                "connection '" + row.connectionId + "' of source '" + row.source + "' exists"));
+                    }
+                    return takenRoutingKeys(row.source, spec.routingKeys(), row.uid);
+                })
+                .flatMap(ignored -> row.persist())
+                .flatMap(ignored -> Panache.getSession().flatMap(session -> session.flush()))
+                .flatMap(ignored -> persistRoutingKeys(row.source, spec.routingKeys(), row.uid))
+                .map(ignored -> view(row, spec.routingKeys()))))
+                .onFailure(ConnectionStore::uniqueViolation).transform(e -> new ConnectionConflict("id",
+                        "connection '" + row.connectionId + "' of source '" + row.source + "' or one of its routing keys exists"));
+    }
+
+    /** The connection, without secrets. */
+    public Uni<Optional<StoredConnection>> find(Connection connection) {
+        return safe(() -> Panache.withSession(() -> row(connection, LockModeType.NONE)
+                .flatMap(row -> row == null ? Uni.createFrom().item(Optional.<StoredConnection>empty())
+                        : routingKeys(row.uid).map(keys -> Optional.of(view(row, keys))))));
+    }
+
+    /** Up to {@code limit} connections of a source after the id {@code after} (from the start when empty), in id order. */
+    public Uni<Page> list(String source, int limit, Optional<String> after) {
+        return safe(() -> Panache.withSession(() -> ConnectionRow.<ConnectionRow>find("source = ?1 and connectionId > ?2", Sort.by("connectionId"),
+                        source, after.orElse(""))
+                .page(0, limit + 1).list()
+                .flatMap(rows -> {
+                    List<ConnectionRow> page = rows.subList(0, Math.min(limit, rows.size()));
+                    List<UUID> uids = page.stream().map(row -> row.uid).toList();
+                    return routingKeys(uids).map(keys -> {
+                        List<StoredConnection> views = new ArrayList<>();
+                        for (ConnectionRow row : page) {
+                            views.add(view(row, keys.getOrDefault(row.uid, List.of())));
+                        }
+                        Optional<String> last = rows.size() > limit ? Optional.of(page.get(page.size() - 1).connectionId) : Optional.empty();
+                        return new Page(views, last);
+                    });
+                })));
+    }
+
+    /** How many connections of the source are in each state (states with none are absent). */
+    public Uni<Map<ConnectionState, Long>> countByState(String source) {
+        return safe(() -> Panache.withSession(() -> Panache.getSession().flatMap(session -> session
+                .createSelectionQuery("select state, count(*) from ConnectionRow where source = ?1 group by state", Object[].class)
+                .setParameter(1, source).getResultList())
+                .map(rows -> {
+                    Map<ConnectionState, Long> counts = new LinkedHashMap<>();
+                    for (Object[] row : rows) {
+                        counts.put(stateOf((String) row[0]), (Long) row[1]);
+                    }
+                    return counts;
+                })));
+    }
+
+    /**
+     * Applies a PATCH under the row's lock; empty when there is no such connection.
+     *
+     * @throws ConnectionConflict (in the Uni) when a new routing key is another connection's
+     */
+    public Uni<Optional<StoredConnection>> update(Connection connection, ConnectionChange change) {
+        return safe(() -> Panache.withTransaction(() -> row(connection, LockModeType.PESSIMISTIC_WRITE).flatMap(row -> {
+            if (row == null) {
+                return Uni.createFrom().item(Optional.<StoredConnection>empty());
+            }
+            Instant now = now();
+            try {
+                change.credentials().ifPresent(credentials -> sealCredentials(row, credentials, now));
+                change.webhookSecrets().ifPresent(secrets -> sealWebhookSecrets(row, secrets));
+            } catch (SecretsException e) {
+                return Uni.createFrom().failure(e);
+            }
+            change.variables().ifPresent(variables -> row.variables = new LinkedHashMap<>(variables));
+            change.metadata().ifPresent(metadata -> row.metadata = metadata.isNull() ? null : metadata);
+            change.schedule().ifPresent(schedule -> row.schedule = new LinkedHashMap<>(schedule));
+            ConnectionState state = stateOf(row.state);
+            if (change.credentials().isPresent() && state == ConnectionState.NEEDS_REAUTHORIZATION) {
+                state = ConnectionState.ACTIVE;
+                row.stateReason = null;
+            }
+            if (change.enabled().isPresent()) {
+                boolean enabled = change.enabled().get();
+                if (!enabled) {
+                    state = ConnectionState.PAUSED;
+                } else if (state == ConnectionState.PAUSED) {
+                    state = ConnectionState.ACTIVE;
+                }
+            }
+            row.state = state.configName();
+            row.updatedAt = now;
+            Uni<List<String>> keys = change.routingKeys().isPresent()
+                    ? RoutingKeyRow.delete("connectionUid", row.uid)
+                            .flatMap(ignored -> Panache.getSession().flatMap(session -> session.flush()))
+                            .flatMap(ignored -> takenRoutingKeys(row.source, change.routingKeys().get(), row.uid))
+                            .flatMap(ignored -> persistRoutingKeys(row.source, change.routingKeys().get(), row.uid))
+                            .map(ignored -> change.routingKeys().get())
+                    : routingKeys(row.uid);
+            return keys.map(routing -> Optional.of(view(row, routing)));
+        }))).onFailure(ConnectionStore::uniqueViolation).transform(e -> new ConnectionConflict("routingKeys",
+                "a routing key of connection '" + connection.id() + "' is another connection's"));
+    }
+
+    /** Removes the connection and its routing keys; false when there was none. Its records are the caller's to purge. */
+    public Uni<Boolean> delete(Connection connection) {
+        return safe(() -> Panache.withTransaction(() -> ConnectionRow.delete("source = ?1 and connectionId = ?2", connection.source(), connection.id())
+                .map(count -> count > 0)));
+    }
+
+    /** The connection holding {@code routingKey} in its source, if any. */
+    public Uni<Optional<Connection>> byRoutingKey(String source, String routingKey) {
+        return safe(() -> Panache.withSession(() -> RoutingKeyRow.<RoutingKeyRow>findById(new RoutingKeyRow.Key(source, routingKey))
+                .flatMap(key -> key == null ? Uni.createFrom().item(Optional.<Connection>empty())
+                        : ConnectionRow.<ConnectionRow>findById(key.connectionUid)
+                                .map(row -> Optional.ofNullable(row).map(r -> new Connection(r.source, r.connectionId))))));
+    }
+
+    /**
+     * The connection's credentials, opened; empty when it has none or does not exist.
+     *
+     * @throws SecretsException (in the Uni) when no configured key opens them
+     */
+    public Uni<Optional<Credentials>> credentials(Connection connection) {
+        return safe(() -> Panache.withSession(() -> row(connection, LockModeType.NONE).map(row -> {
+            if (row == null || row.credentials == null) {
+                return Optional.empty();
+            }
+            byte[] plain = box.open(new SecretBox.Sealed(row.credentialsKeyId, row.credentials), context(row.uid, CREDENTIALS));
+            return Optional.of(new Credentials(read(plain, CREDENTIAL_FIELDS), row.credentialsVersion));
+        })));
+    }
+
+    /** The connection's own webhook secrets, opened; empty when it has none (the source's then apply). */
+    public Uni<Optional<List<String>>> webhookSecrets(Connection connection) {
+        return safe(() -> Panache.withSession(() -> row(connection, LockModeType.NONE).map(row -> {
+            if (row == null || row.webhookSecrets == null) {
+                return Optional.empty();
+            }
+            byte[] plain = box.open(new SecretBox.Sealed(row.webhookSecretsKeyId, row.webhookSecrets), context(row.uid, WEBHOOK_SECRETS));
+            return Optional.of(read(plain, SECRET_LIST));
+        })));
+    }
+
+    /**
+     * Replaces the credentials that {@code version} named, as a token endpoint
+     * that rotates refresh tokens requires, before the new ones are used.
+     * False when they changed since (new credentials from the API win).
+     */
+    public Uni<Boolean> replaceCredentials(Connection connection, long version, Map<String, String> fields) {
+        return safe(() -> Panache.withTransaction(() -> row(connection, LockModeType.PESSIMISTIC_WRITE).map(row -> {
+            if (row == null || row.credentialsVersion != version) {
+                return false;
+            }
+            Instant changedAt = row.credentialsChangedAt;
+            sealCredentials(row, fields, now());
+            row.credentialsChangedAt = changedAt;
+            return true;
+        })));
+    }
+
+    /**
+     * Moves the connection to needs-reauthorization with a reason that names
+     * no secret, and in the same transaction writes the
+     * {@code tidemark.connection.needs-reauthorization} CloudEvent to the
+     * outbox, so the relay publishes it on tidemark.events exactly when the
+     * state changed. False (and no event) when it was gone, already needed
+     * re-authorization, or changed credentials since {@code version} (a newer
+     * credential is not condemned by an old one's failure).
+     */
+    public Uni<Boolean> needsReauthorization(Connection connection, long version, String reason) {
+        return safe(() -> Panache.withTransaction(() -> row(connection, LockModeType.PESSIMISTIC_WRITE).flatMap(row -> {
+            if (row == null || row.credentialsVersion != version
+                    || stateOf(row.state) == ConnectionState.NEEDS_REAUTHORIZATION) {
+                return Uni.createFrom().item(false);
+            }
+            Instant now = now();
+            row.state = ConnectionState.NEEDS_REAUTHORIZATION.configName();
+            row.stateReason = reason;
+            row.updatedAt = now;
+            OutboxEntry event = ConnectionEvents.needsReauthorization(row.uid, connection, version, reason, now);
+            return Panache.getSession().flatMap(session -> session.flush()
+                    .chain(() -> session.createNativeQuery("INSERT INTO outbox (id, topic, aggregate_id, type, payload) "
+                                    + "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING")
+                            .setParameter(1, event.id()).setParameter(2, event.topic()).setParameter(3, event.key())
+                            .setParameter(4, event.type()).setParameter(5, event.payload()).executeUpdate())
+                    .chain(() -> session.createNativeQuery("SELECT pg_notify('" + OutboxStore.CHANNEL + "', '')").getSingleResult()))
+                    .replaceWith(true);
+        })));
+    }
+
+    /** How many sealed values each key id holds, for a rotation to see what is left under an old key. */
+    public Uni<Map<String, Long>> sealedByKey() {
+        return safe(() -> Panache.withSession(() -> Panache.getSession().flatMap(session -> session.createSelectionQuery(
+                        "select credentialsKeyId, webhookSecretsKeyId from ConnectionRow", Object[].class).getResultList())
+                .map(rows -> {
+                    Map<String, Long> counts = new LinkedHashMap<>();
+                    for (Object[] row : rows) {
+                        for (Object keyId : row) {
+                            if (keyId != null) {
+                                counts.merge((String) keyId, 1L, Long::sum);
+                            }
+                        }
+                    }
+                    return counts;
+                })));
+    }
+
+    /**
+     * Seals again, under the current key, up to {@code limit} connections
+     * with a value under another key; returns how many it sealed again. A
+     * rotation calls it until it answers 0.
+     */
+    public Uni<Integer> resealBatch(int limit) {
+        Optional<String> current = box.currentKeyId();
+        if (current.isEmpty()) {
+            return Uni.createFrom().failure(new SecretsException("tidemark.secrets.key is not set: there is no key to seal again under"));
+        }
+        String key = current.get();
+        return safe(() -> Panache.withTransaction(() -> ConnectionRow.<ConnectionRow>find(
+                        "(credentialsKeyId is not null and credentialsKeyId <> ?1) or (webhookSecretsKeyId is not null and webhookSecretsKeyId <> ?1)",
+                        Sort.by("uid"), key)
+                .withLock(LockModeType.PESSIMISTIC_WRITE).page(0, limit).list()
+                .map(rows -> {
+                    for (ConnectionRow row : rows) {
+                        if (row.credentials != null && !key.equals(row.credentialsKeyId)) {
+                            SecretBox.Sealed sealed = box.seal(box.open(new SecretBox.Sealed(row.credentialsKeyId, row.credentials),
+                                    context(row.uid, CREDENTIALS)), context(row.uid, CREDENTIALS));
+                            row.credentials = sealed.box();
+                            row.credentialsKeyId = sealed.keyId();
+                        }
+                        if (row.webhookSecrets != null && !key.equals(row.webhookSecretsKeyId)) {
+                            SecretBox.Sealed sealed = box.seal(box.open(new SecretBox.Sealed(row.webhookSecretsKeyId, row.webhookSecrets),
+                                    context(row.uid, WEBHOOK_SECRETS)), context(row.uid, WEBHOOK_SECRETS));
+                            row.webhookSecrets = sealed.box();
+                            row.webhookSecretsKeyId = sealed.keyId();
+                        }
+                    }
+                    return rows.size();
+                })));
+    }
+
+    /**
+     * Runs {@code work} on a new duplicated Vert.x context, flagged safe, which Hibernate Reactive needs: the
+     * poller's timers and the Kafka consumers call from contexts that are not, and a session must never be
+     * shared between two callers. (VertxContextSupport does the same, but refuses to be called on an event loop.)
+     */
+    private <T> Uni<T> safe(Supplier<Uni<T>> work) {
+        return Uni.createFrom().emitter(emitter -> {
+            Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
+            VertxContextSafetyToggle.setContextSafe(context, true);
+            context.runOnContext(ignored -> {
+                try {
+                    work.get().subscribe().with(emitter::complete, emitter::fail);
+                } catch (RuntimeException e) {
+                    emitter.fail(e);
+                }
+            });
+        });
+    }
+
+    private static Uni<ConnectionRow> row(Connection connection, LockModeType lock) {
+        return ConnectionRow.<ConnectionRow>find("source = ?1 and connectionId = ?2", connection.source(), connection.id())
+                .withLock(lock).firstResult();
+    }
+
+    private static Uni<List<String>> routingKeys(UUID uid) {
+        return RoutingKeyRow.<RoutingKeyRow>list("connectionUid = ?1", Sort.by("key.routingKey"), uid)
+                .map(rows -> rows.stream().map(row -> row.key.routingKey()).toList());
+    }
+
+    private static Uni<Map<UUID, List<String>>> routingKeys(List<UUID> uids) {
+        if (uids.isEmpty()) {
+            return Uni.createFrom().item(Map.of());
+        }
+        return RoutingKeyRow.<RoutingKeyRow>list("connectionUid in ?1", Sort.by("key.routingKey"), uids).map(rows -> {
+            Map<UUID, List<String>> keys = new LinkedHashMap<>();
+            for (RoutingKeyRow row : rows) {
+                keys.computeIfAbsent(row.connectionUid, uid -> new ArrayList<>()).add(row.key.routingKey());
+            }
+            return keys;
+        });
+    }
+
+    /** Fails with a conflict naming the first routing key another connection of the source holds. */
+    private static Uni<Void> takenRoutingKeys(String source, List<String> keys, UUID uid) {
+        if (keys.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return RoutingKeyRow.<RoutingKeyRow>list("key.source = ?1 and key.routingKey in ?2 and connectionUid <> ?3", source, keys, uid)
+                .flatMap(taken -> taken.isEmpty() ? Uni.createFrom().voidItem()
+                        : Uni.createFrom().failure(new ConnectionConflict("routingKeys",
+                                "routing key '" + taken.get(0).key.routingKey() + "' belongs to another connection of source '" + source + "'")));
+    }
+
+    private static Uni<Void> persistRoutingKeys(String source, List<String> keys, UUID uid) {
+        if (keys.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return RoutingKeyRow.persist(keys.stream().map(key -> new RoutingKeyRow(source, key, uid)))
+                .flatMap(ignored -> Panache.getSession().flatMap(session -> session.flush()));
+    }
+
+    private void sealCredentials(ConnectionRow row, Map<String, String> credentials, Instant now) {
+        SecretBox.Sealed sealed = box.seal(write(credentials), context(row.uid, CREDENTIALS));
+        row.credentials = sealed.box();
+        row.credentialsKeyId = sealed.keyId();
+        row.credentialsChangedAt = now;
+        row.credentialsVersion++;
+    }
+
+    private void sealWebhookSecrets(ConnectionRow row, List<String> secrets) {
+        if (secrets.isEmpty()) {
+            row.webhookSecrets = null;
+            row.webhookSecretsKeyId = null;
+            return;
+        }
+        SecretBox.Sealed sealed = box.seal(write(secrets), context(row.uid, WEBHOOK_SECRETS));
+        row.webhookSecrets = sealed.box();
+        row.webhookSecretsKeyId = sealed.keyId();
+    }
+
+    static String context(UUID uid, String field) {
+        return SecretBox.context("connections", uid.toString(), field);
+    }
+
+    private byte[] write(Object value) {
+        try {
+            return json.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map or list of text is always JSON", e);
+        }
+    }
+
+    private <T> T read(byte[] plain, TypeReference<T> type) {
+        try {
+            return json.readValue(plain, type);
+        } catch (IOException e) {
+            // Opened, so authentic: only a defect of ours could have sealed something else. The message names no value.
+            throw new SecretsException("a sealed connection value is not the JSON it was sealed as");
+        }
+    }
+
+    private static StoredConnection view(ConnectionRow row, List<String> routingKeys) {
+        return new StoredConnection(new Connection(row.source, row.connectionId), row.uid, stateOf(row.state), row.stateReason,
+                row.variables == null ? Map.of() : Map.copyOf(row.variables), List.copyOf(routingKeys), row.metadata,
+                row.schedule == null ? Map.of() : Map.copyOf(row.schedule), row.credentials != null, row.credentialsChangedAt,
+                row.credentialsVersion, row.webhookSecrets != null, row.createdAt, row.updatedAt);
+    }
+
+    static ConnectionState stateOf(String stored) {
+        return ConnectionState.valueOf(stored.toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
+
+    private static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static boolean uniqueViolation(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConnectionConflict) {
+                return false;
+            }
+            if (cause instanceof ConstraintViolationException
+                    || (cause.getMessage() != null && cause.getMessage().contains("23505"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

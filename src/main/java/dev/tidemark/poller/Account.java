@@ -1,0 +1,27 @@
+package dev.tidemark.poller;
+
+import dev.tidemark.change.Connection;
+import dev.tidemark.config.TidemarkConfig;
+import java.net.URI;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A connection as its calls need it: the source's base URL and paths filled
+ * with the connection's variables, the origins its calls may go to, and the
+ * auth it calls with (the source's own for an implicit connection; the
+ * source's with the connection's credentials in place for another).
+ * Resolved once per run or refetch by {@link Accounts}.
+ *
+ * @param credentialsVersion the stored credentials' version (0 for an implicit connection); a session made for an
+ *                           older version is replaced
+ */
+record Account(Connection connection, URI baseUrl, Map<String, String> variables, Optional<TidemarkConfig.Auth> auth,
+        long credentialsVersion, ProviderOrigins origins) {
+
+    /** Never the credentials. */
+    @Override
+    public String toString() {
+        return "Account[" + connection + "]";
+    }
+}

@@ -1,0 +1,276 @@
+package dev.tidemark.connections;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
+
+import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.support.ProviderSimulatorResource;
+import dev.tidemark.support.Records;
+import dev.tidemark.support.TenantProvider;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.UUID;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Connections of one source over the real API, PostgreSQL and Kafka, polling a
+ * provider of many accounts (a real HTTP server that answers each tenant only
+ * to its own token): records never cross, one account's trouble stays its own,
+ * and secrets never leave sealed.
+ */
+@QuarkusTest
+@QuarkusTestResource(LocalInfraResource.class)
+@QuarkusTestResource(ProviderSimulatorResource.class)
+class ConnectionTests {
+
+    static final String BASE = "/api/sources/accounts/connections";
+
+    @Inject
+    Pool pool;
+
+    TenantProvider provider;
+    String run;
+
+    @BeforeEach
+    void fresh() {
+        provider = ProviderSimulatorResource.tenants();
+        run = UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static ValidatableResponse post(String path, String body) {
+        return given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body(body).post(path).then();
+    }
+
+    private static ValidatableResponse get(String path) {
+        return given().header("Authorization", Records.TOKEN).get(path).then();
+    }
+
+    private String create(String id, String tenant, String token) {
+        post(BASE, "{\"id\":\"" + id + "\",\"credentials\":{\"token\":\"" + token + "\"},\"variables\":{\"tenant\":\"" + tenant
+                + "\"},\"metadata\":{\"plan\":\"pro\"}}").statusCode(201).body("id", equalTo(id)).body("state", equalTo("active"));
+        return id;
+    }
+
+    private String syncAndWait(String id, String mode) {
+        String runId = post(BASE + "/" + id + "/resources/items/sync", "{\"mode\":\"" + mode + "\"}").statusCode(202).extract().path("runId");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                get("/api/runs/" + runId).statusCode(200).body("status", not(equalTo("running"))));
+        return runId;
+    }
+
+    @Test
+    void twoAccountsKeepTheirOwnRecordsUnderTheirOwnTokens() {
+        String acme = "acme-" + run;
+        String globex = "globex-" + run;
+        provider.tenant(acme, "tok-acme-" + run);
+        provider.tenant(globex, "tok-globex-" + run);
+        Instant t = Instant.parse("2026-06-01T00:00:00Z");
+        for (int i = 0; i < 120; i++) {
+            provider.put(acme, "a-" + i, t.plusSeconds(i), "acme item " + i);
+        }
+        provider.put(globex, "shared-id", t, "globex's own");
+        provider.put(acme, "shared-id", t, "acme's own");
+        create(acme, acme, "tok-acme-" + run);
+        create(globex, globex, "tok-globex-" + run);
+
+        String acmeRun = syncAndWait(acme, "full");
+        get("/api/runs/" + acmeRun).body("status", equalTo("completed")).body("records", equalTo(121)).body("connection", equalTo(acme));
+        String globexRun = syncAndWait(globex, "full");
+        get("/api/runs/" + globexRun).body("status", equalTo("completed")).body("records", equalTo(1));
+
+        String records = BASE + "/%s/records/items/%s";
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            get(records.formatted(acme, "shared-id")).statusCode(200).body("data.name", equalTo("acme's own"))
+                    .body("connection", equalTo(acme)).body("data.tenant", equalTo(acme));
+            get(records.formatted(globex, "shared-id")).statusCode(200).body("data.name", equalTo("globex's own"))
+                    .body("connection", equalTo(globex));
+            get(records.formatted(acme, "a-119")).statusCode(200);
+        });
+        get(records.formatted(globex, "a-1")).statusCode(404);
+        // Nothing under the source's implicit connection: the old path knows no such record.
+        get("/api/records/accounts/items/shared-id").statusCode(404);
+        get(BASE + "/" + acme + "/records/items?limit=200").statusCode(200).body("records.size()", equalTo(121));
+        assertThat(provider.refused(acme)).isZero();
+        assertThat(provider.refused(globex)).isZero();
+
+        get(BASE + "/" + acme).statusCode(200).body("resources[0].resource", equalTo("items"))
+                .body("resources[0].checkpoint.status", equalTo("completed"))
+                .body("resources[0].lastRun.id", equalTo(acmeRun));
+        get(BASE + "/" + acme + "/runs").statusCode(200).body("runs.id", hasItems(acmeRun)).body("runs.id", not(hasItems(globexRun)));
+    }
+
+    @Test
+    void oneAccountsQuotaStormDoesNotHoldAnotherBack() {
+        String slow = "slow-" + run;
+        String quick = "quick-" + run;
+        provider.tenant(slow, "tok-slow");
+        provider.tenant(quick, "tok-quick");
+        Instant t = Instant.parse("2026-06-02T00:00:00Z");
+        for (int i = 0; i < 10; i++) {
+            provider.put(slow, "s-" + i, t.plusSeconds(i), "s");
+            provider.put(quick, "q-" + i, t.plusSeconds(i), "q");
+        }
+        create(slow, slow, "tok-slow");
+        create(quick, quick, "tok-quick");
+        provider.storm(slow, 3);   // three answers of 429, Retry-After 1 s each
+        String slowRun = post(BASE + "/" + slow + "/resources/items/sync", "{\"mode\":\"full\"}").statusCode(202).extract().path("runId");
+        String quickRun = syncAndWait(quick, "full");
+        get("/api/runs/" + quickRun).body("status", equalTo("completed")).body("rateLimitWaits", equalTo(0)).body("records", equalTo(10));
+        // The quick account finished while the slow one was still waiting out its provider's Retry-After.
+        get("/api/runs/" + slowRun).body("status", equalTo("running"));
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                get("/api/runs/" + slowRun).body("status", equalTo("completed")).body("rateLimitWaits", equalTo(3)));
+    }
+
+    @Test
+    void aRefusedTokenStopsThatAccountAloneUntilNewCredentialsArrive() {
+        String broken = "broken-" + run;
+        String fine = "fine-" + run;
+        provider.tenant(broken, "the-right-token");
+        provider.tenant(fine, "tok-fine");
+        provider.put(broken, "b-1", Instant.parse("2026-06-03T00:00:00Z"), "b");
+        provider.put(fine, "f-1", Instant.parse("2026-06-03T00:00:00Z"), "f");
+        create(broken, broken, "a-wrong-token");
+        create(fine, fine, "tok-fine");
+        String brokenRun = syncAndWait(broken, "full");
+        get("/api/runs/" + brokenRun).body("status", equalTo("failed")).body("error", containsString("re-authorization"));
+        get(BASE + "/" + broken).body("state", equalTo("needs-reauthorization")).body("stateReason", containsString("401"));
+        // Announced once on tidemark.events, as a CloudEvent naming the connection and never its token.
+        String events = get("/api/events?source=accounts&type=tidemark.connection.needs-reauthorization&limit=500").statusCode(200)
+                .extract().asString();
+        assertThat(events).contains("\"subject\":\"" + broken + "\"").contains("\"connection\":\"" + broken + "\"")
+                .doesNotContain("a-wrong-token").doesNotContain("the-right-token");
+        assertThat(events.split("\"subject\":\"" + broken + "\"", -1)).hasSize(2);
+        assertThat(provider.refused(broken)).isEqualTo(1);   // refused once; never retried with the same token
+        post(BASE + "/" + broken + "/resources/items/sync", "{}").statusCode(409).body("detail", containsString("needs-reauthorization"));
+        assertThat(provider.refused(broken)).isEqualTo(1);
+        get("/api/runs/" + syncAndWait(fine, "full")).body("status", equalTo("completed"));
+
+        given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON)
+                .body("{\"credentials\":{\"token\":\"the-right-token\"}}").patch(BASE + "/" + broken)
+                .then().statusCode(200).body("state", equalTo("active")).body("stateReason", nullValue());
+        get("/api/runs/" + syncAndWait(broken, "full")).body("status", equalTo("completed")).body("records", equalTo(1));
+    }
+
+    @Test
+    void deletingAConnectionWithPurgeTombstonesOnlyItsRecords() {
+        String gone = "gone-" + run;
+        String kept = "kept-" + run;
+        provider.tenant(gone, "tok-gone");
+        provider.tenant(kept, "tok-kept");
+        Instant t = Instant.parse("2026-06-04T00:00:00Z");
+        provider.put(gone, "x-1", t, "g1");
+        provider.put(gone, "x-2", t, "g2");
+        provider.put(kept, "x-1", t, "k1");
+        create(gone, gone, "tok-gone");
+        create(kept, kept, "tok-kept");
+        syncAndWait(gone, "full");
+        syncAndWait(kept, "full");
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            get(BASE + "/" + gone + "/records/items/x-2").statusCode(200);
+            get(BASE + "/" + kept + "/records/items/x-1").statusCode(200);
+        });
+        long rows = pool.preparedQuery("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1")
+                .execute(io.vertx.mutiny.sqlclient.Tuple.of(gone)).await().atMost(Duration.ofSeconds(5)).iterator().next().getLong("n");
+        assertThat(rows).isEqualTo(1);
+
+        given().header("Authorization", Records.TOKEN).delete(BASE + "/" + gone + "?purge=true").then().statusCode(200)
+                .body("purged", equalTo(2));
+        get(BASE + "/" + gone).statusCode(404);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            Long deleted = pool.preparedQuery("SELECT count(*) AS n FROM records WHERE source = 'accounts' AND connection = $1 AND deleted")
+                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(gone)).await().atMost(Duration.ofSeconds(5)).iterator().next().getLong("n");
+            assertThat(deleted).isEqualTo(2);
+        });
+        get("/api/records/accounts/items/x-1").statusCode(404);
+        pool.preparedQuery("SELECT deleted FROM records WHERE source = 'accounts' AND connection = $1 AND id = 'x-1'")
+                .execute(io.vertx.mutiny.sqlclient.Tuple.of(kept)).await().atMost(Duration.ofSeconds(5))
+                .forEach(row -> assertThat(row.getBoolean("deleted")).isFalse());
+        rows = pool.preparedQuery("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1")
+                .execute(io.vertx.mutiny.sqlclient.Tuple.of(gone)).await().atMost(Duration.ofSeconds(5)).iterator().next().getLong("n");
+        assertThat(rows).isZero();
+        given().header("Authorization", Records.TOKEN).delete(BASE + "/" + gone).then().statusCode(404);
+    }
+
+    @Test
+    void secretsAreNeverAnsweredAndOnlyStoredSealed() {
+        String id = "sealed-" + run;
+        String token = "very-secret-token-" + run;
+        provider.tenant(id, token);
+        String created = post(BASE, "{\"id\":\"" + id + "\",\"credentials\":{\"token\":\"" + token + "\"},\"variables\":{\"tenant\":\""
+                + id + "\"}}").statusCode(201).body("credentials.set", equalTo(true)).extract().asString();
+        assertThat(created).doesNotContain(token);
+        assertThat(get(BASE + "/" + id).statusCode(200).extract().asString()).doesNotContain(token);
+        assertThat(get(BASE + "?limit=500").statusCode(200).extract().asString()).doesNotContain(token);
+        String dump = pool.query("SELECT string_agg(row_to_json(c)::text, E'\\n') AS dump FROM connections c").execute()
+                .await().atMost(Duration.ofSeconds(5)).iterator().next().getString("dump");
+        assertThat(dump).contains(id).doesNotContain(token)
+                .doesNotContain(HexFormat.of().formatHex(token.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void badRequestsNameTheFieldAndChangeNothing() {
+        String id = "bad-" + run;
+        post(BASE, "[]").statusCode(400).body("detail", containsString("body"));
+        post(BASE, "{\"id\":\"has space\",\"variables\":{\"tenant\":\"x\"}}").statusCode(400).body("detail", containsString("id:"));
+        post(BASE, "{\"id\":\"" + id + "\"}").statusCode(400).body("detail", containsString("variables.tenant: required"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\",\"region\":\"eu\"}}").statusCode(400)
+                .body("detail", containsString("variables.region"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"evil.example/x\"}}").statusCode(400)
+                .body("detail", containsString("variables.tenant"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"credentials\":{\"password\":\"p\"}}").statusCode(400)
+                .body("detail", containsString("credentials.password"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"credentials\":{}}").statusCode(400)
+                .body("detail", containsString("credentials.token: required"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"colour\":\"red\"}").statusCode(400)
+                .body("detail", containsString("colour"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"schedule\":{\"items\":\"soon\"}}").statusCode(400)
+                .body("detail", containsString("schedule.items"));
+        post(BASE, "{\"id\":\"items\",\"variables\":{\"tenant\":\"x\"}}").statusCode(400).body("detail", containsString("resources"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"routingKeys\":[\"acct_1\"]}").statusCode(400)
+                .body("detail", containsString("routingKeys"));
+        get(BASE + "/" + id).statusCode(404);
+
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"credentials\":{\"token\":\"t\"}}").statusCode(201);
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"y\"},\"credentials\":{\"token\":\"t\"}}").statusCode(409)
+                .body("detail", containsString("id"));
+        get(BASE + "/" + id).statusCode(200).body("variables.tenant", equalTo("x"));
+        post("/api/sources/nope/connections", "{}").statusCode(404);
+        post("/api/sources/sim/connections", "{\"id\":\"x\"}").statusCode(404).body("detail", containsString("one account"));
+        given().contentType(ContentType.JSON).body("{}").post(BASE).then().statusCode(401);
+        get(BASE + "?cursor=nonsense").statusCode(400);
+    }
+
+    @Test
+    void listingPagesThroughEveryConnection() {
+        for (int i = 0; i < 5; i++) {
+            post(BASE, "{\"id\":\"page-" + run + "-" + i + "\",\"variables\":{\"tenant\":\"p\"},\"enabled\":false}").statusCode(201)
+                    .body("state", equalTo("paused")).body("enabled", equalTo(false));
+        }
+        int seen = 0;
+        String cursor = null;
+        do {
+            ValidatableResponse page = get(BASE + "?limit=2" + (cursor == null ? "" : "&cursor=" + cursor)).statusCode(200);
+            seen += page.extract().jsonPath().getList("connections.findAll { it.id.startsWith('page-" + run + "') }").size();
+            cursor = page.extract().path("nextCursor");
+        } while (cursor != null);
+        assertThat(seen).isEqualTo(5);
+        // A paused connection is not polled, on request either.
+        post(BASE + "/page-" + run + "-0/resources/items/sync", "{}").statusCode(409).body("detail", containsString("paused"));
+    }
+}

@@ -1,0 +1,173 @@
+package dev.tidemark.support;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A provider with many customer accounts (tenants), as a real HTTP server:
+ * {@code GET /t/{tenant}/items?limit&cursor&updated_since} answers the
+ * tenant's own items, in updated_at order, with cursor pagination, and only
+ * to that tenant's own bearer token (another tenant's is refused with 401).
+ * A tenant can be made to answer 429 to its next calls.
+ */
+public class TenantProvider implements AutoCloseable {
+
+    private record Item(String id, Instant updatedAt, Map<String, Object> fields) {
+    }
+
+    private final HttpServer server;
+    private final ObjectMapper json = new ObjectMapper();
+    private final Map<String, String> tokens = new ConcurrentHashMap<>();
+    private final Map<String, List<Item>> items = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> storms = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> refused = new ConcurrentHashMap<>();
+
+    public TenantProvider(int port) {
+        this("127.0.0.1", port);
+    }
+
+    /** On {@code host} ("0.0.0.0" for every interface). */
+    public TenantProvider(String host, int port) {
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.createContext("/t/", this::handle);
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.start();
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/t/{tenant}";
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** A tenant that answers only {@code token}, with no items yet. */
+    public void tenant(String tenant, String token) {
+        tokens.put(tenant, token);
+        items.put(tenant, new ArrayList<>());
+        storms.remove(tenant);
+        calls.remove(tenant);
+        refused.remove(tenant);
+    }
+
+    public void put(String tenant, String id, Instant updatedAt, String name) {
+        put(tenant, id, updatedAt, Map.of("name", name));
+    }
+
+    /** Adds or replaces an item of the tenant with these fields besides its id and updated_at. */
+    public synchronized void put(String tenant, String id, Instant updatedAt, Map<String, Object> fields) {
+        List<Item> list = items.get(tenant);
+        list.removeIf(item -> item.id().equals(id));
+        list.add(new Item(id, updatedAt, Map.copyOf(fields)));
+        list.sort(Comparator.comparing(Item::updatedAt).thenComparing(Item::id));
+    }
+
+    /** The tenant's next {@code n} calls answer 429 with Retry-After: {@code seconds}. */
+    public void storm(String tenant, int n) {
+        storms.put(tenant, new AtomicInteger(n));
+    }
+
+    public int calls(String tenant) {
+        return calls.getOrDefault(tenant, new AtomicInteger()).get();
+    }
+
+    /** Calls refused for a wrong token. */
+    public int refused(String tenant) {
+        return refused.getOrDefault(tenant, new AtomicInteger()).get();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String[] path = exchange.getRequestURI().getRawPath().split("/");
+            // /t/{tenant}/items
+            if (path.length != 4 || !path[3].equals("items") || !items.containsKey(path[2])) {
+                send(exchange, 404, "{\"error\":\"not found\"}");
+                return;
+            }
+            String tenant = path[2];
+            calls.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+            String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            if (!("Bearer " + tokens.get(tenant)).equals(auth)) {
+                refused.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+                send(exchange, 401, "{\"error\":\"invalid token\"}");
+                return;
+            }
+            AtomicInteger storm = storms.get(tenant);
+            if (storm != null && storm.getAndDecrement() > 0) {
+                exchange.getResponseHeaders().add("Retry-After", "1");
+                send(exchange, 429, "{\"error\":\"slow down\"}");
+                return;
+            }
+            Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+            int limit = Integer.parseInt(query.getOrDefault("limit", "50"));
+            int from = Integer.parseInt(query.getOrDefault("cursor", "0"));
+            Instant since = query.containsKey("updated_since") ? Instant.parse(query.get("updated_since")) : Instant.EPOCH;
+            List<Item> matching;
+            synchronized (this) {
+                matching = items.get(tenant).stream().filter(item -> !item.updatedAt().isBefore(since)).toList();
+            }
+            List<Map<String, Object>> data = new ArrayList<>();
+            for (int i = from; i < Math.min(matching.size(), from + limit); i++) {
+                Item item = matching.get(i);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("id", item.id());
+                row.put("updated_at", item.updatedAt().toString());
+                row.putAll(item.fields());
+                row.put("tenant", tenant);
+                data.add(row);
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("data", data);
+            body.put("next_cursor", from + limit < matching.size() ? Integer.toString(from + limit) : null);
+            send(exchange, 200, json.writeValueAsString(body));
+        }
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> query = new LinkedHashMap<>();
+        if (raw == null) {
+            return query;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return query;
+    }
+
+    private static void send(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
