@@ -109,12 +109,6 @@ final class ConnectionRequests {
         if (auth.isEmpty()) {
             throw new Invalid("credentials: the source calls its API without credentials (it has no api.auth)");
         }
-        if (ProviderAuth.of(auth.get()).oauth2()) {
-            // A connection's OAuth2 grant needs its own token manager (rotations sealed with it, one refresh at a time
-            // across replicas); until it has one, such credentials are refused rather than half served.
-            throw new Invalid("credentials: connections of a source with auth type " + auth.get().type()
-                    + " are not served yet; bearer, api-key and basic are");
-        }
         Optional<String> problem = ProviderAuth.of(auth.get()).credentialProblem(auth.get(), credentials.get());
         if (problem.isPresent()) {
             throw new Invalid(problem.get());

@@ -15,9 +15,11 @@ import java.util.Optional;
  *
  * @param credentialsVersion the stored credentials' version (0 for an implicit connection); a session made for an
  *                           older version is replaced
+ * @param grantSeed          what an OAuth2 grant is set up from: new credentials from the API give a new one, and so
+ *                           a new session; a rotation of the refresh token does not
  */
 record Account(Connection connection, URI baseUrl, Map<String, String> variables, Optional<TidemarkConfig.Auth> auth,
-        long credentialsVersion, ProviderOrigins origins) {
+        long credentialsVersion, String grantSeed, ProviderOrigins origins) {
 
     /** Never the credentials. */
     @Override

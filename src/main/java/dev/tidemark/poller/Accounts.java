@@ -50,7 +50,8 @@ public class Accounts {
                 return Uni.createFrom().failure(new Unavailable("source " + connection.source()
                         + " serves connections created through the API; it has no account of its own"));
             }
-            return Uni.createFrom().item(account(connection, api, Map.of(), api.auth(), 0));
+            return Uni.createFrom().item(account(connection, api, Map.of(), api.auth(), 0,
+                    api.auth().map(OAuth2Session::seed).orElse("")));
         }
         return connections.find(connection).chain(found -> {
             if (found.isEmpty()) {
@@ -62,20 +63,22 @@ public class Accounts {
                         + (stored.stateReason() == null ? "" : " (" + stored.stateReason() + ")")));
             }
             if (api.auth().isEmpty()) {
-                return Uni.createFrom().item(account(connection, api, stored.variables(), Optional.empty(), stored.credentialsVersion()));
+                return Uni.createFrom().item(account(connection, api, stored.variables(), Optional.empty(), stored.credentialsVersion(),
+                        ""));
             }
             return connections.credentials(connection).map(credentials -> {
                 TidemarkConfig.Auth auth = ProviderAuth.withCredentials(api.auth().get(),
                         credentials.map(ConnectionStore.Credentials::fields).orElse(Map.of()));
-                return account(connection, api, stored.variables(), Optional.of(auth), stored.credentialsVersion());
+                return account(connection, api, stored.variables(), Optional.of(auth), stored.credentialsVersion(),
+                        stored.uid() + "/" + stored.credentialsChangedAt());
             });
         });
     }
 
     private static Account account(Connection connection, TidemarkConfig.ProviderApi api, Map<String, String> variables,
-            Optional<TidemarkConfig.Auth> auth, long version) {
+            Optional<TidemarkConfig.Auth> auth, long version, String grantSeed) {
         String base = ConnectionVariables.fill(api.baseUrl(), variables);
-        return new Account(connection, URI.create(base), variables, auth, version,
+        return new Account(connection, URI.create(base), variables, auth, version, grantSeed,
                 ProviderOrigins.of(base, api.allowedOrigins().orElse(List.of())));
     }
 }

@@ -83,6 +83,26 @@ public class AuthStateStore {
         });
     }
 
+    /** The grant of a source's implicit connection, configured as {@code seed}. */
+    GrantStore grants(String source, String seed) {
+        return new GrantStore() {
+            @Override
+            public Uni<AuthState> load() {
+                return authState(source, seed);
+            }
+
+            @Override
+            public Uni<Void> saveRefreshToken(String token, long version) {
+                return AuthStateStore.this.saveRefreshToken(source, seed, token, version);
+            }
+
+            @Override
+            public Uni<Void> refuse(String reason, long version) {
+                return AuthStateStore.this.refuse(source, seed, reason);
+            }
+        };
+    }
+
     /** The seed is a secret: only its hash is stored, to notice that it changed. */
     private static String hash(String seed) {
         try {

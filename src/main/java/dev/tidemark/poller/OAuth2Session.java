@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * One source's OAuth2 access token (client credentials, or a refresh token):
+ * One connection's OAuth2 access token (client credentials, or a refresh token):
  * fetched when first needed, renewed before it expires (at 75–90 % of its
  * lifetime, the jitter keeping replicas apart), one renewal at a time —
  * callers that need a token while one is under way wait for it. A refresh
@@ -36,8 +36,8 @@ import org.jboss.logging.Logger;
  * over the new one. When the provider refuses the grant
  * ({@code invalid_grant}), the store is read again for a while first (another
  * replica may have rotated the token a moment ago and still be saving it);
- * only then does the source need a person to re-authorize it: no call is
- * retried until the configured refresh token changes. Tokens and secrets are
+ * only then does the connection need a person to re-authorize it: no call is
+ * retried until its refresh token changes (configuration, or the API). Tokens and secrets are
  * never logged.
  */
 final class OAuth2Session {
@@ -59,7 +59,9 @@ final class OAuth2Session {
     private final boolean secretInBody;
     private final Vertx vertx;
     private final HttpClient http;
-    private final AuthStateStore store;
+    private final GrantStore store;
+    /** What the grant was set up from: a new one (new credentials) makes a new session. */
+    private final String seed;
     private final InstantSource clock;
     private final PollerConfig limits;
 
@@ -75,9 +77,21 @@ final class OAuth2Session {
     private Uni<String> renewal;
     private volatile boolean retriedAfterRotation;
 
+    /** The session of a source's implicit connection, its state in {@code source_auth}. */
     OAuth2Session(String source, TidemarkConfig.Auth auth, Vertx vertx, HttpClient http, AuthStateStore store,
             InstantSource clock, PollerConfig limits) {
-        this.source = source;
+        this(source, auth, seed(auth), vertx, http, store.grants(source, seed(auth)), clock, limits);
+    }
+
+    /**
+     * @param name  what logs and errors call it (the connection)
+     * @param seed  what the grant was set up from; {@link #seed()} tells it, so a caller can see new credentials
+     * @param store where the grant's rotations and refusal are kept
+     */
+    OAuth2Session(String name, TidemarkConfig.Auth auth, String seed, Vertx vertx, HttpClient http, GrantStore store,
+            InstantSource clock, PollerConfig limits) {
+        this.source = name;
+        this.seed = seed;
         this.auth = auth;
         this.refreshGrant = ProviderAuth.of(auth) == ProviderAuth.OAUTH2_REFRESH_TOKEN;
         this.secretInBody = ConfigKind.of(ProviderAuth.ClientAuthentication.class, auth.clientAuthentication())
@@ -133,7 +147,7 @@ final class OAuth2Session {
                 return Uni.createFrom().voidItem();
             }
         }
-        return store.authState(source, seed()).invoke(state -> {
+        return store.load().invoke(state -> {
             synchronized (this) {
                 loaded = true;
                 refreshToken = state.refreshToken().orElse(auth.refreshToken().orElse(null));
@@ -152,7 +166,7 @@ final class OAuth2Session {
         if (!refreshGrant) {
             return Uni.createFrom().voidItem();
         }
-        return store.authState(source, seed()).invoke(state -> state.refreshToken().ifPresent(stored -> {
+        return store.load().invoke(state -> state.refreshToken().ifPresent(stored -> {
             synchronized (this) {
                 if (state.version() > refreshVersion) {
                     refreshToken = stored;
@@ -177,7 +191,7 @@ final class OAuth2Session {
             token = refreshToken;
             version = refreshVersion;
         }
-        return store.saveRefreshToken(source, seed(), token, version)
+        return store.saveRefreshToken(token, version)
                 .onFailure().invoke(failure -> LOG.warnf("source=%s: the rotated refresh token is not saved yet (%s); trying again",
                         source, failure.getClass().getSimpleName()))
                 .onFailure().retry().withBackOff(SAVE_BACKOFF, SAVE_BACKOFF.multipliedBy(20)).atMost(SAVE_ATTEMPTS - 1)
@@ -264,11 +278,13 @@ final class OAuth2Session {
         }
         if ("invalid_grant".equals(error) || "invalid_client".equals(error) || "unauthorized_client".equals(error)) {
             String reason = "the token endpoint refused the grant (" + error + ")";
+            long version;
             synchronized (this) {
                 refused = reason;
+                version = refreshVersion;
             }
             LOG.errorf("source=%s needs re-authorization: %s; configure a new refresh token or client credentials", source, reason);
-            return store.refuse(source, seed(), reason).chain(() -> Uni.createFrom().failure(needsReauthorization()));
+            return store.refuse(reason, version).chain(() -> Uni.createFrom().failure(needsReauthorization()));
         }
         // Anything else (5xx, a proxy's page): a failed call like any other, retried by the caller's backoff.
         return Uni.createFrom().failure(new IllegalStateException("token endpoint answered " + status));
@@ -281,7 +297,7 @@ final class OAuth2Session {
      * saves its rotations without one.
      */
     private Uni<Boolean> otherStored(long sent, String sentToken, int looks) {
-        return store.authState(source, seed()).chain(state -> {
+        return store.load().chain(state -> {
             boolean other = state.refreshToken().filter(stored -> state.version() > sent
                     || state.version() == sent && !stored.equals(sentToken)).isPresent();
             if (other) {
@@ -302,9 +318,14 @@ final class OAuth2Session {
      * What the operator configured for this grant. When any of it changes (a new client secret, a new refresh
      * token), the stored state — a rotated token, a refusal — belongs to the old grant and is ignored.
      */
-    private String seed() {
+    static String seed(TidemarkConfig.Auth auth) {
         return String.join("\u0000", auth.type(), auth.tokenUrl().orElse(""), auth.clientId().orElse(""),
                 auth.clientSecret().orElse(""), auth.refreshToken().orElse(""));
+    }
+
+    /** What the grant was set up from. */
+    String seed() {
+        return seed;
     }
 
     private ProviderCallException needsReauthorization() {

@@ -182,9 +182,10 @@ public class ProviderClient {
                                 connection, resource, call);
                         return attempt(account, resource, uri, stats, retries, limited, true);
                     }
-                    if (status == 401 && session == null && !connection.isImplicit()) {
-                        // The connection's own token, key or password is refused: no retry cures that, a person must
-                        // give it new credentials. This connection alone stops; the others go on.
+                    if (status == 401 && !connection.isImplicit() && (session == null || reauthenticated)) {
+                        // The connection's own token, key or password is refused, or its OAuth2 access token is even
+                        // right after a refresh: no retry cures that, a person must give it new credentials. This
+                        // connection alone stops; the others go on.
                         String reason = call + " answered 401 to the connection's credentials";
                         return connections.needsReauthorization(connection, account.credentialsVersion(), reason)
                                 .invoke(moved -> {
@@ -246,7 +247,7 @@ public class ProviderClient {
         }
         ProviderAuth kind = ProviderAuth.of(auth.get());
         if (kind.oauth2()) {
-            return session(connection, auth.get()).token().chain(token -> {
+            return session(account).token().chain(token -> {
                 options.putHeader("Authorization", "Bearer " + token);
                 return send(connection, resource, options, stats).map(response -> response.withAccessToken(token));
             });
@@ -280,9 +281,18 @@ public class ProviderClient {
     }
 
     /** The connection's OAuth2 session; its stored state is the source's until connections keep their own. */
-    private OAuth2Session session(Connection connection, TidemarkConfig.Auth auth) {
-        return sessions.computeIfAbsent(connection, key -> new OAuth2Session(key.source(), auth, vertx, http.getDelegate(), store, clock,
-                config.poller()));
+    /**
+     * The connection's OAuth2 session in this replica: a source's implicit connection keeps its grant in
+     * {@code source_auth}, another in its own sealed row. New credentials from the API make a new session.
+     */
+    private OAuth2Session session(Account account) {
+        Connection connection = account.connection();
+        TidemarkConfig.Auth auth = account.auth().orElseThrow();
+        return sessions.compute(connection, (key, current) -> current != null && current.seed().equals(account.grantSeed()) ? current
+                : connection.isImplicit()
+                        ? new OAuth2Session(key.source(), auth, vertx, http.getDelegate(), store, clock, config.poller())
+                        : new OAuth2Session(key.toString(), auth, account.grantSeed(), vertx, http.getDelegate(),
+                                new ConnectionGrants(connections, key), clock, config.poller()));
     }
 
     /** The connection's own budget: providers limit per account, so one account's 429s must not slow another's. */

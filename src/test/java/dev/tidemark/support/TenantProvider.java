@@ -37,6 +37,9 @@ public class TenantProvider implements AutoCloseable {
     private final Map<String, AtomicInteger> storms = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> refused = new ConcurrentHashMap<>();
+    /** OAuth2 tenants: the refresh token each accepts now (rotated on every use), and the access token it issued last. */
+    private final Map<String, String> refreshTokens = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> grants = new ConcurrentHashMap<>();
 
     public TenantProvider(int port) {
         this("127.0.0.1", port);
@@ -50,6 +53,7 @@ public class TenantProvider implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         server.createContext("/t/", this::handle);
+        server.createContext("/oauth/token", this::token);
         server.setExecutor(Executors.newFixedThreadPool(4));
         server.start();
     }
@@ -81,6 +85,26 @@ public class TenantProvider implements AutoCloseable {
         list.removeIf(item -> item.id().equals(id));
         list.add(new Item(id, updatedAt, Map.copyOf(fields)));
         list.sort(Comparator.comparing(Item::updatedAt).thenComparing(Item::id));
+    }
+
+    /**
+     * A tenant whose API takes OAuth2 access tokens: its token endpoint takes {@code refreshToken} once,
+     * answering an access token and a new refresh token (rotated on every use; an old one is invalid_grant).
+     */
+    public void oauthTenant(String tenant, String refreshToken) {
+        tenant(tenant, "none-yet");
+        refreshTokens.put(tenant, refreshToken);
+        grants.remove(tenant);
+    }
+
+    /** The refresh token the tenant accepts now. */
+    public String refreshToken(String tenant) {
+        return refreshTokens.get(tenant);
+    }
+
+    /** How many grants the tenant's token endpoint issued. */
+    public int grants(String tenant) {
+        return grants.getOrDefault(tenant, new AtomicInteger()).get();
     }
 
     /** The tenant's next {@code n} calls answer 429 with Retry-After: {@code seconds}. */
@@ -141,6 +165,32 @@ public class TenantProvider implements AutoCloseable {
             body.put("data", data);
             body.put("next_cursor", from + limit < matching.size() ? Integer.toString(from + limit) : null);
             send(exchange, 200, json.writeValueAsString(body));
+        }
+    }
+
+    private void token(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            String client = "Basic " + java.util.Base64.getEncoder().encodeToString("tidemark:s3cret".getBytes(StandardCharsets.UTF_8));
+            if (!client.equals(auth)) {
+                send(exchange, 401, "{\"error\":\"invalid_client\"}");
+                return;
+            }
+            Map<String, String> form = query(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            String presented = form.get("refresh_token");
+            String tenant = refreshTokens.entrySet().stream().filter(e -> e.getValue().equals(presented)).map(Map.Entry::getKey)
+                    .findFirst().orElse(null);
+            if (!"refresh_token".equals(form.get("grant_type")) || tenant == null) {
+                send(exchange, 400, "{\"error\":\"invalid_grant\"}");
+                return;
+            }
+            int n = grants.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+            String access = "at-" + tenant + "-" + n;
+            String rotated = "rt-" + tenant + "-" + n;
+            tokens.put(tenant, access);
+            refreshTokens.put(tenant, rotated);
+            send(exchange, 200, "{\"access_token\":\"" + access + "\",\"token_type\":\"bearer\",\"expires_in\":3600,"
+                    + "\"refresh_token\":\"" + rotated + "\"}");
         }
     }
 
