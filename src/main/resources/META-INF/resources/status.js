@@ -51,7 +51,46 @@ async function api(path) {
   return response.json();
 }
 
-function renderSources(body) {
+// Which page of each source's connections is shown: the cursor it starts at ("" for the first).
+const connectionPages = {};
+
+async function connectionsOf(source) {
+  const cursor = connectionPages[source.source] || "";
+  return api(source.connections.href + "?limit=20" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+}
+
+function renderConnections(box, source, page) {
+  const counts = el("p", source.connections.total + " connections: ", "muted");
+  ["active", "paused", "needs-reauthorization"].forEach(state => {
+    const n = source.connections[state];
+    counts.appendChild(badge(n + " " + state, state === "active" ? "ok" : n > 0 ? (state === "paused" ? "warn" : "bad") : ""));
+  });
+  box.appendChild(counts);
+  if (!page || page.connections.length === 0) return;
+  const rows = page.connections.map(c => {
+    const resources = (c.resources || []).map(r => r.resource + " " + r.health).join(" · ");
+    const lags = (c.resources || []).map(r => r.lagSeconds).filter(s => s !== null && s !== undefined);
+    return [c.id, el("span", c.state, c.state === "active" ? "ok" : c.state === "paused" ? "warn" : "bad"),
+        resources || "webhooks only", lags.length ? age(Math.max(...lags)) : null, c.stateReason];
+  });
+  const t = table(["connection", "state", "resources", "lag", "reason"], rows);
+  t.setAttribute("data-connections", source.source);
+  box.appendChild(t);
+  const nav = el("p");
+  if (connectionPages[source.source]) {
+    const first = el("button", "first page");
+    first.addEventListener("click", () => { delete connectionPages[source.source]; refresh(); });
+    nav.appendChild(first);
+  }
+  if (page.nextCursor) {
+    const next = el("button", "next page");
+    next.addEventListener("click", () => { connectionPages[source.source] = page.nextCursor; refresh(); });
+    nav.appendChild(next);
+  }
+  box.appendChild(nav);
+}
+
+function renderSources(body, pages) {
   const box = document.getElementById("sources");
   box.replaceChildren();
   if (body.sources.length === 0) {
@@ -61,7 +100,8 @@ function renderSources(body) {
   body.sources.forEach(source => {
     const title = el("h3", source.source + " ");
     title.setAttribute("data-source", source.source);
-    if (source.auth) title.appendChild(badge("auth " + source.auth.state, source.auth.state === "ok" ? "ok" : "bad"));
+    // A source with connections has no auth state of its own: each connection has its state.
+    if (source.auth && source.auth.state) title.appendChild(badge("auth " + source.auth.state, source.auth.state === "ok" ? "ok" : "bad"));
     if (source.circuit) title.appendChild(badge("circuit " + source.circuit, source.circuit === "closed" ? "ok" : "bad"));
     if (source.rateLimit) {
       const limit = source.rateLimit;
@@ -71,6 +111,7 @@ function renderSources(body) {
     box.appendChild(title);
     const rows = source.resources.map(r => {
       if (!r.polled) return [r.resource, "webhooks only", null, null, null, null];
+      if (r.perConnection) return [r.resource, "per connection", null, null, null, r.schedule];
       const run = r.lastRun;
       const position = r.parents
           ? r.parents.completed + " of " + r.parents.withCheckpoint + " " + r.parents.resource + " walked"
@@ -80,6 +121,7 @@ function renderSources(body) {
       return [r.resource, health(r.health), last, position, age(r.lagSeconds), r.schedule];
     });
     box.appendChild(table(["resource", "health", "last run", "checkpoint", "lag", "schedule"], rows));
+    if (source.connections) renderConnections(box, source, pages[source.source]);
   });
 }
 
@@ -90,7 +132,8 @@ function renderRuns(body) {
     box.appendChild(el("p", "No poller runs yet.", "muted"));
     return;
   }
-  const rows = body.runs.map(r => [r.startedAt, r.source + "/" + r.resource, r.mode + " (" + r.trigger + ")",
+  const rows = body.runs.map(r => [r.startedAt, r.source + (r.connection ? "/" + r.connection : "") + "/" + r.resource,
+      r.mode + " (" + r.trigger + ")",
       health(r.status === "completed" || r.status === "running" ? "ok" : r.status === "partial" ? "rate-limited" : "failing"),
       r.status, r.calls, r.pages, r.records, r.retries, r.rateLimitWaits, r.error]);
   const t = table(["started", "resource", "mode", "", "status", "calls", "pages", "records", "retries", "rate-limit waits", "error"], rows);
@@ -126,7 +169,9 @@ async function refresh() {
   try {
     const [sources, runs, events, dlq] = await Promise.all([api("/api/sources"), api("/api/runs?limit=10"),
         api("/api/events?limit=20"), api("/api/dlq")]);
-    renderSources(sources);
+    const pages = Object.fromEntries(await Promise.all(sources.sources.filter(s => s.connections)
+        .map(s => connectionsOf(s).then(page => [s.source, page]))));
+    renderSources(sources, pages);
     renderRuns(runs);
     renderEvents(events);
     renderDlq(dlq);

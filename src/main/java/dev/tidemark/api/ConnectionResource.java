@@ -21,6 +21,7 @@ import dev.tidemark.poller.PollScheduler;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.RunStore;
 import dev.tidemark.poller.SyncMode;
+import dev.tidemark.poller.SyncRun;
 import dev.tidemark.poller.SyncTarget;
 import dev.tidemark.processor.LocalCopy;
 import dev.tidemark.secrets.SecretsException;
@@ -134,11 +135,21 @@ public class ConnectionResource {
                 return Uni.createFrom().item(badRequest("cursor: not a cursor this API handed out (pass nextCursor as it is)"));
             }
         }
-        return connections.list(source, n, after).map(page -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("connections", page.connections().stream().map(ConnectionResource::view).toList());
-            body.put("nextCursor", page.last().map(ConnectionResource::encodeCursor).orElse(null));
-            return Response.ok(body).build();
+        return connections.list(source, n, after).chain(page -> {
+            List<String> ids = page.connections().stream().map(c -> c.connection().id()).toList();
+            return runs.latestRuns(source, ids).chain(latest -> checkpoints.reached(source, ids).map(reached -> {
+                List<Map<String, Object>> views = new ArrayList<>();
+                for (StoredConnection stored : page.connections()) {
+                    Map<String, Object> view = view(stored);
+                    view.put("resources", health(stored, latest.getOrDefault(stored.connection().id(), List.of()),
+                            reached.getOrDefault(stored.connection().id(), Map.of())));
+                    views.add(view);
+                }
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("connections", views);
+                body.put("nextCursor", page.last().map(ConnectionResource::encodeCursor).orElse(null));
+                return Response.ok(body).build();
+            }));
         });
     }
 
@@ -295,6 +306,26 @@ public class ConnectionResource {
         });
     }
 
+    /** Per polled resource of a listed connection, in two queries for the whole page: health, last run's end, lag. */
+    private List<Map<String, Object>> health(StoredConnection stored, List<SyncRun> latest, Map<String, Instant> reached) {
+        List<Map<String, Object>> views = new ArrayList<>();
+        new TreeMap<>(config.sources().get(stored.connection().source()).resources()).forEach((resource, r) -> {
+            if (r.list().isEmpty() || r.parent().isPresent()) {
+                return;
+            }
+            Optional<SyncRun> last = latest.stream().filter(run -> run.resource().equals(resource)).findFirst();
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("resource", resource);
+            view.put("health", SyncResource.health(last));
+            view.put("lastRunStatus", last.map(SyncRun::status).orElse(null));
+            view.put("lastRunEndedAt", last.flatMap(SyncRun::endedAt).orElse(null));
+            view.put("lagSeconds", Optional.ofNullable(reached.get(resource))
+                    .map(at -> Math.max(0, java.time.Duration.between(at, Instant.now()).toSeconds())).orElse(null));
+            views.add(view);
+        });
+        return views;
+    }
+
     /** Per polled resource: the last run, the checkpoint and the lag. */
     private Uni<List<Map<String, Object>>> resources(StoredConnection stored) {
         TidemarkConfig.Source settings = config.sources().get(stored.connection().source());
@@ -308,6 +339,7 @@ public class ConnectionResource {
                     resource, 1).map(last -> {
                         Map<String, Object> view = new LinkedHashMap<>();
                         view.put("resource", resource);
+                        view.put("health", SyncResource.health(last.stream().findFirst()));
                         view.put("lastRun", last.isEmpty() ? null : last.get(0));
                         view.put("checkpoint", checkpoint.map(SyncResource::checkpoint).orElse(null));
                         view.put("lagSeconds", checkpoint.map(c -> c.position().updatedAt())

@@ -5,6 +5,8 @@ import dev.tidemark.http.Problem;
 import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.connections.ConnectionState;
+import dev.tidemark.connections.ConnectionStore;
 import dev.tidemark.poller.Checkpoint;
 import dev.tidemark.poller.AuthStateStore;
 import dev.tidemark.poller.CheckpointStore;
@@ -54,9 +56,11 @@ public class SyncResource {
     private final CheckpointStore checkpoints;
     private final AuthStateStore auth;
     private final ProviderClient client;
+    private final ConnectionStore connections;
 
     public SyncResource(TidemarkConfig config, ResourceSync sync, LeaseStore leases, RunStore runs, CheckpointStore checkpoints,
-            AuthStateStore auth, ProviderClient client) {
+            AuthStateStore auth, ProviderClient client, ConnectionStore connections) {
+        this.connections = connections;
         this.config = config;
         this.sync = sync;
         this.leases = leases;
@@ -134,25 +138,41 @@ public class SyncResource {
     public Uni<Map<String, Object>> sources() {
         List<Uni<Map<String, Object>>> resources = new ArrayList<>();
         new TreeMap<>(config.sources()).forEach((source, settings) -> new TreeMap<>(settings.resources()).forEach((resource, r) ->
-                resources.add(describe(SyncTarget.of(source, resource), r, settings.api().isPresent()))));
+                resources.add(settings.connections().isPresent() ? Uni.createFrom().item(perConnection(source, resource, r, settings))
+                        : describe(SyncTarget.of(source, resource), r, settings.api().isPresent()))));
         if (resources.isEmpty()) {
             return Uni.createFrom().item(Map.<String, Object>of("sources", List.of()));
         }
-        return Uni.join().all(resources).andFailFast().chain(described -> auth.refusedSources().map(refused -> {
+        List<String> withConnections = config.sources().entrySet().stream().filter(e -> e.getValue().connections().isPresent())
+                .map(Map.Entry::getKey).sorted().toList();
+        Uni<Map<String, Map<String, Object>>> counts = withConnections.isEmpty() ? Uni.createFrom().item(Map.of())
+                : Uni.join().all(withConnections.stream().map(this::connectionCounts).toList()).andFailFast().map(list -> {
+                    Map<String, Map<String, Object>> bySource = new TreeMap<>();
+                    for (int i = 0; i < list.size(); i++) {
+                        bySource.put(withConnections.get(i), list.get(i));
+                    }
+                    return bySource;
+                });
+        return Uni.join().all(resources).andFailFast().chain(described -> counts.chain(connectionCounts -> auth.refusedSources().map(refused -> {
             Map<String, List<Map<String, Object>>> bySource = new TreeMap<>();
             described.forEach(d -> bySource.computeIfAbsent((String) d.remove("source"), s -> new ArrayList<>()).add(d));
             List<Map<String, Object>> sources = new ArrayList<>();
             bySource.forEach((source, list) -> {
                 Map<String, Object> view = new LinkedHashMap<>();
                 view.put("source", source);
+                boolean perConnection = config.sources().get(source).connections().isPresent();
                 view.put("auth", config.sources().get(source).api().flatMap(TidemarkConfig.ProviderApi::auth).map(auth -> {
                     Map<String, Object> state = new LinkedHashMap<>();
                     state.put("type", auth.type());
-                    state.put("state", refused.containsKey(source) ? "needs-reauthorization" : "ok");
-                    state.put("reason", refused.get(source));
+                    if (!perConnection) {   // each connection has its own state: see connections
+                        state.put("state", refused.containsKey(source) ? "needs-reauthorization" : "ok");
+                        state.put("reason", refused.get(source));
+                    }
                     return state;
                 }).orElse(null));
-                if (config.sources().get(source).api().isPresent()) {
+                if (perConnection) {
+                    view.put("connections", connectionCounts.get(source));
+                } else if (config.sources().get(source).api().isPresent()) {
                     // This replica's view: each replica keeps its own breaker per source.
                     view.put("circuit", client.circuit(Connection.implicit(source)));
                     // This replica's limiter: the pace of its calls, whether the provider's headers set it, any pause.
@@ -162,7 +182,32 @@ public class SyncResource {
                 sources.add(view);
             });
             return Map.<String, Object>of("sources", sources);
-        }));
+        })));
+    }
+
+    /** A resource of a source with connections: polled per connection, its state in each connection's view. */
+    private static Map<String, Object> perConnection(String source, String resource, TidemarkConfig.Resource r,
+            TidemarkConfig.Source settings) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("source", source);
+        view.put("resource", resource);
+        view.put("polled", settings.api().isPresent() && r.list().isPresent());
+        view.put("perConnection", true);
+        view.put("schedule", r.schedule().map(Duration::toString).orElse(null));
+        return view;
+    }
+
+    /** How many connections the source has, by state, and where to page through them. */
+    private Uni<Map<String, Object>> connectionCounts(String source) {
+        return connections.countByState(source).map(byState -> {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("total", byState.values().stream().mapToLong(Long::longValue).sum());
+            for (ConnectionState state : ConnectionState.values()) {
+                view.put(state.configName(), byState.getOrDefault(state, 0L));
+            }
+            view.put("href", "/api/sources/" + source + "/connections");
+            return view;
+        });
     }
 
     private Uni<Map<String, Object>> describe(SyncTarget target, TidemarkConfig.Resource resource, boolean api) {
@@ -204,12 +249,17 @@ public class SyncResource {
         view.put("schedule", resource.schedule().map(Duration::toString).orElse(null));
         Optional<SyncRun> last = runs.stream().findFirst();
         view.put("lastRun", last.orElse(null));
-        view.put("health", last.map(run -> ConfigKind.named(RunStatus.class, run.status()).map(status -> switch (status) {
+        view.put("health", health(last));
+        return view;
+    }
+
+    /** A resource's health by its last run: ok, rate-limited, failing or never-run. */
+    static String health(Optional<SyncRun> last) {
+        return last.map(run -> ConfigKind.named(RunStatus.class, run.status()).map(status -> switch (status) {
             case COMPLETED, RUNNING -> "ok";
             case PARTIAL -> "rate-limited";
             case FAILED -> "failing";
-        }).orElse("failing")).orElse("never-run"));
-        return view;
+        }).orElse("failing")).orElse("never-run");
     }
 
     static Map<String, Object> checkpoint(Checkpoint checkpoint) {
@@ -236,6 +286,11 @@ public class SyncResource {
             return Optional.of(Problem.response(Response.Status.CONFLICT, source + "/" + resource
                     + " is not polled: it needs tidemark.sources." + source + ".api.base-url and tidemark.sources." + source
                     + ".resources." + resource + ".list"));
+        }
+        if (settings.connections().isPresent()) {
+            return Optional.of(Problem.response(Response.Status.CONFLICT, "source " + source + " serves connections and has no "
+                    + "account of its own: sync one connection's resource, POST /api/sources/" + source + "/connections/{id}/resources/"
+                    + resource + "/sync"));
         }
         return Optional.empty();
     }

@@ -13,6 +13,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.HashMap;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -115,6 +118,22 @@ public class CheckpointStore {
                 .addString(position.id()).addLong(position.seen()).addString(owner).addDouble(LeaseStore.seconds(ttl))
                 .addString(position.token());
         return pool.preparedQuery(SAVE_HELD).execute(values).map(rows -> rows.size() == 1);
+    }
+
+    /**
+     * The newest record time each top-level resource of each of {@code connections} of a source has reached, by
+     * connection and resource: what a connection's lag is measured from.
+     */
+    public Uni<Map<String, Map<String, Instant>>> reached(String source, List<String> connections) {
+        return pool.preparedQuery("""
+                SELECT connection, resource, updated_at FROM poll_checkpoints
+                WHERE source = $1 AND connection = ANY($2::text[]) AND parent = '' AND updated_at IS NOT NULL""")
+                .execute(Tuple.of(source, connections.toArray(String[]::new))).map(rows -> {
+                    Map<String, Map<String, Instant>> reached = new HashMap<>();
+                    rows.forEach(row -> reached.computeIfAbsent(row.getString("connection"), c -> new HashMap<>())
+                            .put(row.getString("resource"), column(row, "updated_at")));
+                    return reached;
+                });
     }
 
     public Uni<ParentCheckpoints> parentCheckpoints(SyncTarget target) {

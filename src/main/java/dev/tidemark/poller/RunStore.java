@@ -10,6 +10,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
+import java.util.HashMap;
 import java.util.UUID;
 
 /** The sync_runs rows: one per run, started, brought up to date about once a second, and ended with its outcome. */
@@ -82,6 +84,18 @@ public class RunStore {
             rows.forEach(row -> runs.add(run(row)));
             return runs;
         });
+    }
+
+    /** The newest run of each top-level resource of each of {@code connections} of a source, by connection. */
+    public Uni<Map<String, List<SyncRun>>> latestRuns(String source, List<String> connections) {
+        return pool.preparedQuery("SELECT DISTINCT ON (connection, resource) " + COLUMNS + """
+                 FROM sync_runs WHERE source = $1 AND connection = ANY($2::text[]) AND parent = ''
+                ORDER BY connection, resource, started_at DESC""").execute(Tuple.of(source, connections.toArray(String[]::new)))
+                .map(rows -> {
+                    Map<String, List<SyncRun>> latest = new HashMap<>();
+                    rows.forEach(row -> latest.computeIfAbsent(row.getString("connection"), c -> new ArrayList<>()).add(run(row)));
+                    return latest;
+                });
     }
 
     private static SyncRun run(Row row) {

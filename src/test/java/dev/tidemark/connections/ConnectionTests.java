@@ -270,6 +270,14 @@ class ConnectionTests {
             cursor = page.extract().path("nextCursor");
         } while (cursor != null);
         assertThat(seen).isEqualTo(5);
+        get(BASE + "?limit=500").statusCode(200)
+                .body("connections.find { it.id == 'page-" + run + "-1' }.resources[0].health", equalTo("never-run"));
+        // The sources' view counts them by state, without listing them.
+        get("/api/sources").statusCode(200)
+                .body("sources.find { it.source == 'accounts' }.connections.paused", org.hamcrest.Matchers.greaterThanOrEqualTo(5))
+                .body("sources.find { it.source == 'accounts' }.connections.href", equalTo(BASE))
+                .body("sources.find { it.source == 'accounts' }.resources[0].perConnection", equalTo(true));
+        post("/api/sources/accounts/resources/items/sync", "{}").statusCode(409).body("detail", containsString("serves connections"));
         // A paused connection is not polled, on request either.
         post(BASE + "/page-" + run + "-0/resources/items/sync", "{}").statusCode(409).body("detail", containsString("paused"));
     }

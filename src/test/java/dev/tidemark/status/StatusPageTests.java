@@ -110,7 +110,15 @@ class StatusPageTests {
                 .header("Authorization", Records.TOKEN).get("/api/events?source=lab&limit=5").then().statusCode(200)
                 .body("events.subject", org.hamcrest.Matchers.hasItem(hostile)));
 
+        String connection = "status-" + UUID.randomUUID().toString().substring(0, 8);
+        io.restassured.RestAssured.given().header("Authorization", Records.TOKEN).contentType("application/json")
+                .body("{\"id\":\"" + connection + "\",\"variables\":{\"tenant\":\"s\"},\"enabled\":false}")
+                .post("/api/sources/accounts/connections").then().statusCode(201);
+
         String dom = chromium(page + "#token=test-token", "--dump-dom");
+        // A source with connections: its counts by state, and a page of its connections with their resources' health.
+        assertThat(dom).contains("data-connections=\"accounts\"").containsPattern("\\d+ connections: ")
+                .containsPattern("[1-9]\\d* paused").contains("per connection");
         assertThat(dom).contains("data-source=\"sim\"").contains("data-source=\"lab\"").contains("cursor-items")
                 .contains("full completed, 30 records").contains("webhooks only")
                 .contains("id=\"runs-table\"").contains("sim/cursor-items").contains("full (api)")
