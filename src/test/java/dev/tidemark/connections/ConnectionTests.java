@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 
 import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.support.LogCapture;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
 import dev.tidemark.support.TenantProvider;
@@ -24,6 +25,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.UUID;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,11 +47,21 @@ class ConnectionTests {
 
     TenantProvider provider;
     String run;
+    LogCapture logs;
 
     @BeforeEach
     void fresh() {
         provider = ProviderSimulatorResource.tenants();
         run = UUID.randomUUID().toString().substring(0, 8);
+        logs = new LogCapture();
+    }
+
+    /** Whatever the test did (created, polled, refused, deleted), no token it used is in a log line. */
+    @AfterEach
+    void noSecretLogged() {
+        logs.close();
+        assertThat(logs.text()).doesNotContain("tok-").doesNotContain("the-right-token").doesNotContain("a-wrong-token")
+                .doesNotContain("very-secret-token");
     }
 
     private static ValidatableResponse post(String path, String body) {
@@ -157,6 +169,9 @@ class ConnectionTests {
                 .doesNotContain("a-wrong-token").doesNotContain("the-right-token");
         assertThat(events.split("\"subject\":\"" + broken + "\"", -1)).hasSize(2);
         assertThat(provider.refused(broken)).isEqualTo(1);   // refused once; never retried with the same token
+        // The capture sees the application's lines (so the check after each test means something): this one names the
+        // connection and the call, never the token.
+        assertThat(logs.text()).contains("connection accounts/" + broken + " needs re-authorization");
         post(BASE + "/" + broken + "/resources/items/sync", "{}").statusCode(409).body("detail", containsString("needs-reauthorization"));
         assertThat(provider.refused(broken)).isEqualTo(1);
         get("/api/runs/" + syncAndWait(fine, "full")).body("status", equalTo("completed"));
