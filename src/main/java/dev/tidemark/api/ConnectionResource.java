@@ -51,6 +51,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.logging.Logger;
 
 /**
@@ -92,8 +97,27 @@ public class ConnectionResource {
         this.changes = changes;
     }
 
+    /** The body of a create, for the OpenAPI document (read by {@link ConnectionRequests}, which checks each field). */
+    @Schema(name = "ConnectionBody", description = "A connection to create; a PATCH takes the same fields but id, each optional")
+    public record ConnectionBody(
+            @Schema(description = "1 to 128 of A-Z a-z 0-9 . _ -; not the name of one of the source's resources") String id,
+            @Schema(description = "By the source's auth type: token; username, password; refreshToken, clientId, clientSecret. "
+                    + "Write-only: never answered") Map<String, String> credentials,
+            @Schema(description = "Exactly the names the source declares (connections.variables)") Map<String, String> variables,
+            @Schema(description = "For routing by pointer or header: the values that name this account in webhooks") List<String> routingKeys,
+            @Schema(description = "For routing by URL: this connection's own webhook secrets. Write-only") List<String> webhookSecrets,
+            @Schema(description = "Any JSON, up to 16 KiB, kept and returned as is") Object metadata,
+            @Schema(description = "Per polled resource, how often it is polled (15m, PT15M)") Map<String, String> schedule,
+            @Schema(description = "false creates it paused", defaultValue = "true") Boolean enabled) {
+    }
+
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Create a connection (one customer account) of a source")
+    @RequestBody(content = @Content(schema = @Schema(implementation = ConnectionBody.class)))
+    @APIResponse(responseCode = "201", description = "The connection, without its secrets")
+    @APIResponse(responseCode = "400", description = "A field is wrong; the problem names it")
+    @APIResponse(responseCode = "409", description = "The id, or a routing key, is another connection's")
     public Uni<Response> create(@PathParam("source") String source, JsonNode body) {
         Optional<Response> unknown = connectionSource(source);
         if (unknown.isPresent()) {
@@ -166,6 +190,8 @@ public class ConnectionResource {
     @PATCH
     @Path("/{id}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Change a connection: the fields given replace the stored ones; new credentials clear needs-reauthorization")
+    @RequestBody(content = @Content(schema = @Schema(implementation = ConnectionBody.class)))
     public Uni<Response> change(@PathParam("source") String source, @PathParam("id") String id, JsonNode body) {
         Optional<Response> unknown = connectionSource(source);
         if (unknown.isPresent()) {
@@ -190,6 +216,7 @@ public class ConnectionResource {
      */
     @DELETE
     @Path("/{id}")
+    @Operation(summary = "Delete a connection and stop its work; with purge=true, also a delete of each of its records")
     public Uni<Response> delete(@PathParam("source") String source, @PathParam("id") String id, @QueryParam("purge") String purge) {
         Optional<Response> unknown = connectionSource(source);
         if (unknown.isPresent()) {

@@ -272,6 +272,15 @@ class ConnectionTests {
     }
 
     @Test
+    void theOpenApiDocumentDescribesTheConnectionsApi() {
+        String document = dev.tidemark.support.Management.given().get("/q/openapi?format=json").then().statusCode(200)
+                .extract().asString();
+        assertThat(document).contains("/api/sources/{source}/connections/{id}/resources/{resource}/sync")
+                .contains("/api/sources/{source}/connections/{id}").contains("/webhooks/{source}/{connection}")
+                .contains("ConnectionBody").contains("Write-only");
+    }
+
+    @Test
     void listingPagesThroughEveryConnection() {
         for (int i = 0; i < 5; i++) {
             post(BASE, "{\"id\":\"page-" + run + "-" + i + "\",\"variables\":{\"tenant\":\"p\"},\"enabled\":false}").statusCode(201)
