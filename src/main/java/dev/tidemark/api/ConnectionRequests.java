@@ -60,10 +60,15 @@ final class ConnectionRequests {
         if (id == null || !id.isTextual()) {
             throw new Invalid("id: required, a string of 1 to 128 of A-Z a-z 0-9 . _ -");
         }
-        if (!ID.matcher(id.textValue()).matches()) {
+        if (!ID.matcher(id.textValue()).matches() || id.textValue().matches("\\.+")) {
             throw new Invalid("id: must be 1 to 128 of A-Z a-z 0-9 . _ - (it is part of URLs and Kafka keys)");
         }
         Optional<Map<String, String>> credentials = textMap(object, "credentials");
+        if (credentials.isEmpty() && config.api().flatMap(TidemarkConfig.ProviderApi::auth).isPresent()) {
+            String type = config.api().get().auth().get().type();
+            throw new Invalid("credentials: required, the source's API takes auth type " + type + " ("
+                    + String.join(", ", ProviderAuth.of(config.api().get().auth().get()).credentialFields()) + ")");
+        }
         checkCredentials(config, credentials);
         Map<String, String> variables = textMap(object, "variables").orElse(Map.of());
         Optional<String> problem = ConnectionVariables.problem(declared(config), variables);

@@ -35,11 +35,11 @@ final class ConnectionEvents {
     }
 
     /**
-     * The event of a connection's credentials refused for good. Its id is made of the connection's row and the
-     * credentials' version, so the same refusal, written twice, is one event, and the next credentials' is another.
+     * The event of a connection's credentials refused for good. Its id is made of the connection's row and when
+     * its credentials were set, so the same refusal, written twice, is one event, and the next credentials' another.
      */
-    static OutboxEntry needsReauthorization(UUID uid, Connection connection, long version, String reason, Instant at) {
-        String id = UUID.nameUUIDFromBytes((NEEDS_REAUTHORIZATION + "\n" + uid + "\n" + version).getBytes(StandardCharsets.UTF_8))
+    static OutboxEntry needsReauthorization(UUID uid, Connection connection, String credentials, String reason, Instant at) {
+        String id = UUID.nameUUIDFromBytes((NEEDS_REAUTHORIZATION + "\n" + uid + "\n" + credentials).getBytes(StandardCharsets.UTF_8))
                 .toString();
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("source", connection.source());

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -262,12 +263,14 @@ public class ConnectionStore {
      * {@code tidemark.connection.needs-reauthorization} CloudEvent to the
      * outbox, so the relay publishes it on tidemark.events exactly when the
      * state changed. False (and no event) when it was gone, already needed
-     * re-authorization, or changed credentials since {@code version} (a newer
-     * credential is not condemned by an old one's failure).
+     * re-authorization, or got new credentials from the API since the ones
+     * set at {@code credentialsChangedAt} failed (a newer credential is not
+     * condemned by an old one's failure; a refresh token's rotations keep
+     * that time, so a grant refused after rotating is still the one refused).
      */
-    public Uni<Boolean> needsReauthorization(Connection connection, long version, String reason) {
+    public Uni<Boolean> needsReauthorization(Connection connection, Instant credentialsChangedAt, String reason) {
         return safe(() -> Panache.withTransaction(() -> row(connection, LockModeType.PESSIMISTIC_WRITE).flatMap(row -> {
-            if (row == null || row.credentialsVersion != version
+            if (row == null || !Objects.equals(row.credentialsChangedAt, credentialsChangedAt)
                     || stateOf(row.state) == ConnectionState.NEEDS_REAUTHORIZATION) {
                 return Uni.createFrom().item(false);
             }
@@ -275,7 +278,7 @@ public class ConnectionStore {
             row.state = ConnectionState.NEEDS_REAUTHORIZATION.configName();
             row.stateReason = reason;
             row.updatedAt = now;
-            OutboxEntry event = ConnectionEvents.needsReauthorization(row.uid, connection, version, reason, now);
+            OutboxEntry event = ConnectionEvents.needsReauthorization(row.uid, connection, String.valueOf(credentialsChangedAt), reason, now);
             return Panache.getSession().flatMap(session -> session.flush()
                     .chain(() -> session.createNativeQuery("INSERT INTO outbox (id, topic, aggregate_id, type, payload) "
                                     + "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING")

@@ -60,7 +60,8 @@ public final class ConnectionVariables {
     public static Optional<String> problem(List<String> declared, Map<String, String> values) {
         for (String name : values.keySet()) {
             if (!declared.contains(name)) {
-                return Optional.of("variables." + name + ": the source declares no such variable"
+                String shown = NAME.matcher(name).matches() ? name : "(a name)";
+                return Optional.of("variables." + shown + ": the source declares no such variable"
                         + (declared.isEmpty() ? "" : " (it declares: " + String.join(", ", declared) + ")"));
             }
         }
@@ -69,8 +70,9 @@ public final class ConnectionVariables {
             if (value == null) {
                 return Optional.of("variables." + name + ": required by the source");
             }
-            if (!VALUE.matcher(value).matches()) {
-                return Optional.of("variables." + name + ": must be 1 to 253 of A-Z a-z 0-9 . _ ~ - (it is put into URLs)");
+            if (!VALUE.matcher(value).matches() || value.contains("..") || value.startsWith(".")) {
+                return Optional.of("variables." + name + ": must be 1 to 253 of A-Z a-z 0-9 . _ ~ -, not starting with a dot "
+                        + "nor holding two in a row (it is put into URLs)");
             }
         }
         return Optional.empty();

@@ -3,6 +3,7 @@ package dev.tidemark.poller;
 import dev.tidemark.change.Connection;
 import dev.tidemark.config.TidemarkConfig;
 import java.net.URI;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 
@@ -15,11 +16,12 @@ import java.util.Optional;
  *
  * @param credentialsVersion the stored credentials' version (0 for an implicit connection); a session made for an
  *                           older version is replaced
+ * @param credentialsChangedAt when the API last set its credentials (a rotation keeps it); null for an implicit connection
  * @param grantSeed          what an OAuth2 grant is set up from: new credentials from the API give a new one, and so
  *                           a new session; a rotation of the refresh token does not
  */
 record Account(Connection connection, URI baseUrl, Map<String, String> variables, Optional<TidemarkConfig.Auth> auth,
-        long credentialsVersion, String grantSeed, ProviderOrigins origins) {
+        long credentialsVersion, Instant credentialsChangedAt, String grantSeed, ProviderOrigins origins) {
 
     /** Never the credentials. */
     @Override

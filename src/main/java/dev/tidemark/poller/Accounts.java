@@ -9,6 +9,7 @@ import dev.tidemark.connections.StoredConnection;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,7 +51,7 @@ public class Accounts {
                 return Uni.createFrom().failure(new Unavailable("source " + connection.source()
                         + " serves connections created through the API; it has no account of its own"));
             }
-            return Uni.createFrom().item(account(connection, api, Map.of(), api.auth(), 0,
+            return Uni.createFrom().item(account(connection, api, Map.of(), api.auth(), 0, null,
                     api.auth().map(OAuth2Session::seed).orElse("")));
         }
         return connections.find(connection).chain(found -> {
@@ -64,21 +65,22 @@ public class Accounts {
             }
             if (api.auth().isEmpty()) {
                 return Uni.createFrom().item(account(connection, api, stored.variables(), Optional.empty(), stored.credentialsVersion(),
-                        ""));
+                        stored.credentialsChangedAt(), ""));
             }
             return connections.credentials(connection).map(credentials -> {
                 TidemarkConfig.Auth auth = ProviderAuth.withCredentials(api.auth().get(),
                         credentials.map(ConnectionStore.Credentials::fields).orElse(Map.of()));
-                return account(connection, api, stored.variables(), Optional.of(auth), stored.credentialsVersion(),
-                        stored.uid() + "/" + stored.credentialsChangedAt());
+                return account(connection, api, stored.variables(), Optional.of(auth),
+                        credentials.map(ConnectionStore.Credentials::version).orElse(stored.credentialsVersion()),
+                        stored.credentialsChangedAt(), stored.uid() + "/" + stored.credentialsChangedAt());
             });
         });
     }
 
     private static Account account(Connection connection, TidemarkConfig.ProviderApi api, Map<String, String> variables,
-            Optional<TidemarkConfig.Auth> auth, long version, String grantSeed) {
+            Optional<TidemarkConfig.Auth> auth, long version, Instant changedAt, String grantSeed) {
         String base = ConnectionVariables.fill(api.baseUrl(), variables);
-        return new Account(connection, URI.create(base), variables, auth, version, grantSeed,
+        return new Account(connection, URI.create(base), variables, auth, version, changedAt, grantSeed,
                 ProviderOrigins.of(base, api.allowedOrigins().orElse(List.of())));
     }
 }

@@ -4,6 +4,7 @@ import dev.tidemark.change.Connection;
 import dev.tidemark.connections.ConnectionState;
 import dev.tidemark.connections.ConnectionStore;
 import io.smallrye.mutiny.Uni;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -21,10 +22,13 @@ final class ConnectionGrants implements GrantStore {
 
     private final ConnectionStore connections;
     private final Connection connection;
+    /** When the API set the credentials this grant started from: a refusal condemns those, never newer ones. */
+    private final Instant credentialsChangedAt;
 
-    ConnectionGrants(ConnectionStore connections, Connection connection) {
+    ConnectionGrants(ConnectionStore connections, Connection connection, Instant credentialsChangedAt) {
         this.connections = connections;
         this.connection = connection;
+        this.credentialsChangedAt = credentialsChangedAt;
     }
 
     @Override
@@ -56,6 +60,6 @@ final class ConnectionGrants implements GrantStore {
 
     @Override
     public Uni<Void> refuse(String reason, long version) {
-        return connections.needsReauthorization(connection, version, reason).replaceWithVoid();
+        return connections.needsReauthorization(connection, credentialsChangedAt, reason).replaceWithVoid();
     }
 }

@@ -116,12 +116,18 @@ public enum ProviderAuth implements ConfigKind {
     public Optional<String> credentialProblem(TidemarkConfig.Auth auth, Map<String, String> credentials) {
         for (var entry : credentials.entrySet()) {
             if (!credentialFields().contains(entry.getKey())) {
-                return Optional.of("credentials." + entry.getKey() + ": auth type " + configName() + " takes "
+                String name = entry.getKey().length() > 64 || !entry.getKey().chars().allMatch(c -> c >= 0x21 && c < 0x7f)
+                        ? "(a field)" : entry.getKey();
+                return Optional.of("credentials." + name + ": auth type " + configName() + " takes "
                         + String.join(", ", credentialFields()));
             }
             if (entry.getValue() == null || entry.getValue().isBlank()) {
                 return Optional.of("credentials." + entry.getKey() + ": must not be empty");
             }
+        }
+        if (credentials.containsKey("clientId") && !credentials.containsKey("clientSecret")) {
+            // A connection's own OAuth client is never paired with the source's secret.
+            return Optional.of("credentials.clientSecret: required with credentials.clientId");
         }
         Optional<String> missing = switch (this) {
             case BEARER, API_KEY -> Optional.of("token").filter(f -> !credentials.containsKey(f));

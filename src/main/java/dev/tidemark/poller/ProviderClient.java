@@ -187,7 +187,7 @@ public class ProviderClient {
                         // right after a refresh: no retry cures that, a person must give it new credentials. This
                         // connection alone stops; the others go on.
                         String reason = call + " answered 401 to the connection's credentials";
-                        return connections.needsReauthorization(connection, account.credentialsVersion(), reason)
+                        return connections.needsReauthorization(connection, account.credentialsChangedAt(), reason)
                                 .invoke(moved -> {
                                     if (moved) {
                                         LOG.errorf("connection %s needs re-authorization: %s; PATCH it with new credentials",
@@ -292,7 +292,7 @@ public class ProviderClient {
                 : connection.isImplicit()
                         ? new OAuth2Session(key.source(), auth, vertx, http.getDelegate(), store, clock, config.poller())
                         : new OAuth2Session(key.toString(), auth, account.grantSeed(), vertx, http.getDelegate(),
-                                new ConnectionGrants(connections, key), clock, config.poller()));
+                                new ConnectionGrants(connections, key, account.credentialsChangedAt()), clock, config.poller()));
     }
 
     /** The connection's own budget: providers limit per account, so one account's 429s must not slow another's. */

@@ -123,7 +123,9 @@ public class RefetchConsumer {
         } catch (Exception e) {
             return Uni.createFrom().voidItem();   // the processor dead-letters what cannot be read
         }
-        if (change.op() != Op.REFETCH) {
+        if (change.op() != Op.REFETCH || change.unrouted()) {
+            // A refetch naming its account by a routing key is the processor's to route first: it puts the
+            // routed request back on the topic (or dead-letters it for want of a connection).
             return Uni.createFrom().voidItem();
         }
         return serve(change);

@@ -130,18 +130,24 @@ public class ChangeProcessor {
         }
         return router.route(parsed.stream().map(Parsed::change).toList()).chain(routed -> {
             List<Parsed> known = new ArrayList<>();
+            List<ChangeEnvelope> refetchRequests = new ArrayList<>();
             List<Uni<Void>> unknown = new ArrayList<>();
             for (int i = 0; i < parsed.size(); i++) {
                 Parsed one = parsed.get(i);
                 if (routed.get(i).isPresent()) {
                     known.add(new Parsed(routed.get(i).get(), one.record()));
+                    if (one.change().unrouted() && one.change().op() == Op.REFETCH) {
+                        // The poller serves a thin webhook's refetch once it names its connection: sent on again, routed.
+                        refetchRequests.add(routed.get(i).get());
+                    }
                 } else {
                     metrics.counter(Metric.PROCESSOR_UNKNOWN_CONNECTIONS, "source", one.change().source()).increment();
                     unknown.add(deadLetter(one.record(), new AccountRouter.UnknownConnection(one.change().source())));
                 }
             }
-            return unknown.isEmpty() ? Uni.createFrom().item(known)
-                    : Uni.join().all(unknown).andFailFast().replaceWith(known);
+            Uni<Void> sent = refetchRequests.isEmpty() ? Uni.createFrom().voidItem() : refetches.publish(refetchRequests);
+            return sent.chain(() -> unknown.isEmpty() ? Uni.createFrom().item(known)
+                    : Uni.join().all(unknown).andFailFast().replaceWith(known));
         });
     }
 

@@ -118,7 +118,7 @@ public class WebhookResource {
             }
             return receive(source, source.scheme(), null, headers, body, now);
         }
-        if (!byUrl || !CONNECTION_ID.matcher(connectionId).matches()) {
+        if (!byUrl || !CONNECTION_ID.matcher(connectionId).matches() || connectionId.matches("\\.+")) {
             return Uni.createFrom().item(reject(sourceName, "not_found", "unknown_connection", null,
                     Problem.response(Response.Status.NOT_FOUND, byUrl ? "No connection '" + printable(connectionId) + "' of source '"
                             + sourceName + "'" : "Source '" + sourceName + "' does not route webhooks by URL: post to /webhooks/" + sourceName)));

@@ -254,26 +254,41 @@ public final class TidemarkConfigCheck {
         }
     }
 
-    private static void checkApi(String key, TidemarkConfig.ProviderApi api, List<String> variables, boolean polling,
-            List<String> problems) {
-        for (String name : ConnectionVariables.placeholders(api.baseUrl())) {
+    /** The base URL: absolute http(s), its placeholders the source's variables, and a variable in its host under a fixed domain. */
+    private static void checkBaseUrl(String key, String baseUrl, List<String> variables, List<String> problems) {
+        for (String name : ConnectionVariables.placeholders(baseUrl)) {
             if (!variables.contains(name)) {
                 problems.add(key + ".base-url: names {" + name + "}, which is not one of the source's connections.variables"
                         + (variables.isEmpty() ? " (it declares none)" : " (" + String.join(", ", variables) + ")"));
                 return;
             }
         }
+        // A variable in the host only ever names a host under a fixed domain: {shop}.example.com, never {host} alone,
+        // which would let a connection send calls (and their credentials) anywhere, the cloud's metadata address included.
+        String afterScheme = baseUrl.contains("://") ? baseUrl.substring(baseUrl.indexOf("://") + 3) : "";
+        String authority = afterScheme.contains("/") ? afterScheme.substring(0, afterScheme.indexOf('/')) : afterScheme;
+        int lastPlaceholder = authority.lastIndexOf('}');
+        if (lastPlaceholder >= 0 && !authority.substring(lastPlaceholder + 1).matches("(\\.[A-Za-z0-9-]+){2,}(:\\d+)?")) {
+            problems.add(key + ".base-url: a variable in the host must be followed by a fixed domain of two labels or more, "
+                    + "as {shop}.example.com; was '" + baseUrl + "'");
+            return;
+        }
         // Checked as a connection would fill it: with a value of the kind a variable may take.
         Map<String, String> sample = new HashMap<>();
         variables.forEach(name -> sample.put(name, "x"));
         try {
-            URI base = URI.create(ConnectionVariables.fill(api.baseUrl(), sample));
+            URI base = URI.create(ConnectionVariables.fill(baseUrl, sample));
             if (!("http".equals(base.getScheme()) || "https".equals(base.getScheme())) || base.getHost() == null) {
-                problems.add(key + ".base-url: must be an absolute http(s) URL, was '" + api.baseUrl() + "'");
+                problems.add(key + ".base-url: must be an absolute http(s) URL, was '" + baseUrl + "'");
             }
         } catch (IllegalArgumentException e) {
-            problems.add(key + ".base-url: not a URL: '" + api.baseUrl() + "'");
+            problems.add(key + ".base-url: not a URL: '" + baseUrl + "'");
         }
+    }
+
+    private static void checkApi(String key, TidemarkConfig.ProviderApi api, List<String> variables, boolean polling,
+            List<String> problems) {
+        checkBaseUrl(key, api.baseUrl(), variables, problems);
         List<String> origins = api.allowedOrigins().orElse(List.of());
         for (int i = 0; i < origins.size(); i++) {
             String origin = origins.get(i);

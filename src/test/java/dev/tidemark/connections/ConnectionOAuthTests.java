@@ -93,4 +93,51 @@ class ConnectionOAuthTests {
         assertThat(store.credentials(new Connection("oauthaccounts", bad)).await().atMost(Duration.ofSeconds(10)).orElseThrow()
                 .fields()).containsEntry("refreshToken", provider.refreshToken(bad));
     }
+
+    @Test
+    void anAccessTokenRefusedEvenRightAfterARefreshNeedsReauthorization() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        TenantProvider provider = ProviderSimulatorResource.tenants();
+        String revoked = "revoked-" + run;
+        provider.oauthTenant(revoked, "rt-" + revoked + "-0");
+        provider.put(revoked, "r-1", Instant.parse("2026-08-02T00:00:00Z"), "r");
+        post(BASE, "{\"id\":\"" + revoked + "\",\"credentials\":{\"refreshToken\":\"rt-" + revoked + "-0\"},\"variables\":{\"tenant\":\""
+                + revoked + "\"}}").statusCode(201);
+        provider.revoke(revoked);
+        // The first token is refused, a fresh one (the refresh token rotating each time) too: no retry cures that.
+        run(revoked).body("status", equalTo("failed"));
+        assertThat(provider.grants(revoked)).isEqualTo(2);
+        given().header("Authorization", Records.TOKEN).get(BASE + "/" + revoked).then().body("state", equalTo("needs-reauthorization"))
+                .body("stateReason", containsString("401"));
+    }
+
+    @Test
+    void aConnectionsOwnClientCredentialsAndAnInvalidClient() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        TenantProvider provider = ProviderSimulatorResource.tenants();
+        String ok = "cc-" + run;
+        String wrong = "ccw-" + run;
+        provider.clientTenant(ok, "secret-" + ok);
+        provider.clientTenant(wrong, "secret-" + wrong);
+        provider.put(ok, "c-1", Instant.parse("2026-08-03T00:00:00Z"), "c");
+        String base = "/api/sources/ccaccounts/connections";
+        post(base, "{\"id\":\"" + ok + "\",\"credentials\":{\"clientId\":\"cid-" + ok + "\"},\"variables\":{\"tenant\":\"" + ok
+                + "\"}}").statusCode(400).body("detail", containsString("credentials.clientSecret"));
+        post(base, "{\"id\":\"" + ok + "\",\"variables\":{\"tenant\":\"" + ok + "\"}}").statusCode(400)
+                .body("detail", containsString("credentials"));
+        post(base, "{\"id\":\"" + ok + "\",\"credentials\":{\"clientId\":\"cid-" + ok + "\",\"clientSecret\":\"secret-" + ok
+                + "\"},\"variables\":{\"tenant\":\"" + ok + "\"}}").statusCode(201);
+        post(base, "{\"id\":\"" + wrong + "\",\"credentials\":{\"clientId\":\"cid-" + wrong + "\",\"clientSecret\":\"not-it\"},"
+                + "\"variables\":{\"tenant\":\"" + wrong + "\"}}").statusCode(201);
+        String okRun = post(base + "/" + ok + "/resources/items/sync", "{\"mode\":\"full\"}").statusCode(202).extract().path("runId");
+        String wrongRun = post(base + "/" + wrong + "/resources/items/sync", "{\"mode\":\"full\"}").statusCode(202).extract().path("runId");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            given().header("Authorization", Records.TOKEN).get("/api/runs/" + okRun).then().body("status", equalTo("completed"))
+                    .body("records", equalTo(1));
+            given().header("Authorization", Records.TOKEN).get("/api/runs/" + wrongRun).then().body("status", equalTo("failed"));
+        });
+        given().header("Authorization", Records.TOKEN).get(base + "/" + wrong).then().body("state", equalTo("needs-reauthorization"))
+                .body("stateReason", containsString("invalid_client"));
+        given().header("Authorization", Records.TOKEN).get(base + "/" + ok).then().body("state", equalTo("active"));
+    }
 }

@@ -222,4 +222,40 @@ class TidemarkConfigCheckTest {
                 .hasMessageContaining("tidemark.sources.billing.webhook.scheme")
                 .hasMessageContaining("tidemark.rules.subscription-over-10k.resource");
     }
+
+    static final String CONNECTIONS = """
+            tidemark:
+              sources:
+                crm:
+                  connections: {routing: pointer, routing-pointer: /account, variables: [tenant]}
+                  api:
+                    base-url: https://{tenant}.crm.example/api
+                    auth: {type: bearer}
+                  resources:
+                    contacts:
+                      list: {path: /contacts, items: /data, pagination: {type: cursor}}
+                      schedule: 5m
+            """;
+
+    @Test
+    void aSourceWithConnectionsNeedsNoCredentialsOfItsOwnAndItsVariablesStayInTheirPlace() {
+        assertThat(problemsOf(CONNECTIONS)).isEmpty();
+        String crm = "tidemark.sources.crm";
+        assertThat(problemsOf(CONNECTIONS.replace("https://{tenant}.crm.example/api", "https://{tenant}/api")))
+                .contains(crm + ".api.base-url: a variable in the host must be followed by a fixed domain");
+        assertThat(problemsOf(CONNECTIONS.replace("https://{tenant}.crm.example/api", "https://api.{tenant}/v1")))
+                .contains(crm + ".api.base-url: a variable in the host");
+        assertThat(problemsOf(CONNECTIONS.replace("https://{tenant}.crm.example/api", "https://{region}.crm.example/api")))
+                .contains(crm + ".api.base-url: names {region}, which is not one of the source's connections.variables");
+        assertThat(problemsOf(CONNECTIONS.replace("variables: [tenant]", "variables: [tenant, contacts]")))
+                .contains(crm + ".connections.variables[1]: 'contacts' cannot be told from {contacts}");
+        assertThat(problemsOf(CONNECTIONS.replace("routing: pointer, routing-pointer: /account", "routing: pointer")))
+                .contains(crm + ".connections.routing-pointer: routing by pointer needs the JSON pointer");
+        assertThat(problemsOf(CONNECTIONS.replace("routing: pointer, routing-pointer: /account", "routing: carrier-pigeon")))
+                .contains(crm + ".connections.routing: 'carrier-pigeon' is not one of header, pointer, url");
+        // The same source without connections must name a real host and, to poll, its own token.
+        assertThat(problemsOf(CONNECTIONS.replace("connections: {routing: pointer, routing-pointer: /account, variables: [tenant]}", "")))
+                .contains(crm + ".api.base-url: names {tenant}, which is not one of the source's connections.variables (it declares none)")
+                .contains(crm + ".api.auth.token: auth type bearer needs a token");
+    }
 }

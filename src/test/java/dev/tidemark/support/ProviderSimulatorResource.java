@@ -32,6 +32,8 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         tenants = new TenantProvider(FreePorts.next());
         return Map.ofEntries(Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.oauthaccounts.api.base-url", tenants.baseUrl()),
+                Map.entry("tidemark.sources.ccaccounts.api.base-url", tenants.baseUrl()),
+                Map.entry("tidemark.sources.ccaccounts.api.auth.token-url", "http://127.0.0.1:" + tenants.port() + "/oauth/token"),
                 Map.entry("tidemark.sources.oauthaccounts.api.auth.token-url", "http://127.0.0.1:" + tenants.port() + "/oauth/token"),
                 Map.entry("tidemark.sources.sim.api.base-url", simulator.baseUrl()),
                 Map.entry("tidemark.sources.simnest.api.base-url", simulator.baseUrl()),

@@ -40,6 +40,9 @@ public class TenantProvider implements AutoCloseable {
     /** OAuth2 tenants: the refresh token each accepts now (rotated on every use), and the access token it issued last. */
     private final Map<String, String> refreshTokens = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> grants = new ConcurrentHashMap<>();
+    /** Tenants whose API refuses every access token (a revoked app), and client-credentials tenants' secrets. */
+    private final java.util.Set<String> revoked = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> clientSecrets = new ConcurrentHashMap<>();
 
     public TenantProvider(int port) {
         this("127.0.0.1", port);
@@ -97,6 +100,18 @@ public class TenantProvider implements AutoCloseable {
         grants.remove(tenant);
     }
 
+    /** A tenant whose token endpoint grants client credentials: client id {@code cid-<tenant>} with {@code secret}. */
+    public void clientTenant(String tenant, String secret) {
+        tenant(tenant, "none-yet");
+        clientSecrets.put(tenant, secret);
+        grants.remove(tenant);
+    }
+
+    /** From now on the tenant's API answers 401 to any access token, fresh ones too. */
+    public void revoke(String tenant) {
+        revoked.add(tenant);
+    }
+
     /** The refresh token the tenant accepts now. */
     public String refreshToken(String tenant) {
         return refreshTokens.get(tenant);
@@ -132,7 +147,7 @@ public class TenantProvider implements AutoCloseable {
             String tenant = path[2];
             calls.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
-            if (!("Bearer " + tokens.get(tenant)).equals(auth)) {
+            if (!("Bearer " + tokens.get(tenant)).equals(auth) || revoked.contains(tenant)) {
                 refused.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
                 send(exchange, 401, "{\"error\":\"invalid token\"}");
                 return;
@@ -171,12 +186,24 @@ public class TenantProvider implements AutoCloseable {
     private void token(HttpExchange exchange) throws IOException {
         try (exchange) {
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            Map<String, String> form = query(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            if ("client_credentials".equals(form.get("grant_type"))) {
+                String id = clientSecrets.keySet().stream().filter(t -> ("Basic " + java.util.Base64.getEncoder().encodeToString(
+                        ("cid-" + t + ":" + clientSecrets.get(t)).getBytes(StandardCharsets.UTF_8))).equals(auth)).findFirst().orElse(null);
+                if (id == null) {
+                    send(exchange, 401, "{\"error\":\"invalid_client\"}");
+                    return;
+                }
+                int n = grants.computeIfAbsent(id, t -> new AtomicInteger()).incrementAndGet();
+                tokens.put(id, "cc-" + id + "-" + n);
+                send(exchange, 200, "{\"access_token\":\"cc-" + id + "-" + n + "\",\"token_type\":\"bearer\",\"expires_in\":3600}");
+                return;
+            }
             String client = "Basic " + java.util.Base64.getEncoder().encodeToString("tidemark:s3cret".getBytes(StandardCharsets.UTF_8));
             if (!client.equals(auth)) {
                 send(exchange, 401, "{\"error\":\"invalid_client\"}");
                 return;
             }
-            Map<String, String> form = query(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             String presented = form.get("refresh_token");
             String tenant = refreshTokens.entrySet().stream().filter(e -> e.getValue().equals(presented)).map(Map.Entry::getKey)
                     .findFirst().orElse(null);
