@@ -63,24 +63,31 @@ final class ConnectionRequests {
         if (!ID.matcher(id.textValue()).matches() || id.textValue().matches("\\.+")) {
             throw new Invalid("id: must be 1 to 128 of A-Z a-z 0-9 . _ - (it is part of URLs and Kafka keys)");
         }
-        Optional<Map<String, String>> credentials = textMap(object, "credentials");
-        if (credentials.isEmpty() && config.api().flatMap(TidemarkConfig.ProviderApi::auth).isPresent()) {
-            String type = config.api().get().auth().get().type();
-            throw new Invalid("credentials: required, the source's API takes auth type " + type + " ("
-                    + String.join(", ", ProviderAuth.of(config.api().get().auth().get()).credentialFields()) + ")");
+        if (config.resources().containsKey(id.textValue())) {
+            // A record key source/connection/resource/id must read one way only (docs/connections.md "Keys").
+            throw new Invalid("id: '" + id.textValue() + "' is the name of one of the source's resources; choose another");
         }
-        checkCredentials(config, credentials);
         Map<String, String> variables = textMap(object, "variables").orElse(Map.of());
         Optional<String> problem = ConnectionVariables.problem(declared(config), variables);
         if (problem.isPresent()) {
             throw new Invalid(problem.get());
         }
+        List<String> routingKeys = routingKeys(config, object).orElse(List.of());
         Optional<List<String>> secrets = webhookSecrets(config, object);
+        Map<String, String> schedule = schedule(config, object).orElse(Map.of());
+        JsonNode metadata = metadata(object).orElse(null);
         boolean enabled = bool(object, "enabled").orElse(true);
-        return new ConnectionSpec(new Connection(source, id.textValue()), credentials, variables, routingKeys(config, object).orElse(List.of()),
-                secrets, metadata(object).orElse(null), schedule(config, object).orElse(Map.of()),
-                enabled ? ConnectionState.ACTIVE : ConnectionState.PAUSED);
+        Optional<Map<String, String>> credentials = textMap(object, "credentials");
+        if (credentials.isEmpty() && config.api().flatMap(TidemarkConfig.ProviderApi::auth).isPresent()) {
+            TidemarkConfig.Auth auth = config.api().get().auth().get();
+            throw new Invalid("credentials: required, the source's API takes auth type " + auth.type() + " ("
+                    + String.join(", ", ProviderAuth.of(auth).credentialFields()) + ")");
+        }
+        checkCredentials(config, credentials);
+        return new ConnectionSpec(new Connection(source, id.textValue()), credentials, variables, routingKeys, secrets, metadata,
+                schedule, enabled ? ConnectionState.ACTIVE : ConnectionState.PAUSED);
     }
+
 
     static ConnectionChange change(TidemarkConfig.Source config, JsonNode body) throws Invalid {
         ObjectNode object = object(body);
@@ -157,7 +164,7 @@ final class ConnectionRequests {
         for (var entry : schedule.get().entrySet()) {
             TidemarkConfig.Resource resource = config.resources().get(entry.getKey());
             if (resource == null || resource.list().isEmpty()) {
-                throw new Invalid("schedule." + entry.getKey() + ": the source has no polled resource of that name");
+                throw new Invalid("schedule." + shown(entry.getKey()) + ": the source has no polled resource of that name");
             }
             Duration every;
             try {
@@ -165,8 +172,8 @@ final class ConnectionRequests {
             } catch (IllegalArgumentException e) {
                 every = null;
             }
-            if (every == null || every.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new Invalid("schedule." + entry.getKey() + ": a duration of at least 1s, such as 15m or PT15M");
+            if (every == null || every.compareTo(Duration.ofSeconds(1)) < 0 || every.compareTo(Duration.ofDays(366)) > 0) {
+                throw new Invalid("schedule." + shown(entry.getKey()) + ": a duration from 1s to 366d, such as 15m or PT15M");
             }
         }
         return schedule;
@@ -187,7 +194,52 @@ final class ConnectionRequests {
         if (body == null || !body.isObject()) {
             throw new Invalid("body: must be a JSON object");
         }
+        storable("body", body, 0);
         return (ObjectNode) body;
+    }
+
+    /**
+     * Every name and text in the body PostgreSQL can hold and JSON can write again: no NUL character (jsonb and
+     * text refuse it) and no half of a surrogate pair (not UTF-8). Checked before anything is stored or sealed.
+     */
+    private static void storable(String at, JsonNode node, int depth) throws Invalid {
+        if (depth > 64) {
+            throw new Invalid(at + ": nested more than 64 deep");
+        }
+        if (node.isTextual() && !storable(node.textValue())) {
+            throw new Invalid(at + ": holds a NUL character or is not valid Unicode");
+        }
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                storable(at + "[" + i + "]", node.get(i), depth + 1);
+            }
+        }
+        if (node.isObject()) {
+            for (var entry : (Iterable<Map.Entry<String, JsonNode>>) node::fields) {
+                if (!storable(entry.getKey())) {
+                    throw new Invalid(at + ": a field name holds a NUL character or is not valid Unicode");
+                }
+                storable(at.equals("body") ? shown(entry.getKey()) : at + "." + shown(entry.getKey()), entry.getValue(), depth + 1);
+            }
+        }
+    }
+
+    private static boolean storable(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\u0000') {
+                return false;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 >= text.length() || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void unknownFields(ObjectNode object, Set<String> known) throws Invalid {

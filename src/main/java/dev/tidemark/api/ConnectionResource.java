@@ -11,6 +11,7 @@ import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.connections.ConnectionChange;
 import dev.tidemark.connections.ConnectionConflict;
+import dev.tidemark.connections.ConnectionSpec;
 import dev.tidemark.connections.ConnectionStore;
 import dev.tidemark.connections.StoredConnection;
 import dev.tidemark.http.Problem;
@@ -18,11 +19,13 @@ import dev.tidemark.poller.Accounts;
 import dev.tidemark.poller.CheckpointStore;
 import dev.tidemark.poller.LeaseStore;
 import dev.tidemark.poller.PollScheduler;
+import dev.tidemark.poller.RefetchQueue;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.RunStore;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
 import dev.tidemark.poller.SyncTarget;
+import dev.tidemark.processor.ConnectionRemains;
 import dev.tidemark.processor.LocalCopy;
 import dev.tidemark.secrets.SecretsException;
 import io.smallrye.mutiny.Multi;
@@ -82,10 +85,15 @@ public class ConnectionResource {
     private final LocalCopy local;
     private final ChangePublisher changes;
     private final PollScheduler scheduler;
+    private final RefetchQueue refetches;
+    private final ConnectionRemains remains;
 
     public ConnectionResource(TidemarkConfig config, ConnectionStore connections, ResourceSync sync, LeaseStore leases, RunStore runs,
-            CheckpointStore checkpoints, RecordResource records, LocalCopy local, ChangePublisher changes, PollScheduler scheduler) {
+            CheckpointStore checkpoints, RecordResource records, LocalCopy local, ChangePublisher changes, PollScheduler scheduler,
+            RefetchQueue refetches, ConnectionRemains remains) {
         this.scheduler = scheduler;
+        this.refetches = refetches;
+        this.remains = remains;
         this.config = config;
         this.connections = connections;
         this.sync = sync;
@@ -129,12 +137,24 @@ public class ConnectionResource {
             return Uni.createFrom().item(spec.problem());
         }
         String id = spec.value().connection().id();
-        if (settings.resources().containsKey(id)) {
-            // A record key source/connection/resource/id must read one way only (docs/connections.md "Keys").
-            return Uni.createFrom().item(badRequest("id: '" + id + "' is the name of one of the source's resources; choose another"));
-        }
-        return connections.create(spec.value())
-                .call(created -> schedule(created))
+        // A connection of that id that exists is the store's 409; records under an id no connection has are a deleted one's.
+        return connections.find(spec.value().connection()).chain(existing -> existing.isPresent() ? create(spec.value())
+                : remains.remains(spec.value().connection()).chain(left -> left
+                        ? Uni.createFrom().item(Problem.response(Response.Status.CONFLICT, "id: connection '" + id + "' of source '"
+                                + source + "' was deleted and its records are still being removed; try again in a minute"))
+                        : create(spec.value())));
+    }
+
+    private Uni<Response> create(ConnectionSpec spec) {
+        String source = spec.connection().source();
+        String id = spec.connection().id();
+        return connections.create(spec)
+                // Not the request's failure: the start-up and periodic reconciliation of schedule rows writes them too.
+                .call(created -> schedule(created).onFailure().recoverWithItem(failure -> {
+                    LOG.warnf("connection %s created; its schedule rows not yet (%s): written within %s", created.connection(),
+                            failure.getClass().getSimpleName(), PollScheduler.RECONCILE_EVERY);
+                    return null;
+                }))
                 .map(created -> Response.created(URI.create("/api/sources/" + source + "/connections/" + id))
                         .entity(view(created)).build())
                 .onFailure().recoverWithItem(ConnectionResource::failure);
@@ -236,9 +256,14 @@ public class ConnectionResource {
             if (paused.isEmpty()) {
                 return Uni.createFrom().item(notFound(connection));
             }
+            // Everything the connection kept goes too, so one created again with its id starts afresh (a backfill).
             return scheduler.forget(connection)
                     .chain(() -> leases.releaseAll(connection))
-                    .chain(() -> purging ? purge(connection) : Uni.createFrom().item(0L))
+                    .chain(() -> checkpoints.forget(connection))
+                    .chain(() -> runs.forget(connection))
+                    .chain(() -> refetches.forget(connection))
+                    .chain(() -> purging ? purge(connection).call(() -> remains.purging(connection))
+                            : remains.removeAll(connection).replaceWith(0L))
                     .call(() -> connections.delete(connection))
                     .map(purged -> {
                         LOG.infof("connection %s deleted%s", connection, purging ? "; " + purged + " records purged" : "");

@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -204,6 +206,33 @@ public class ConnectionStore {
     public Uni<Boolean> delete(Connection connection) {
         return safe(() -> Panache.withTransaction(() -> ConnectionRow.delete("source = ?1 and connectionId = ?2", connection.source(), connection.id())
                 .map(count -> count > 0)));
+    }
+
+    /** Of {@code routingKeys} of a source, those a connection holds, each with that connection's id: one query. */
+    public Uni<Map<String, String>> byRoutingKeys(String source, Collection<String> routingKeys) {
+        if (routingKeys.isEmpty()) {
+            return Uni.createFrom().item(Map.of());
+        }
+        return safe(() -> Panache.withSession(() -> Panache.getSession().flatMap(session -> session.createSelectionQuery(
+                        "select r.key.routingKey, c.connectionId from RoutingKeyRow r, ConnectionRow c "
+                                + "where r.connectionUid = c.uid and r.key.source = ?1 and r.key.routingKey in ?2", Object[].class)
+                .setParameter(1, source).setParameter(2, List.copyOf(routingKeys)).getResultList())
+                .map(rows -> {
+                    Map<String, String> found = new LinkedHashMap<>();
+                    rows.forEach(row -> found.put((String) row[0], (String) row[1]));
+                    return found;
+                })));
+    }
+
+    /** Of {@code ids}, those a connection of the source has: one query. */
+    public Uni<Set<String>> existing(String source, Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Uni.createFrom().item(Set.of());
+        }
+        return safe(() -> Panache.withSession(() -> Panache.getSession().flatMap(session -> session.createSelectionQuery(
+                        "select connectionId from ConnectionRow where source = ?1 and connectionId in ?2", String.class)
+                .setParameter(1, source).setParameter(2, List.copyOf(ids)).getResultList())
+                .map(Set::copyOf)));
     }
 
     /** The connection holding {@code routingKey} in its source, if any. */

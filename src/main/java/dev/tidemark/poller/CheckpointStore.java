@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.change.Connection;
 import static dev.tidemark.change.Timestamps.column;
 import static dev.tidemark.change.Timestamps.utc;
 
@@ -134,6 +135,12 @@ public class CheckpointStore {
                             .put(row.getString("resource"), column(row, "updated_at")));
                     return reached;
                 });
+    }
+
+    /** Forgets every checkpoint of a connection (deleted): one created again with its id starts from the beginning. */
+    public Uni<Void> forget(Connection connection) {
+        return pool.preparedQuery("DELETE FROM poll_checkpoints WHERE source = $1 AND connection = $2")
+                .execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
     }
 
     public Uni<ParentCheckpoints> parentCheckpoints(SyncTarget target) {

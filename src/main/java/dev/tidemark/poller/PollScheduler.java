@@ -2,6 +2,7 @@ package dev.tidemark.poller;
 
 import dev.tidemark.config.ConfigKind;
 import dev.tidemark.change.Connection;
+import dev.tidemark.connections.ConnectionStore;
 import dev.tidemark.metrics.Metric;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
@@ -47,6 +48,12 @@ public class PollScheduler {
     static final double JITTER = 0.05;
     /** How far a due row for a resource this replica does not know is moved on. */
     static final Duration UNKNOWN_ROW_PAUSE = Duration.ofMinutes(10);
+    /**
+     * How often the rows of every connection are written again from the configuration and the connection's
+     * overrides: a resource or sweep added to a source, a changed interval, a row whose write failed.
+     */
+    public static final Duration RECONCILE_EVERY = Duration.ofMinutes(10);
+    static final int RECONCILE_PAGE = 500;
 
     private final TidemarkConfig config;
     private final ResourceSync sync;
@@ -57,10 +64,13 @@ public class PollScheduler {
     private final List<Long> timers = new ArrayList<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private volatile boolean registered;
+    private volatile long reconciledAt = Long.MIN_VALUE;
+    private final ConnectionStore connections;
     private volatile boolean failing;
 
     public PollScheduler(TidemarkConfig config, ResourceSync sync, ScheduleStore schedule, Vertx vertx, ProviderClient client,
-            MeterRegistry metrics) {
+            MeterRegistry metrics, ConnectionStore connections) {
+        this.connections = connections;
         this.config = config;
         this.sync = sync;
         this.schedule = schedule;
@@ -96,6 +106,7 @@ public class PollScheduler {
             return;   // the last tick is still starting runs
         }
         Uni.createFrom().deferred(() -> registered ? Uni.createFrom().voidItem() : register().invoke(() -> registered = true))
+                .chain(this::reconcileConnections)
                 .chain(() -> schedule.due(DUE_PER_TICK))
                 .chain(due -> Multi.createFrom().iterable(due).onItem().transformToUniAndConcatenate(this::startIfFree)
                         .collect().last())
@@ -128,6 +139,34 @@ public class PollScheduler {
             r.reconcile().ifPresent(every -> rows.add(schedule.register(target, ScheduleStore.Kind.SWEEP, every, every)));
         }));
         return rows.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(rows).andFailFast().replaceWithVoid();
+    }
+
+    /**
+     * Every {@link #RECONCILE_EVERY}: writes again the rows of each connection of each source with connections,
+     * a page at a time, keeping the due times already there (a shorter interval brings one closer).
+     */
+    private Uni<Void> reconcileConnections() {
+        long now = System.nanoTime();
+        if (reconciledAt != Long.MIN_VALUE && now - reconciledAt < RECONCILE_EVERY.toNanos()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<String> sources = config.sources().entrySet().stream().filter(e -> e.getValue().connections().isPresent()
+                && e.getValue().api().isPresent()).map(Map.Entry::getKey).sorted().toList();
+        Uni<Void> all = Uni.createFrom().voidItem();
+        for (String source : sources) {
+            all = all.chain(() -> reconcile(source, Optional.empty()));
+        }
+        return all.invoke(() -> reconciledAt = now);
+    }
+
+    private Uni<Void> reconcile(String source, Optional<String> after) {
+        return connections.list(source, RECONCILE_PAGE, after).chain(page -> {
+            Uni<Void> rows = Uni.createFrom().voidItem();
+            for (var connection : page.connections()) {
+                rows = rows.chain(() -> schedule(connection.connection(), connection.schedule()));
+            }
+            return rows.chain(() -> page.last().isPresent() ? reconcile(source, page.last()) : Uni.createFrom().voidItem());
+        });
     }
 
     /** Starts a due row's run if its resource is free, and then moves the row on; a held resource leaves it due. */

@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.change.Connection;
 import dev.tidemark.change.ChangeEnvelope;
 import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
@@ -142,6 +143,12 @@ public class RefetchQueue {
     Uni<Void> again(ChangeEnvelope request, Duration delay, String error) {
         return pool.preparedQuery(AGAIN).execute(Tuple.of(request.source(), request.resource(), request.id(),
                 (double) delay.toMillis() / 1000, error).addString(request.connection())).replaceWithVoid();
+    }
+
+    /** Drops the waiting refetches of a connection (deleted). */
+    public Uni<Void> forget(Connection connection) {
+        return pool.preparedQuery("DELETE FROM refetch_pending WHERE source = $1 AND connection = $2")
+                .execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
     }
 
     Uni<Long> size() {

@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.change.Connection;
 import static dev.tidemark.change.Timestamps.column;
 
 import io.smallrye.mutiny.Uni;
@@ -84,6 +85,12 @@ public class RunStore {
             rows.forEach(row -> runs.add(run(row)));
             return runs;
         });
+    }
+
+    /** Forgets the runs of a connection (deleted): one created again with its id has a history of its own. */
+    public Uni<Void> forget(Connection connection) {
+        return pool.preparedQuery("DELETE FROM sync_runs WHERE source = $1 AND connection = $2")
+                .execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
     }
 
     /** The newest run of each top-level resource of each of {@code connections} of a source, by connection. */

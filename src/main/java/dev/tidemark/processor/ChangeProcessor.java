@@ -121,12 +121,12 @@ public class ChangeProcessor {
 
     /**
      * The batch with each change that names its account by a routing key given to that account's connection; a
-     * change whose key no connection holds goes to the dead-letter topic (reason {@code unknown-connection}), from
-     * where a redrive after the connection is created applies it.
+     * change whose key no connection holds, or whose connection no longer exists, goes to the dead-letter topic
+     * (reason {@code unknown-connection}), from where a redrive after the connection is created applies it.
      */
     private Uni<List<Parsed>> route(List<Parsed> parsed) {
-        if (parsed.stream().noneMatch(p -> p.change().unrouted())) {
-            return Uni.createFrom().item(parsed);
+        if (parsed.stream().allMatch(p -> p.change().connection().isEmpty() && !p.change().unrouted())) {
+            return Uni.createFrom().item(parsed);   // a source's implicit connection always exists
         }
         return router.route(parsed.stream().map(Parsed::change).toList()).chain(routed -> {
             List<Parsed> known = new ArrayList<>();

@@ -36,7 +36,9 @@ public class ConnectionDirectory {
     }
 
     private final ConnectionStore connections;
-    private final Map<Connection, Entry> cache = new ConcurrentHashMap<>();
+    /** Found and missed apart: a flood of made-up ids fills only the second, never evicting the connections in use. */
+    private final Map<Connection, Entry> found = new ConcurrentHashMap<>();
+    private final Map<Connection, Entry> missed = new ConcurrentHashMap<>();
 
     public ConnectionDirectory(ConnectionStore connections) {
         this.connections = connections;
@@ -50,7 +52,10 @@ public class ConnectionDirectory {
      */
     Uni<Optional<Route>> lookup(Connection connection, WebhookSources.WebhookSource source) {
         long now = System.nanoTime();
-        Entry cached = cache.get(connection);
+        Entry cached = found.get(connection);
+        if (cached == null) {
+            cached = missed.get(connection);
+        }
         if (cached != null && cached.until() - now > 0) {
             return Uni.createFrom().item(cached.route());
         }
@@ -64,9 +69,11 @@ public class ConnectionDirectory {
             return connections.webhookSecrets(connection).map(secrets -> Optional.of(new Route(
                     secrets.map(own -> SchemeKind.create(source.config(), own)).orElse(source.scheme()))));
         }).invoke(route -> {
+            Map<Connection, Entry> cache = route.isPresent() ? found : missed;
             if (cache.size() >= MAX_ENTRIES) {
                 cache.clear();
             }
+            (route.isPresent() ? missed : found).remove(connection);
             cache.put(connection, new Entry(route, now + (route.isPresent() ? FOUND_FOR : MISSED_FOR).toNanos()));
         });
     }

@@ -118,21 +118,45 @@ public class WebhookResource {
             }
             return receive(source, source.scheme(), null, headers, body, now);
         }
-        if (!byUrl || !CONNECTION_ID.matcher(connectionId).matches() || connectionId.matches("\\.+")) {
-            return Uni.createFrom().item(reject(sourceName, "not_found", "unknown_connection", null,
-                    Problem.response(Response.Status.NOT_FOUND, byUrl ? "No connection '" + printable(connectionId) + "' of source '"
-                            + sourceName + "'" : "Source '" + sourceName + "' does not route webhooks by URL: post to /webhooks/" + sourceName)));
+        if (!byUrl) {
+            return Uni.createFrom().item(reject(sourceName, "not_found", "not_routed_by_url", null,
+                    Problem.response(Response.Status.NOT_FOUND, "Source '" + sourceName + "' does not route webhooks by URL: post to /webhooks/"
+                            + sourceName)));
+        }
+        if (!CONNECTION_ID.matcher(connectionId).matches() || connectionId.matches("\\.+")) {
+            return Uni.createFrom().item(unknownConnection(source, connectionId, headers, body, now));
         }
         return directory.lookup(new Connection(sourceName, connectionId), source)
-                .chain(route -> route.isEmpty()
-                        ? Uni.createFrom().item(reject(sourceName, "not_found", "unknown_connection", null,
-                                Problem.response(Response.Status.NOT_FOUND, "No connection '" + connectionId + "' of source '"
-                                        + sourceName + "'")))
-                        : receive(source, route.get().scheme(), connectionId, headers, body, now))
-                .onFailure().recoverWithItem(failure -> reject(sourceName, "unavailable", failure.getClass().getSimpleName(), null,
-                        Response.fromResponse(Problem.response(Response.Status.SERVICE_UNAVAILABLE,
-                                        "The connection could not be looked up; retry later"))
-                                .header(HttpHeaders.RETRY_AFTER, config.receiver().retryAfterSeconds()).build()));
+                .ifNoItem().after(config.receiver().ackTimeout()).fail()
+                .onFailure().recoverWithItem(failure -> null)
+                .chain(route -> {
+                    if (route == null) {
+                        return Uni.createFrom().item(reject(sourceName, "unavailable", "connection_lookup", null,
+                                Response.fromResponse(Problem.response(Response.Status.SERVICE_UNAVAILABLE,
+                                                "The connection could not be looked up; retry later"))
+                                        .header(HttpHeaders.RETRY_AFTER, config.receiver().retryAfterSeconds()).build()));
+                    }
+                    return route.isEmpty() ? Uni.createFrom().item(unknownConnection(source, connectionId, headers, body, now))
+                            : receive(source, route.get().scheme(), connectionId, headers, body, now);
+                });
+    }
+
+    /**
+     * A delivery posted for a connection the source does not have: 404 only to a sender that proves it holds the
+     * source's secret (the provider, whose connection is not created yet), else the same 401 as a bad signature,
+     * so an unsigned request cannot learn which connections exist.
+     */
+    private Response unknownConnection(WebhookSources.WebhookSource source, String connectionId, HttpHeaders headers, byte[] body,
+            Instant now) {
+        SignedRequest signed = new SignedRequest(body == null ? new byte[0] : body, headers::getHeaderString);
+        Verification verification = source.scheme().verify(signed, now);
+        if (!verification.valid()) {
+            metrics.counter(Metric.WEBHOOK_VERIFICATION_FAILURES, "source", source.name(), "reason", verification.reason()).increment();
+            return reject(source.name(), "unauthorized", verification.reason(), null,
+                    Problem.response(Response.Status.UNAUTHORIZED, "Signature verification failed: " + verification.reason()));
+        }
+        return reject(source.name(), "not_found", "unknown_connection", null, Problem.response(Response.Status.NOT_FOUND,
+                "No connection '" + printable(connectionId) + "' of source '" + source.name() + "'"));
     }
 
     /**

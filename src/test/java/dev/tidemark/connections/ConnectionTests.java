@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 
 import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.processor.ConnectionRemains;
 import dev.tidemark.support.LogCapture;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
@@ -44,6 +45,9 @@ class ConnectionTests {
 
     @Inject
     Pool pool;
+
+    @Inject
+    ConnectionRemains remains;
 
     TenantProvider provider;
     String run;
@@ -183,7 +187,7 @@ class ConnectionTests {
     }
 
     @Test
-    void deletingAConnectionWithPurgeTombstonesOnlyItsRecords() {
+    void deletingAConnectionWithPurgeTombstonesOnlyItsRecordsAndItsIdStartsAfreshAfterwards() {
         String gone = "gone-" + run;
         String kept = "kept-" + run;
         provider.tenant(gone, "tok-gone");
@@ -194,32 +198,48 @@ class ConnectionTests {
         provider.put(kept, "x-1", t, "k1");
         create(gone, gone, "tok-gone");
         create(kept, kept, "tok-kept");
-        syncAndWait(gone, "full");
+        String firstRun = syncAndWait(gone, "full");
         syncAndWait(kept, "full");
         Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             get(BASE + "/" + gone + "/records/items/x-2").statusCode(200);
             get(BASE + "/" + kept + "/records/items/x-1").statusCode(200);
         });
-        long rows = pool.preparedQuery("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1")
-                .execute(io.vertx.mutiny.sqlclient.Tuple.of(gone)).await().atMost(Duration.ofSeconds(5)).iterator().next().getLong("n");
-        assertThat(rows).isEqualTo(1);
+        assertThat(count("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1", gone)).isEqualTo(1);
+        double deletedBefore = deletedMetric();
 
         given().header("Authorization", Records.TOKEN).delete(BASE + "/" + gone + "?purge=true").then().statusCode(200)
                 .body("purged", equalTo(2));
         get(BASE + "/" + gone).statusCode(404);
-        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            Long deleted = pool.preparedQuery("SELECT count(*) AS n FROM records WHERE source = 'accounts' AND connection = $1 AND deleted")
-                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(gone)).await().atMost(Duration.ofSeconds(5)).iterator().next().getLong("n");
-            assertThat(deleted).isEqualTo(2);
-        });
-        get("/api/records/accounts/items/x-1").statusCode(404);
-        pool.preparedQuery("SELECT deleted FROM records WHERE source = 'accounts' AND connection = $1 AND id = 'x-1'")
-                .execute(io.vertx.mutiny.sqlclient.Tuple.of(kept)).await().atMost(Duration.ofSeconds(5))
-                .forEach(row -> assertThat(row.getBoolean("deleted")).isFalse());
-        rows = pool.preparedQuery("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1")
-                .execute(io.vertx.mutiny.sqlclient.Tuple.of(gone)).await().atMost(Duration.ofSeconds(5)).iterator().next().getLong("n");
-        assertThat(rows).isZero();
+        // Subscribers see both go: two deletes applied (tombstones on tidemark.records), none of the other account's.
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(deletedMetric() - deletedBefore).isEqualTo(2));
+        assertThat(count("SELECT count(*) AS n FROM records WHERE source = 'accounts' AND connection = $1 AND NOT deleted", kept))
+                .isEqualTo(1);
+        assertThat(count("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1", gone)).isZero();
+        assertThat(count("SELECT count(*) AS n FROM poll_checkpoints WHERE connection = $1", gone)).isZero();
+        get("/api/runs/" + firstRun).statusCode(404);
         given().header("Authorization", Records.TOKEN).delete(BASE + "/" + gone).then().statusCode(404);
+
+        // Its id cannot be taken again while its tombstones are there: the new account's records would be taken for stale.
+        post(BASE, "{\"id\":\"" + gone + "\",\"credentials\":{\"token\":\"tok-gone\"},\"variables\":{\"tenant\":\"" + gone + "\"}}")
+                .statusCode(409).body("detail", containsString("still being removed"));
+        remains.sweep().await().atMost(Duration.ofSeconds(10));
+        assertThat(count("SELECT count(*) AS n FROM records WHERE source = 'accounts' AND connection = $1", gone)).isZero();
+        // Then a connection of that id starts afresh: a backfill of everything, nothing stale.
+        create(gone, gone, "tok-gone");
+        get("/api/runs/" + syncAndWait(gone, "incremental")).body("status", equalTo("completed")).body("records", equalTo(2));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                get(BASE + "/" + gone + "/records/items/x-1").statusCode(200).body("deleted", equalTo(false)));
+    }
+
+    private long count(String sql, String connection) {
+        return pool.preparedQuery(sql).execute(io.vertx.mutiny.sqlclient.Tuple.of(connection)).await().atMost(Duration.ofSeconds(5))
+                .iterator().next().getLong("n");
+    }
+
+    private static double deletedMetric() {
+        String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(line -> line.startsWith("tidemark_processor_deleted_total{") && line.contains("source=\"accounts\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
     @Test
@@ -259,6 +279,18 @@ class ConnectionTests {
         post(BASE, "{\"id\":\"items\",\"variables\":{\"tenant\":\"x\"}}").statusCode(400).body("detail", containsString("resources"));
         post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"routingKeys\":[\"acct_1\"]}").statusCode(400)
                 .body("detail", containsString("routingKeys"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"credentials\":{\"token\":\"t\"},"
+                + "\"metadata\":{\"note\":\"a\\u0000b\"}}").statusCode(400).body("detail", containsString("metadata.note"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"credentials\":{\"token\":\"\\ud800\"}}")
+                .statusCode(400).body("detail", containsString("credentials.token"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"credentials\":{\"token\":\"t\"},"
+                + "\"schedule\":{\"items\":\"PT2562047788015216H\"}}").statusCode(400).body("detail", containsString("schedule.items"));
+        post(BASE, "{\"id\":\"..\",\"variables\":{\"tenant\":\"x\"},\"credentials\":{\"token\":\"t\"}}").statusCode(400)
+                .body("detail", containsString("id"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"..\"},\"credentials\":{\"token\":\"t\"}}").statusCode(400)
+                .body("detail", containsString("variables.tenant"));
+        post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"}}").statusCode(400)
+                .body("detail", containsString("credentials: required"));
         get(BASE + "/" + id).statusCode(404);
 
         post(BASE, "{\"id\":\"" + id + "\",\"variables\":{\"tenant\":\"x\"},\"credentials\":{\"token\":\"t\"}}").statusCode(201);
@@ -283,7 +315,8 @@ class ConnectionTests {
     @Test
     void listingPagesThroughEveryConnection() {
         for (int i = 0; i < 5; i++) {
-            post(BASE, "{\"id\":\"page-" + run + "-" + i + "\",\"variables\":{\"tenant\":\"p\"},\"enabled\":false}").statusCode(201)
+            post(BASE, "{\"id\":\"page-" + run + "-" + i + "\",\"variables\":{\"tenant\":\"p\"},\"credentials\":{\"token\":\"tok-p\"},"
+                    + "\"enabled\":false}").statusCode(201)
                     .body("state", equalTo("paused")).body("enabled", equalTo(false));
         }
         int seen = 0;

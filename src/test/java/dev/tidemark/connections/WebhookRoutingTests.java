@@ -71,9 +71,11 @@ class WebhookRoutingTests {
     void byUrlWithTheConnectionsOwnSecret() {
         String own = "own-" + run;
         String plain = "plain-" + run;
-        create("accounts", "{\"id\":\"" + own + "\",\"variables\":{\"tenant\":\"o\"},\"webhookSecrets\":[\"own-secret-" + run + "\"]}")
+        create("accounts", "{\"id\":\"" + own + "\",\"variables\":{\"tenant\":\"o\"},\"credentials\":{\"token\":\"t\"},"
+                + "\"webhookSecrets\":[\"own-secret-" + run + "\"]}")
                 .statusCode(201).body("webhookSecrets.set", equalTo(true));
-        create("accounts", "{\"id\":\"" + plain + "\",\"variables\":{\"tenant\":\"p\"}}").statusCode(201);
+        create("accounts", "{\"id\":\"" + plain + "\",\"variables\":{\"tenant\":\"p\"},\"credentials\":{\"token\":\"t\"}}")
+                .statusCode(201);
         String item = "{\"type\":\"item.changed\",\"data\":{\"id\":\"w-1\",\"updated_at\":\"2026-07-01T00:00:00Z\",\"name\":\"%s\"}}";
 
         // Its own secret verifies; the source's does not, for a connection with its own.
@@ -86,6 +88,9 @@ class WebhookRoutingTests {
 
         deliver("/webhooks/accounts/nobody-" + run, "accounts-secret", item.formatted("x"), Map.of()).then().statusCode(404)
                 .body("detail", containsString("No connection"));
+        // Without the source's secret, an unknown connection looks like a known one with a bad signature: nothing to learn.
+        deliver("/webhooks/accounts/nobody-" + run, "guess", item.formatted("x"), Map.of()).then().statusCode(401);
+        deliver("/webhooks/accounts/" + plain, "guess", item.formatted("x"), Map.of()).then().statusCode(401);
         deliver("/webhooks/accounts", "accounts-secret", item.formatted("x"), Map.of()).then().statusCode(404)
                 .body("detail", containsString("routes webhooks by URL"));
         deliver("/webhooks/shop/" + own, "shop-secret", item.formatted("x"), Map.of()).then().statusCode(404);

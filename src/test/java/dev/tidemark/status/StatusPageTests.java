@@ -112,7 +112,7 @@ class StatusPageTests {
 
         String connection = "status-" + UUID.randomUUID().toString().substring(0, 8);
         io.restassured.RestAssured.given().header("Authorization", Records.TOKEN).contentType("application/json")
-                .body("{\"id\":\"" + connection + "\",\"variables\":{\"tenant\":\"s\"},\"enabled\":false}")
+                .body("{\"id\":\"" + connection + "\",\"variables\":{\"tenant\":\"s\"},\"credentials\":{\"token\":\"t\"},\"enabled\":false}")
                 .post("/api/sources/accounts/connections").then().statusCode(201);
 
         String dom = chromium(page + "#token=test-token", "--dump-dom");
