@@ -317,8 +317,11 @@ public class ProviderClient {
                     })
                     .done()
                     .build();
-            metrics.gauge(Metric.POLLER_CIRCUIT_OPEN, List.of(Tag.of("source", name)),
-                    circuit, c -> c.get() == CircuitBreakerState.OPEN ? 1 : 0);
+            // One gauge per source (a label per connection would not fit thousands): how many of its connections'
+            // breakers are open in this replica; 0 or 1 for a source of one account, as before connections.
+            metrics.gauge(Metric.POLLER_CIRCUIT_OPEN, List.of(Tag.of("source", name)), budgets,
+                    all -> all.entrySet().stream().filter(e -> e.getKey().source().equals(name))
+                            .filter(e -> e.getValue().circuit().get() == CircuitBreakerState.OPEN).count());
             return new SourceBudget(new RateLimiter(rate, burst, clock), new ConcurrencyGate(concurrency), breaker, circuit);
         });
     }
