@@ -125,6 +125,66 @@ class PackagedAppIT {
         }
     }
 
+    /** A source of many accounts: each event names its account (routing by pointer); its API takes a token per account. */
+    static final String CONNECTIONS = """
+            tidemark:
+              api:
+                token: it-token
+              sources:
+                tenants:
+                  connections: {routing: pointer, routing-pointer: /account, variables: [tenant]}
+                  webhook:
+                    scheme: hmac
+                    secrets: [it-secret]
+                    event-type: /kind
+                    hmac: {header: X-Billing-Signature, algorithm: sha512, encoding: base64}
+                  api:
+                    base-url: https://{tenant}.billing.example
+                    auth: {type: bearer}
+                  resources:
+                    subscriptions:
+                      updated-at: /changed_at
+                      webhook: {events: [subscription.changed], record: /object}
+            """;
+
+    @Test
+    void connectionsAreCreatedSealedAndRoutedToInThePackagedApp() throws Exception {
+        Path config = work.resolve("connections.yaml");
+        Files.writeString(config, CONNECTIONS);
+        int port = FreePorts.next();
+        Process app = start(config, port, work.resolve("connections.log"),
+                Map.of("TIDEMARK_SECRETS_KEY", "cGFja2FnZWQtYXBwLWl0LWtleS0zMi1ieXRlcyEhISE="));
+        try {
+            awaitReady(app, port);
+            given().port(port).header("Authorization", "Bearer it-token").contentType("application/json")
+                    .body("{\"id\":\"acme\",\"credentials\":{\"token\":\"it-connection-token\"},\"variables\":{\"tenant\":\"acme\"},"
+                            + "\"routingKeys\":[\"acct_1\"]}")
+                    .post("/api/sources/tenants/connections").then().statusCode(201).body("credentials.set", equalTo(true));
+            String body = "{\"kind\":\"subscription.changed\",\"account\":\"acct_1\",\"object\":{\"id\":\"sub_c\",\"changed_at\":1795514400,"
+                    + "\"amount\":5}}";
+            GenericHmacScheme signer = new GenericHmacScheme("X-Billing-Signature", "sha512", GenericHmacScheme.Encoding.BASE64,
+                    "", Optional.empty(), "{body}", Duration.ofMinutes(5), List.of("it-secret"));
+            given().port(port).contentType("application/json")
+                    .header("X-Billing-Signature", signer.sign("it-secret", "", body.getBytes(StandardCharsets.UTF_8)))
+                    .body(body).post("/webhooks/tenants").then().statusCode(202);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().port(port)
+                    .header("Authorization", "Bearer it-token").get("/api/sources/tenants/connections/acme/records/subscriptions/sub_c")
+                    .then().statusCode(200).body("connection", equalTo("acme")).body("data.amount", equalTo(5)));
+            try (var db = java.sql.DriverManager.getConnection(postgres.jdbcUrl(), LocalPostgres.USER, LocalPostgres.USER);
+                    var rows = db.createStatement().executeQuery("SELECT row_to_json(c)::text FROM connections c")) {
+                StringBuilder dump = new StringBuilder();
+                while (rows.next()) {
+                    dump.append(rows.getString(1));
+                }
+                assertThat(dump.toString()).contains("acme").doesNotContain("it-connection-token");
+            }
+            assertThat(Files.readString(work.resolve("connections.log"))).doesNotContain("it-connection-token").doesNotContain("it-secret");
+        } finally {
+            app.destroy();
+            app.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void aConfigurationMistakeStopsStartUpNamingTheKey() throws Exception {
         assertStartUpFails(SOURCES.replace("resource: subscriptions", "resource: invoices"),

@@ -148,7 +148,13 @@ public class ConnectionResource {
     private Uni<Response> create(ConnectionSpec spec) {
         String source = spec.connection().source();
         String id = spec.connection().id();
-        return connections.create(spec)
+        Connection connection = spec.connection();
+        // Nothing of an earlier connection of that id may be taken for this one's (a run's last checkpoint can land
+        // after its DELETE): it starts from nothing. No connection of the id exists here, so nothing live is touched.
+        Uni<Void> fresh = connections.find(connection).chain(existing -> existing.isPresent() ? Uni.createFrom().voidItem()
+                : scheduler.forget(connection).chain(() -> checkpoints.forget(connection)).chain(() -> runs.forget(connection))
+                        .chain(() -> refetches.forget(connection)));
+        return fresh.chain(() -> connections.create(spec))
                 // Not the request's failure: the start-up and periodic reconciliation of schedule rows writes them too.
                 .call(created -> schedule(created).onFailure().recoverWithItem(failure -> {
                     LOG.warnf("connection %s created; its schedule rows not yet (%s): written within %s", created.connection(),
@@ -256,14 +262,15 @@ public class ConnectionResource {
             if (paused.isEmpty()) {
                 return Uni.createFrom().item(notFound(connection));
             }
-            // Everything the connection kept goes too, so one created again with its id starts afresh (a backfill).
+            // Everything the connection kept goes with it, so one created again with its id starts afresh (a backfill);
+            // its records are the processors' to remove, a batch at a time (ConnectionRemains).
             return scheduler.forget(connection)
                     .chain(() -> leases.releaseAll(connection))
                     .chain(() -> checkpoints.forget(connection))
                     .chain(() -> runs.forget(connection))
                     .chain(() -> refetches.forget(connection))
-                    .chain(() -> purging ? purge(connection).call(() -> remains.purging(connection))
-                            : remains.removeAll(connection).replaceWith(0L))
+                    .chain(() -> remains.deleted(connection, purging))
+                    .chain(() -> purging ? purge(connection) : Uni.createFrom().item(0L))
                     .call(() -> connections.delete(connection))
                     .map(purged -> {
                         LOG.infof("connection %s deleted%s", connection, purging ? "; " + purged + " records purged" : "");

@@ -64,7 +64,7 @@ public class PollScheduler {
     private final List<Long> timers = new ArrayList<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private volatile boolean registered;
-    private volatile long reconciledAt = Long.MIN_VALUE;
+    private final AtomicBoolean reconciling = new AtomicBoolean();
     private final ConnectionStore connections;
     private volatile boolean failing;
 
@@ -94,6 +94,10 @@ public class PollScheduler {
             }
         }));
         timers.add(vertx.setPeriodic(config.poller().scheduleTick().toMillis(), id -> tick()));
+        // On a timer of its own, never in the tick: a slow or failing pass over thousands of connections must not hold
+        // back the work that is due. The first pass soon after start-up.
+        timers.add(vertx.setTimer(FIRST_RUN_DELAY.toMillis(), id -> reconcileConnections()));
+        timers.add(vertx.setPeriodic(RECONCILE_EVERY.toMillis(), id -> reconcileConnections()));
     }
 
     void stop(@Observes ShutdownEvent stopping) {
@@ -106,7 +110,6 @@ public class PollScheduler {
             return;   // the last tick is still starting runs
         }
         Uni.createFrom().deferred(() -> registered ? Uni.createFrom().voidItem() : register().invoke(() -> registered = true))
-                .chain(this::reconcileConnections)
                 .chain(() -> schedule.due(DUE_PER_TICK))
                 .chain(due -> Multi.createFrom().iterable(due).onItem().transformToUniAndConcatenate(this::startIfFree)
                         .collect().last())
@@ -145,10 +148,9 @@ public class PollScheduler {
      * Every {@link #RECONCILE_EVERY}: writes again the rows of each connection of each source with connections,
      * a page at a time, keeping the due times already there (a shorter interval brings one closer).
      */
-    private Uni<Void> reconcileConnections() {
-        long now = System.nanoTime();
-        if (reconciledAt != Long.MIN_VALUE && now - reconciledAt < RECONCILE_EVERY.toNanos()) {
-            return Uni.createFrom().voidItem();
+    void reconcileConnections() {
+        if (!reconciling.compareAndSet(false, true)) {
+            return;   // the last pass is still going
         }
         List<String> sources = config.sources().entrySet().stream().filter(e -> e.getValue().connections().isPresent()
                 && e.getValue().api().isPresent()).map(Map.Entry::getKey).sorted().toList();
@@ -156,14 +158,22 @@ public class PollScheduler {
         for (String source : sources) {
             all = all.chain(() -> reconcile(source, Optional.empty()));
         }
-        return all.invoke(() -> reconciledAt = now);
+        all.subscribe().with(done -> reconciling.set(false), failure -> {
+            reconciling.set(false);
+            LOG.warnf("could not write the connections' schedule rows again: %s; trying again in %s", failure.toString(),
+                    RECONCILE_EVERY);
+        });
     }
 
     private Uni<Void> reconcile(String source, Optional<String> after) {
         return connections.list(source, RECONCILE_PAGE, after).chain(page -> {
             Uni<Void> rows = Uni.createFrom().voidItem();
             for (var connection : page.connections()) {
-                rows = rows.chain(() -> schedule(connection.connection(), connection.schedule()));
+                // One connection's bad row (an override the database cannot add to a time) does not stop the others.
+                rows = rows.chain(() -> schedule(connection.connection(), connection.schedule()).onFailure().recoverWithItem(failure -> {
+                    LOG.warnf("schedule rows of %s not written: %s", connection.connection(), failure.getClass().getSimpleName());
+                    return null;
+                }));
             }
             return rows.chain(() -> page.last().isPresent() ? reconcile(source, page.last()) : Uni.createFrom().voidItem());
         });
@@ -229,6 +239,11 @@ public class PollScheduler {
      * at once; rows already there keep their due times unless the interval got shorter.
      */
     public Uni<Void> schedule(Connection connection, Map<String, String> overrides) {
+        // Deferred: an override that cannot be read (stored by hand) fails this Uni, not the caller's thread.
+        return Uni.createFrom().deferred(() -> rows(connection, overrides));
+    }
+
+    private Uni<Void> rows(Connection connection, Map<String, String> overrides) {
         TidemarkConfig.Source source = config.sources().get(connection.source());
         List<Uni<Void>> rows = new ArrayList<>();
         source.resources().forEach((resource, r) -> {

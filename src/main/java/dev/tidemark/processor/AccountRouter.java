@@ -32,8 +32,15 @@ public class AccountRouter {
     /** A change whose account no connection of its source is: it waits in the dead-letter topic for a redrive. */
     public static final class UnknownConnection extends RuntimeException {
         UnknownConnection(String source) {
-            super("no connection of source " + source + " holds the change's routing key or id; create it (routingKeys) and redrive",
+            super("no connection of source " + source + " holds the change's routing key; create it (routingKeys) and redrive",
                     null, false, false);
+        }
+    }
+
+    /** A change of a connection that no longer exists: kept in the dead-letter topic, never redriven. */
+    public static final class DeletedConnection extends RuntimeException {
+        DeletedConnection(dev.tidemark.change.Connection connection) {
+            super("connection " + connection + " was deleted; its change is kept here and not applied", null, false, false);
         }
     }
 

@@ -59,6 +59,8 @@ public class ChangeProcessor {
     public static final String DLQ_REASON_HEADER = "tidemark-dlq-reason";
     /** The reason of a change whose routing key no connection holds (docs/connections.md). */
     public static final String UNKNOWN_CONNECTION = "unknown-connection";
+    /** The reason of a change of a connection deleted since: never redriven (docs/connections.md "Deleting"). */
+    public static final String DELETED_CONNECTION = "deleted-connection";
 
     private static final Logger LOG = Logger.getLogger(ChangeProcessor.class);
 
@@ -141,8 +143,11 @@ public class ChangeProcessor {
                         refetchRequests.add(routed.get(i).get());
                     }
                 } else {
-                    metrics.counter(Metric.PROCESSOR_UNKNOWN_CONNECTIONS, "source", one.change().source()).increment();
-                    unknown.add(deadLetter(one.record(), new AccountRouter.UnknownConnection(one.change().source())));
+                    boolean deleted = !one.change().unrouted();
+                    unknown.add(deadLetter(one.record(), deleted ? new AccountRouter.DeletedConnection(one.change().owner())
+                            : new AccountRouter.UnknownConnection(one.change().source()))
+                            .invoke(() -> metrics.counter(Metric.PROCESSOR_UNKNOWN_CONNECTIONS, "source", one.change().source(),
+                                    "reason", deleted ? DELETED_CONNECTION : UNKNOWN_CONNECTION).increment()));
                 }
             }
             Uni<Void> sent = refetchRequests.isEmpty() ? Uni.createFrom().voidItem() : refetches.publish(refetchRequests);
@@ -312,6 +317,7 @@ public class ChangeProcessor {
         String why = reason instanceof PgException pg
                 ? "the database refused it, SQLSTATE " + pg.getSqlState() + ": " + firstLine(pg.getErrorMessage())
                 : reason instanceof AccountRouter.UnknownConnection ? UNKNOWN_CONNECTION + ": " + reason.getMessage()
+                : reason instanceof AccountRouter.DeletedConnection ? DELETED_CONNECTION + ": " + reason.getMessage()
                 : reason.getClass().getSimpleName() + ": " + firstLine(reason.getMessage());
         String at = record.getTopic() + "-" + record.getPartition() + "@"
                 + record.getMetadata(IncomingKafkaRecordMetadata.class).map(m -> String.valueOf(m.getOffset())).orElse("?");

@@ -8,43 +8,58 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * What a deleted connection leaves in the records table. Deleted without a
- * purge, its rows go at once (no event: nothing is told). Deleted with a
- * purge, its rows get deletes through Kafka like any change, so subscribers
- * see them go; this removes the tombstones once they are applied (every half
- * minute, in each processor), and then forgets the purge. Until its rows are
- * gone, a connection of the same id cannot be created again: its first
- * changes would meet the old tombstones and be taken for stale.
+ * What deleted connections leave in the records table ({@code connection_purges}, V13), removed by each
+ * processor every half minute, a batch at a time in key order (one pass over a connection's rows per round,
+ * never a statement over all of them). Without a purge, every row goes (no event: nothing is told). With one,
+ * a tombstone goes once its delete is applied, and so does a row that a page in flight brought after the purge
+ * began; a row still waiting for its delete stays until it comes (after {@link #LOST} it is taken as lost and
+ * goes too). A purge is done, and the id free again, once no row is left and the caches that may still have let
+ * a straggler through have expired.
  */
 @ApplicationScoped
 public class ConnectionRemains {
 
     private static final Logger LOG = Logger.getLogger(ConnectionRemains.class);
     static final Duration EVERY = Duration.ofSeconds(30);
-    /** Tombstones removed per statement: short transactions on a table the processor writes. */
-    static final int BATCH = 5_000;
+    static final int BATCH = 2_000;
+    /** Longer than any cache that may still name the connection (receivers' and processors', 5 s). */
+    static final Duration QUIET = Duration.ofMinutes(1);
+    /** A purge's delete that has not come by then was lost (a Kafka outage longer than its retention). */
+    static final Duration LOST = Duration.ofDays(7);
 
-    /** A purge's deletes are applied within this; rows still live after it (a page in flight) go without an event. */
-    static final Duration SETTLED = Duration.ofMinutes(10);
-
+    /** Deletions whose connection is gone (a DELETE cut short leaves it; its rows are not touched until it is). */
     static final String PENDING = """
-            SELECT source, connection, deleted_at < now() - make_interval(secs => $1) AS settled
-            FROM connection_purges ORDER BY deleted_at LIMIT 100""";
-    /** Tombstones only ($4 false), or every row once the purge has settled ($4 true). */
+            SELECT source, connection, purge, deleted_at FROM connection_purges p
+            WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.source = p.source AND c.id = p.connection)
+            ORDER BY deleted_at LIMIT 100""";
+    static final String KEYS = """
+            SELECT resource, id FROM records WHERE source = $1 AND connection = $2 AND (resource, id) > ($3, $4)
+            ORDER BY resource, id LIMIT $5""";
+    /** Of the keys read ($3, $4), the rows to remove: all ($5), or tombstones and rows applied since the purge began ($6). */
     static final String REMOVE = """
-            DELETE FROM records WHERE ctid = ANY(ARRAY(
-                SELECT ctid FROM records WHERE source = $1 AND connection = $2 AND (deleted OR $4) LIMIT $3))""";
+            DELETE FROM records r USING unnest($3::text[], $4::text[]) AS k(resource, id)
+            WHERE r.source = $1 AND r.connection = $2 AND r.resource = k.resource AND r.id = k.id
+              AND ($5 OR r.deleted OR r.applied_at >= $6)""";
     static final String DONE = """
-            DELETE FROM connection_purges p WHERE source = $1 AND connection = $2
-              AND NOT EXISTS (SELECT 1 FROM records r WHERE r.source = $1 AND r.connection = $2)""";
+            DELETE FROM connection_purges p WHERE source = $1 AND connection = $2 AND deleted_at < now() - make_interval(secs => $3)
+              AND NOT EXISTS (SELECT 1 FROM records r WHERE r.source = $1 AND r.connection = $2)
+              AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.source = $1 AND c.id = $2)""";
 
     private final Pool pool;
     private final Vertx vertx;
@@ -61,7 +76,7 @@ public class ConnectionRemains {
     void start(@Observes StartupEvent started) {
         if (Roles.PROCESSOR.runsIn(config)) {
             timer = vertx.setPeriodic(EVERY.toMillis(), id -> sweep().subscribe().with(ignored -> { },
-                    failure -> LOG.debugf("removing deleted connections' tombstones failed, trying again: %s", failure.toString())));
+                    failure -> LOG.debugf("removing deleted connections' records failed, trying again: %s", failure.toString())));
         }
     }
 
@@ -71,55 +86,78 @@ public class ConnectionRemains {
         }
     }
 
-    /** Every record row of the connection, removed now, without an event. */
-    public Uni<Long> removeAll(Connection connection) {
-        return pool.preparedQuery("DELETE FROM records WHERE source = $1 AND connection = $2")
-                .execute(Tuple.of(connection.source(), connection.id())).map(rows -> (long) rows.rowCount());
+    /** Records that the connection was deleted, with a purge or not: its rows are the sweep's to remove. */
+    public Uni<Void> deleted(Connection connection, boolean purge) {
+        return pool.preparedQuery("""
+                        INSERT INTO connection_purges (source, connection, purge) VALUES ($1, $2, $3)
+                        ON CONFLICT (source, connection) DO UPDATE SET purge = connection_purges.purge AND EXCLUDED.purge""")
+                .execute(Tuple.of(connection.source(), connection.id(), purge)).replaceWithVoid();
     }
 
-    /** Remembers a purged connection, whose tombstones {@link #sweep} removes once every delete is applied. */
-    public Uni<Void> purging(Connection connection) {
-        return pool.preparedQuery("INSERT INTO connection_purges (source, connection) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
+    /**
+     * True while a deleted connection of this id still has rows, or its deletion is not done. Rows with no
+     * deletion recorded (a straggler that came after one was done) get one now, so the sweep removes them.
+     */
+    public Uni<Boolean> remains(Connection connection) {
+        Tuple key = Tuple.of(connection.source(), connection.id());
+        return pool.preparedQuery("SELECT 1 FROM connection_purges WHERE source = $1 AND connection = $2").execute(key)
+                .chain(purges -> purges.size() > 0 ? Uni.createFrom().item(true)
+                        : pool.preparedQuery("SELECT 1 FROM records WHERE source = $1 AND connection = $2 LIMIT 1").execute(key)
+                                .chain(rows -> rows.size() == 0 ? Uni.createFrom().item(false)
+                                        : deleted(connection, false).replaceWith(true)));
     }
 
-    /** Of {@code ids}, the connections of the source being purged: their deletes are still to be applied. */
-    public Uni<java.util.Set<String>> purgingAmong(String source, java.util.Collection<String> ids) {
+    /** Of {@code ids}, the connections of the source being purged: their purge's deletes are still to be applied. */
+    public Uni<Set<String>> purgingAmong(String source, Collection<String> ids) {
         if (ids.isEmpty()) {
-            return Uni.createFrom().item(java.util.Set.of());
+            return Uni.createFrom().item(Set.of());
         }
-        return pool.preparedQuery("SELECT connection FROM connection_purges WHERE source = $1 AND connection = ANY($2::text[])")
+        return pool.preparedQuery("SELECT connection FROM connection_purges WHERE source = $1 AND purge AND connection = ANY($2::text[])")
                 .execute(Tuple.of(source, ids.toArray(String[]::new))).map(rows -> {
-                    java.util.Set<String> purging = new java.util.HashSet<>();
+                    Set<String> purging = new HashSet<>();
                     rows.forEach(row -> purging.add(row.getString("connection")));
                     return purging;
                 });
     }
 
-    /** True while the connection's id still has rows in the records table (a deleted connection's, not yet removed). */
-    public Uni<Boolean> remains(Connection connection) {
-        return pool.preparedQuery("SELECT 1 FROM records WHERE source = $1 AND connection = $2 LIMIT 1")
-                .execute(Tuple.of(connection.source(), connection.id())).map(rows -> rows.size() > 0);
-    }
-
-    /** One round: the tombstones of each purged connection, a batch at a time, and the purges that are done. */
+    /** One round: each deleted connection's rows that may go, then the deletions that are done. */
     public Uni<Void> sweep() {
         if (!running.compareAndSet(false, true)) {
             return Uni.createFrom().voidItem();
         }
-        return pool.preparedQuery(PENDING).execute(Tuple.of((double) SETTLED.toSeconds())).chain(rows -> {
+        return pool.query(PENDING).execute().chain(rows -> {
             Uni<Void> all = Uni.createFrom().voidItem();
-            for (var row : rows) {
-                Tuple key = Tuple.of(row.getString("source"), row.getString("connection"));
-                boolean settled = row.getBoolean("settled");
-                all = all.chain(() -> remove(key, settled)).chain(() -> pool.preparedQuery(DONE).execute(key)).replaceWithVoid();
+            for (Row row : rows) {
+                String source = row.getString("source");
+                String connection = row.getString("connection");
+                Instant deletedAt = row.getOffsetDateTime("deleted_at").toInstant();
+                boolean everything = !row.getBoolean("purge") || deletedAt.plus(LOST).isBefore(Instant.now());
+                all = all.chain(() -> remove(source, connection, everything, deletedAt, "", ""))
+                        .chain(() -> pool.preparedQuery(DONE).execute(Tuple.of(source, connection, (double) QUIET.toSeconds())))
+                        .replaceWithVoid();
             }
             return all;
         }).eventually(() -> running.set(false));
     }
 
-    private Uni<Void> remove(Tuple key, boolean settled) {
-        return pool.preparedQuery(REMOVE).execute(Tuple.of(key.getString(0), key.getString(1), BATCH, settled))
-                .chain(removed -> removed.rowCount() == BATCH ? remove(key, settled) : Uni.createFrom().voidItem());
+    private Uni<Void> remove(String source, String connection, boolean everything, Instant since, String afterResource, String afterId) {
+        return pool.preparedQuery(KEYS).execute(Tuple.of(source, connection, afterResource, afterId, BATCH)).chain(keys -> {
+            if (keys.size() == 0) {
+                return Uni.createFrom().voidItem();
+            }
+            List<String> resources = new ArrayList<>();
+            List<String> ids = new ArrayList<>();
+            keys.forEach(key -> {
+                resources.add(key.getString("resource"));
+                ids.add(key.getString("id"));
+            });
+            Tuple remove = Tuple.of(source, connection, resources.toArray(String[]::new), ids.toArray(String[]::new))
+                    .addBoolean(everything).addOffsetDateTime(since.atOffset(ZoneOffset.UTC));
+            String lastResource = resources.get(resources.size() - 1);
+            String lastId = ids.get(ids.size() - 1);
+            return pool.preparedQuery(REMOVE).execute(remove)
+                    .chain(() -> keys.size() < BATCH ? Uni.createFrom().voidItem()
+                            : remove(source, connection, everything, since, lastResource, lastId));
+        });
     }
 }

@@ -54,7 +54,7 @@ public class DeadLetterQueue {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
 
     /** What a redrive did: sent back, sent back already by an earlier redrive, and left (another source's). */
-    public record Redrive(int redriven, int alreadyRedriven, int otherSources) {
+    public record Redrive(int redriven, int alreadyRedriven, int otherSources, int deletedConnections) {
     }
 
     /** A source's dead letters: all on the topic, and those not redriven yet. */
@@ -146,9 +146,14 @@ public class DeadLetterQueue {
         List<ConsumerRecord<String, String>> due = new ArrayList<>();
         int[] already = {0};
         int[] others = {0};
+        int[] deleted = {0};
         read(record -> {
             if (source != null && !source.equals(source(record.key()))) {
                 others[0]++;
+            } else if (ofDeletedConnection(record)) {
+                // Its connection was deleted: applied to one created again with that id, it would be a change of
+                // another account (an old purge's delete would delete the new account's record).
+                deleted[0]++;
             } else if (redriven.contains(place(record))) {
                 already[0]++;
             } else {
@@ -156,7 +161,7 @@ public class DeadLetterQueue {
             }
         });
         if (due.isEmpty()) {
-            return new Redrive(0, already[0], others[0]);
+            return new Redrive(0, already[0], others[0], deleted[0]);
         }
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -186,7 +191,12 @@ public class DeadLetterQueue {
                         due.stream().map(ConsumerRecord::offset).toArray(Long[]::new)))
                 .await().atMost(READ_TIMEOUT);
         LOG.infof("redrove %d dead letters%s to %s", due.size(), source == null ? "" : " of " + source, config.topics().changes());
-        return new Redrive(due.size(), already[0], others[0]);
+        return new Redrive(due.size(), already[0], others[0], deleted[0]);
+    }
+
+    private static boolean ofDeletedConnection(ConsumerRecord<String, String> record) {
+        var reason = record.headers().lastHeader(ChangeProcessor.DLQ_REASON_HEADER);
+        return reason != null && new String(reason.value(), StandardCharsets.UTF_8).startsWith(ChangeProcessor.DELETED_CONNECTION);
     }
 
     private Set<Long> redriven() {

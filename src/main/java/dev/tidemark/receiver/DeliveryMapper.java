@@ -143,7 +143,7 @@ public final class DeliveryMapper {
             if (routingPointer.isPresent()) {
                 JsonNode account = event.at(routingPointer.get());
                 Optional<String> key = account.isTextual() || account.isIntegralNumber()
-                        ? Optional.of(account.asText()).filter(k -> !k.isEmpty() && k.length() <= 512) : Optional.empty();
+                        ? Optional.of(account.asText()).filter(k -> !k.isEmpty() && k.length() <= 512 && k.indexOf('\u0000') < 0) : Optional.empty();
                 if (key.isEmpty()) {
                     return new MappingResult.Invalid(at + routingText, "the event's account (its routing key) is missing, "
                             + "or not a string or integer of at most 512 characters");

@@ -218,7 +218,7 @@ public class WebhookResource {
         } else if (source.routing().orElse(null) == WebhookRouting.HEADER) {
             String header = source.routingHeader().orElseThrow();
             String account = headers.getHeaderString(header);
-            if (account == null || account.isBlank() || account.length() > 512) {
+            if (account == null || account.isBlank() || account.length() > 512 || account.indexOf('\u0000') >= 0) {
                 return Uni.createFrom().item(reject(sourceName, "bad_request", "no_routing_key", deliveryId,
                         Problem.response(Response.Status.BAD_REQUEST, header + ": the delivery's account is missing "
                                 + "(or longer than 512 characters)")));

@@ -224,6 +224,13 @@ class ConnectionTests {
                 .statusCode(409).body("detail", containsString("still being removed"));
         remains.sweep().await().atMost(Duration.ofSeconds(10));
         assertThat(count("SELECT count(*) AS n FROM records WHERE source = 'accounts' AND connection = $1", gone)).isZero();
+        // Still not free: a receiver's or processor's cache may name the connection for a few seconds more.
+        post(BASE, "{\"id\":\"" + gone + "\",\"credentials\":{\"token\":\"tok-gone\"},\"variables\":{\"tenant\":\"" + gone + "\"}}")
+                .statusCode(409);
+        count("WITH older AS (UPDATE connection_purges SET deleted_at = now() - interval '2 minutes' WHERE connection = $1 RETURNING 1) "
+                + "SELECT count(*) AS n FROM older", gone);
+        remains.sweep().await().atMost(Duration.ofSeconds(10));
+        assertThat(count("SELECT count(*) AS n FROM connection_purges WHERE connection = $1", gone)).isZero();
         // Then a connection of that id starts afresh: a backfill of everything, nothing stale.
         create(gone, gone, "tok-gone");
         get("/api/runs/" + syncAndWait(gone, "incremental")).body("status", equalTo("completed")).body("records", equalTo(2));

@@ -108,7 +108,7 @@ class WebhookRoutingTests {
         Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("Authorization", Records.TOKEN)
                 .get("/api/dlq").then().statusCode(200).body("bySource.platform.pending", org.hamcrest.Matchers.greaterThanOrEqualTo(1)));
         assertThat(dev.tidemark.support.Management.given().get("/q/metrics").then().statusCode(200).extract().asString())
-                .contains("tidemark_processor_unknown_connections_total{source=\"platform\"}");
+                .contains("tidemark_processor_unknown_connections_total{reason=\"unknown-connection\",source=\"platform\"}");
         // An event without its account is bad input: refused, nothing kept.
         deliver("/webhooks/platform", "platform-secret", charge.replace("\"account\"", "\"acct\""), Map.of()).then().statusCode(400)
                 .body("detail", containsString("/account"));
@@ -141,5 +141,27 @@ class WebhookRoutingTests {
         // Unverified, the header decides nothing.
         deliver("/webhooks/shops", "wrong-secret", product, Map.of("X-Shop-Domain", domain)).then().statusCode(401);
         assertThat(given().header("Authorization", Records.TOKEN).get("/api/records/shops/products/p-1").statusCode()).isEqualTo(404);
+    }
+
+    @jakarta.inject.Inject
+    dev.tidemark.change.ChangePublisher changes;
+
+    @Test
+    void aChangeOfADeletedConnectionIsKeptButNeverRedriven() {
+        String ghost = "ghost-" + run;
+        changes.publish(dev.tidemark.change.ChangeEnvelope.of(new dev.tidemark.change.Connection("accounts", ghost), "items", "i-1",
+                dev.tidemark.change.Op.UPSERT, Instant.parse("2026-07-05T00:00:00Z"),
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("id", "i-1"),
+                dev.tidemark.change.Origin.POLL, "poll:" + run, Instant.now())).await().atMost(Duration.ofSeconds(10));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(dev.tidemark.support.Management.given()
+                .get("/q/metrics").then().statusCode(200).extract().asString())
+                .contains("tidemark_processor_unknown_connections_total{reason=\"deleted-connection\",source=\"accounts\"}"));
+        // Created now, a connection of that id must not receive the old account's change.
+        create("accounts", "{\"id\":\"" + ghost + "\",\"variables\":{\"tenant\":\"g\"},\"credentials\":{\"token\":\"t\"}}")
+                .statusCode(201);
+        given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body("{\"source\":\"accounts\"}")
+                .post("/api/dlq/redrive").then().statusCode(200).body("deletedConnections", org.hamcrest.Matchers.greaterThanOrEqualTo(1));
+        given().header("Authorization", Records.TOKEN).get("/api/sources/accounts/connections/" + ghost + "/records/items/i-1")
+                .then().statusCode(404);
     }
 }
