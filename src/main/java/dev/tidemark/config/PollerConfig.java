@@ -82,6 +82,18 @@ public interface PollerConfig {
     @WithDefault("1s")
     Duration scheduleTick();
 
+    /**
+     * The replica-wide pool: how many runs one poller replica has in flight at once. Due work beyond it stays due,
+     * oldest first, for this replica's next tick or another replica. A sync asked for through the API counts, but
+     * is never refused for it.
+     */
+    @WithDefault("16")
+    int maxRuns();
+
+    /** Of those, how many one connection (one account at its provider) may have: its resources run this many at a time. */
+    @WithDefault("4")
+    int maxRunsPerConnection();
+
     /** A replica's claim on a resource: renewed after every page, taken over by another replica once expired. */
     @WithDefault("60s")
     Duration leaseTtl();

@@ -82,6 +82,12 @@ public final class Metric {
     public static final String POLLER_REFETCHES_PENDING = "tidemark.poller.refetches.pending";
     /** Runs ended, by source, resource, mode and status. */
     public static final String POLLER_RUNS = "tidemark.poller.runs";
+    /** Runs in flight in this replica (the pool, tidemark.poller.max-runs). */
+    public static final String POLLER_RUNS_IN_FLIGHT = "tidemark.poller.runs.in.flight";
+    /** Schedule rows due now, in every replica's view (one count). */
+    public static final String POLLER_DUE_BACKLOG = "tidemark.poller.due.backlog";
+    /** How long the oldest due schedule row has waited, in seconds (0 when none is due). */
+    public static final String POLLER_DUE_OLDEST_AGE = "tidemark.poller.due.oldest.age.seconds";
     /** Deletes a reconciliation sweep put downstream, by source and resource. */
     public static final String POLLER_SWEEP_DELETES = "tidemark.poller.sweep.deletes";
 }

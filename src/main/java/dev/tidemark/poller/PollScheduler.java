@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
@@ -65,6 +66,8 @@ public class PollScheduler {
     private final AtomicBoolean ticking = new AtomicBoolean();
     private volatile boolean registered;
     private final AtomicBoolean reconciling = new AtomicBoolean();
+    private final AtomicLong dueRows = new AtomicLong();
+    private final AtomicLong oldestDueMillis = new AtomicLong();
     private final ConnectionStore connections;
     private volatile boolean failing;
 
@@ -93,6 +96,9 @@ public class PollScheduler {
                 r.reconcile().ifPresent(every -> LOG.infof("sweeping %s for deletions every %s", SyncTarget.of(source, resource), every));
             }
         }));
+        Gauge.builder(Metric.POLLER_RUNS_IN_FLIGHT, sync, ResourceSync::inFlight).register(metrics);
+        Gauge.builder(Metric.POLLER_DUE_BACKLOG, dueRows, AtomicLong::get).register(metrics);
+        Gauge.builder(Metric.POLLER_DUE_OLDEST_AGE, oldestDueMillis, millis -> millis.get() / 1000.0).register(metrics);
         timers.add(vertx.setPeriodic(config.poller().scheduleTick().toMillis(), id -> tick()));
         // On a timer of its own, never in the tick: a slow or failing pass over thousands of connections must not hold
         // back the work that is due. The first pass soon after start-up.
@@ -110,7 +116,13 @@ public class PollScheduler {
             return;   // the last tick is still starting runs
         }
         Uni.createFrom().deferred(() -> registered ? Uni.createFrom().voidItem() : register().invoke(() -> registered = true))
-                .chain(() -> schedule.due(DUE_PER_TICK))
+                .chain(() -> schedule.backlog().invoke(backlog -> {
+                    dueRows.set(backlog.rows());
+                    oldestDueMillis.set(backlog.oldestAge().toMillis());
+                }))
+                // The pool full: what is due stays due, oldest first, for a later tick or another replica.
+                .chain(() -> sync.inFlight() >= config.poller().maxRuns() ? Uni.createFrom().item(List.<ScheduleStore.Due>of())
+                        : schedule.due(DUE_PER_TICK))
                 .chain(due -> Multi.createFrom().iterable(due).onItem().transformToUniAndConcatenate(this::startIfFree)
                         .collect().last())
                 .subscribe().with(done -> {
@@ -181,6 +193,9 @@ public class PollScheduler {
 
     /** Starts a due row's run if its resource is free, and then moves the row on; a held resource leaves it due. */
     private Uni<Void> startIfFree(ScheduleStore.Due due) {
+        if (!sync.admits(due.target().connection())) {
+            return Uni.createFrom().voidItem();   // no room in the pool, or the connection has its share: it stays due
+        }
         Optional<Duration> every = interval(due);
         if (every.isEmpty()) {
             // Not configured here: another replica's configuration (a rolling update), or a resource removed. Moved

@@ -1,5 +1,9 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.change.Connection;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
 import dev.tidemark.metrics.Metric;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -36,6 +40,9 @@ public class ResourceSync {
     private final MeterRegistry metrics;
     private final Vertx vertx;
     private final String owner;
+    /** The runs this replica has in flight: all, and per connection (the pool's two bounds). */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Map<Connection, Integer> inFlightByConnection = new ConcurrentHashMap<>();
 
     public ResourceSync(TidemarkConfig config, LeaseStore leases, RunStore runs, WalkPlanner planner, Accounts accounts, Poll poll,
             Sweep sweep, NestedRun nested, MeterRegistry metrics, Vertx vertx) {
@@ -50,6 +57,20 @@ public class ResourceSync {
         this.metrics = metrics;
         this.vertx = vertx;
         this.owner = replicaName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** Runs in flight in this replica. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /**
+     * True if the pool has room for one more run of {@code connection}: fewer than {@code tidemark.poller.max-runs}
+     * in flight, and fewer than {@code max-runs-per-connection} of that connection.
+     */
+    public boolean admits(Connection connection) {
+        return inFlight.get() < config.poller().maxRuns()
+                && inFlightByConnection.getOrDefault(connection, 0) < config.poller().maxRunsPerConnection();
     }
 
     /** The name this replica holds leases under. */
@@ -96,8 +117,14 @@ public class ResourceSync {
                 long every = Math.max(1_000, config.poller().leaseTtl().toMillis() / 3);
                 long renewal = vertx.setPeriodic(every, id -> leases.renew(target, owner, runId, config.poller().leaseTtl())
                         .subscribe().with(held -> { }, failure -> LOG.debugf("lease of %s not renewed: %s", target, failure)));
+                inFlight.incrementAndGet();
+                inFlightByConnection.merge(target.connection(), 1, Integer::sum);
                 Uni<Void> done = execute(target, walk, mode, new RunContext(runId, owner, new CallStats(), account))
-                        .eventually(() -> vertx.cancelTimer(renewal)).memoize().indefinitely();
+                        .eventually(() -> {
+                            vertx.cancelTimer(renewal);
+                            inFlight.decrementAndGet();
+                            inFlightByConnection.computeIfPresent(target.connection(), (c, n) -> n <= 1 ? null : n - 1);
+                        }).memoize().indefinitely();
                 done.subscribe().with(ok -> { }, failure -> LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure));
                 return Optional.of(new Started(runId, done));
             });

@@ -80,6 +80,20 @@ public class ScheduleStore {
                 .addDouble(first.toMillis() / 1000.0)).replaceWithVoid();
     }
 
+    /** How many rows are due now, and how long the oldest has waited (zero when none is). */
+    public record Backlog(long rows, Duration oldestAge) {
+    }
+
+    /** The schedule's backlog: rows due now (held ones included) and the age of the oldest; one indexed read. */
+    public Uni<Backlog> backlog() {
+        return pool.query("""
+                SELECT count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(due_at)) * 1000, 0)::bigint AS oldest_ms
+                FROM poll_schedule WHERE due_at <= now()""").execute().map(rows -> {
+            Row row = rows.iterator().next();
+            return new Backlog(row.getLong("n"), Duration.ofMillis(Math.max(0, row.getLong("oldest_ms"))));
+        });
+    }
+
     /** Removes every row of a connection: it is polled no more. */
     public Uni<Void> forget(Connection connection) {
         return pool.preparedQuery(FORGET).execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();

@@ -43,6 +43,12 @@ public class TenantProvider implements AutoCloseable {
     /** Tenants whose API refuses every access token (a revoked app), and client-credentials tenants' secrets. */
     private final java.util.Set<String> revoked = ConcurrentHashMap.newKeySet();
     private final Map<String, String> clientSecrets = new ConcurrentHashMap<>();
+    /** Tenants that answer only after a while, and the most calls in flight at once since the last reset. */
+    private final Map<String, java.time.Duration> slow = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger peak = new AtomicInteger();
+    private final Map<String, AtomicInteger> inFlightByTenant = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> peakByTenant = new ConcurrentHashMap<>();
 
     public TenantProvider(int port) {
         this("127.0.0.1", port);
@@ -107,6 +113,26 @@ public class TenantProvider implements AutoCloseable {
         grants.remove(tenant);
     }
 
+    /** The tenant's list answers only after {@code delay}. */
+    public void slow(String tenant, java.time.Duration delay) {
+        slow.put(tenant, delay);
+    }
+
+    /** The most list calls in flight at once since {@link #resetPeak}. */
+    public int peak() {
+        return peak.get();
+    }
+
+    public void resetPeak() {
+        peak.set(0);
+        peakByTenant.clear();
+    }
+
+    /** The most calls of one tenant in flight at once since {@link #resetPeak}. */
+    public int peak(String tenant) {
+        return peakByTenant.getOrDefault(tenant, new AtomicInteger()).get();
+    }
+
     /** From now on the tenant's API answers 401 to any access token, fresh ones too. */
     public void revoke(String tenant) {
         revoked.add(tenant);
@@ -139,13 +165,36 @@ public class TenantProvider implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             String[] path = exchange.getRequestURI().getRawPath().split("/");
-            // /t/{tenant}/items
-            if (path.length != 4 || !path[3].equals("items") || !items.containsKey(path[2])) {
+            // /t/{tenant}/items, and the same list as /t/{tenant}/notes
+            if (path.length != 4 || !(path[3].equals("items") || path[3].equals("notes")) || !items.containsKey(path[2])) {
                 send(exchange, 404, "{\"error\":\"not found\"}");
                 return;
             }
             String tenant = path[2];
             calls.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+            int now = inFlight.incrementAndGet();
+            peak.accumulateAndGet(now, Math::max);
+            int mine = inFlightByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+            peakByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).accumulateAndGet(mine, Math::max);
+            try {
+                java.time.Duration delay = slow.get(tenant);
+                if (delay != null) {
+                    try {
+                        Thread.sleep(delay.toMillis());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                answer(exchange, tenant);
+            } finally {
+                inFlight.decrementAndGet();
+                inFlightByTenant.get(tenant).decrementAndGet();
+            }
+        }
+    }
+
+    private void answer(HttpExchange exchange, String tenant) throws IOException {
+        {
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
             if (!("Bearer " + tokens.get(tenant)).equals(auth) || revoked.contains(tenant)) {
                 refused.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
