@@ -7,7 +7,6 @@ import dev.tidemark.change.Connection;
 import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
 import dev.tidemark.change.Timestamps;
-import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.connections.ConnectionChange;
 import dev.tidemark.connections.ConnectionConflict;
@@ -15,7 +14,6 @@ import dev.tidemark.connections.ConnectionSpec;
 import dev.tidemark.connections.ConnectionStore;
 import dev.tidemark.connections.StoredConnection;
 import dev.tidemark.http.Problem;
-import dev.tidemark.poller.Accounts;
 import dev.tidemark.poller.CheckpointStore;
 import dev.tidemark.poller.LeaseStore;
 import dev.tidemark.poller.PollScheduler;
@@ -53,7 +51,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -138,22 +135,23 @@ public class ConnectionResource {
         }
         String id = spec.value().connection().id();
         // A connection of that id that exists is the store's 409; records under an id no connection has are a deleted one's.
-        return connections.find(spec.value().connection()).chain(existing -> existing.isPresent() ? create(spec.value())
+        return connections.find(spec.value().connection()).chain(existing -> existing.isPresent() ? create(spec.value(), true)
                 : remains.remains(spec.value().connection()).chain(left -> left
                         ? Uni.createFrom().item(Problem.response(Response.Status.CONFLICT, "id: connection '" + id + "' of source '"
                                 + source + "' was deleted and its records are still being removed; try again in a minute"))
-                        : create(spec.value())));
+                        : create(spec.value(), false)));
     }
 
-    private Uni<Response> create(ConnectionSpec spec) {
+    /** @param exists a connection of that id exists (the store answers 409 for it) */
+    private Uni<Response> create(ConnectionSpec spec, boolean exists) {
         String source = spec.connection().source();
         String id = spec.connection().id();
         Connection connection = spec.connection();
         // Nothing of an earlier connection of that id may be taken for this one's (a run's last checkpoint can land
         // after its DELETE): it starts from nothing. No connection of the id exists here, so nothing live is touched.
-        Uni<Void> fresh = connections.find(connection).chain(existing -> existing.isPresent() ? Uni.createFrom().voidItem()
+        Uni<Void> fresh = exists ? Uni.createFrom().voidItem()
                 : scheduler.forget(connection).chain(() -> checkpoints.forget(connection)).chain(() -> runs.forget(connection))
-                        .chain(() -> refetches.forget(connection)));
+                        .chain(() -> refetches.forget(connection));
         return fresh.chain(() -> connections.create(spec))
                 // Not the request's failure: the start-up and periodic reconciliation of schedule rows writes them too.
                 .call(created -> schedule(created).onFailure().recoverWithItem(failure -> {
@@ -289,25 +287,12 @@ public class ConnectionResource {
                 && (!settings.resources().containsKey(resource) || settings.resources().get(resource).list().isEmpty())) {
             return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND, "source " + source + " polls no resource " + resource));
         }
-        Optional<SyncMode> mode = request == null || request.mode() == null ? Optional.of(SyncMode.INCREMENTAL)
-                : ConfigKind.named(SyncMode.class, request.mode());
+        Optional<SyncMode> mode = SyncResource.mode(request);
         if (mode.isEmpty()) {
-            return Uni.createFrom().item(badRequest("mode: 'incremental', 'full' or 'reconcile'"));
+            return Uni.createFrom().item(badRequest(SyncResource.MODES));
         }
-        return existing(source, id, stored -> {
-            SyncTarget target = new SyncTarget(stored.connection(), resource, "");
-            return sync.start(target, mode.get(), "api").chain(started -> {
-                if (started.isPresent()) {
-                    UUID run = started.get();
-                    return Uni.createFrom().item(Response.accepted(Map.of("runId", run.toString(), "mode", mode.get().configName()))
-                            .location(URI.create("/api/runs/" + run)).build());
-                }
-                return leases.holder(target).map(holder -> Problem.response(Response.Status.CONFLICT,
-                        target + " is being synced by run " + holder.map(UUID::toString).orElse("(just finished)")
-                                + "; try again when it ends"));
-            }).onFailure(Accounts.Unavailable.class).recoverWithItem(failure -> Problem.response(Response.Status.CONFLICT,
-                    failure.getMessage()));
-        });
+        return existing(source, id, stored -> SyncResource.start(sync, leases, new SyncTarget(stored.connection(), resource, ""),
+                mode.get()));
     }
 
     @GET

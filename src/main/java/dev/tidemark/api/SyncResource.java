@@ -8,6 +8,7 @@ import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.connections.ConnectionState;
 import dev.tidemark.connections.ConnectionStore;
 import dev.tidemark.poller.Checkpoint;
+import dev.tidemark.poller.Accounts;
 import dev.tidemark.poller.AuthStateStore;
 import dev.tidemark.poller.CheckpointStore;
 import dev.tidemark.poller.LeaseStore;
@@ -88,23 +89,37 @@ public class SyncResource {
             return Uni.createFrom().item(Problem.response(Response.Status.CONFLICT,
                     "This replica does not poll (tidemark.roles): ask a replica with the poller role"));
         }
-        Optional<SyncMode> mode = request == null || request.mode() == null ? Optional.of(SyncMode.INCREMENTAL)
-                : ConfigKind.named(SyncMode.class, request.mode());
+        Optional<SyncMode> mode = mode(request);
         if (mode.isEmpty()) {
-            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST,
-                    "mode: 'incremental', 'full' or 'reconcile'"));
+            return Uni.createFrom().item(Problem.response(Response.Status.BAD_REQUEST, MODES));
         }
-        SyncTarget target = SyncTarget.of(source, resource);
-        return sync.start(target, mode.get(), "api").chain(started -> {
+        return start(sync, leases, SyncTarget.of(source, resource), mode.get());
+    }
+
+    static final String MODES = "mode: 'incremental', 'full' or 'reconcile'";
+
+    /** The mode a sync request asks for (incremental when it names none); empty for one that is not a mode. */
+    static Optional<SyncMode> mode(SyncRequest request) {
+        return request == null || request.mode() == null ? Optional.of(SyncMode.INCREMENTAL)
+                : ConfigKind.named(SyncMode.class, request.mode());
+    }
+
+    /**
+     * Starts a run asked for through the API: 202 with its id, or 409 naming the run that holds the resource, or
+     * the reason its connection cannot be called as (paused, needing re-authorization, gone).
+     */
+    static Uni<Response> start(ResourceSync sync, LeaseStore leases, SyncTarget target, SyncMode mode) {
+        return sync.start(target, mode, "api").chain(started -> {
             if (started.isPresent()) {
                 UUID id = started.get();
-                return Uni.createFrom().item(Response.accepted(Map.of("runId", id.toString(), "mode", mode.get().configName()))
+                return Uni.createFrom().item(Response.accepted(Map.of("runId", id.toString(), "mode", mode.configName()))
                         .location(URI.create("/api/runs/" + id)).build());
             }
             return leases.holder(target).map(holder -> Problem.response(Response.Status.CONFLICT,
                     target + " is being synced by run " + holder.map(UUID::toString).orElse("(just finished)")
                             + "; try again when it ends"));
-        });
+        }).onFailure(Accounts.Unavailable.class).recoverWithItem(failure -> Problem.response(Response.Status.CONFLICT,
+                failure.getMessage()));
     }
 
     @GET

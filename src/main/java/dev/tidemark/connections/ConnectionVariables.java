@@ -22,7 +22,8 @@ public final class ConnectionVariables {
     /** A value: URL-unreserved characters, 1 to 253 of them (a DNS name's length). */
     public static final Pattern VALUE = Pattern.compile("[A-Za-z0-9._~-]{1,253}");
 
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]+)}");
+    /** A {@code {name}} in a URL or path template: the connection's variables and a nested resource's ancestors alike. */
+    public static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]+)}");
 
     private ConnectionVariables() {
     }
@@ -42,7 +43,7 @@ public final class ConnectionVariables {
         return out.toString();
     }
 
-    /** The names a template refers to, in order. */
+    /** The names a template refers to, in order (variables, ancestors and {@code id} alike). */
     public static List<String> placeholders(String template) {
         List<String> names = new ArrayList<>();
         Matcher m = PLACEHOLDER.matcher(template);

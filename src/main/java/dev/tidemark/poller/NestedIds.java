@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.connections.ConnectionVariables;
 import dev.tidemark.config.TidemarkConfig;
 import java.util.ArrayList;
 import java.util.LinkedList;
@@ -20,7 +21,7 @@ import java.util.HashMap;
  */
 public final class NestedIds {
 
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]+)}");
+    private static final Pattern PLACEHOLDER = ConnectionVariables.PLACEHOLDER;
 
     private NestedIds() {
     }
@@ -72,13 +73,9 @@ public final class NestedIds {
 
     /** The names a path template refers to, in order. */
     public static List<String> placeholders(String template) {
-        List<String> names = new ArrayList<>();
-        Matcher m = PLACEHOLDER.matcher(template);
-        while (m.find()) {
-            names.add(m.group(1));
-        }
-        return names;
+        return ConnectionVariables.placeholders(template);
     }
+
 
     /**
      * The template with each {@code {ancestor}} replaced by that ancestor's raw
