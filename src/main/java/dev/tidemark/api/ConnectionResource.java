@@ -18,7 +18,7 @@ import dev.tidemark.poller.CheckpointStore;
 import dev.tidemark.poller.LeaseStore;
 import dev.tidemark.poller.PollScheduler;
 import dev.tidemark.poller.RefetchQueue;
-import dev.tidemark.poller.ResourceSync;
+import dev.tidemark.poller.PollScheduler;
 import dev.tidemark.poller.RunStore;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
@@ -74,7 +74,7 @@ public class ConnectionResource {
 
     private final TidemarkConfig config;
     private final ConnectionStore connections;
-    private final ResourceSync sync;
+    private final PollScheduler sync;
     private final LeaseStore leases;
     private final RunStore runs;
     private final CheckpointStore checkpoints;
@@ -85,7 +85,7 @@ public class ConnectionResource {
     private final RefetchQueue refetches;
     private final ConnectionRemains remains;
 
-    public ConnectionResource(TidemarkConfig config, ConnectionStore connections, ResourceSync sync, LeaseStore leases, RunStore runs,
+    public ConnectionResource(TidemarkConfig config, ConnectionStore connections, PollScheduler sync, LeaseStore leases, RunStore runs,
             CheckpointStore checkpoints, RecordResource records, LocalCopy local, ChangePublisher changes, PollScheduler scheduler,
             RefetchQueue refetches, ConnectionRemains remains) {
         this.scheduler = scheduler;

@@ -14,7 +14,7 @@ import dev.tidemark.poller.CheckpointStore;
 import dev.tidemark.poller.LeaseStore;
 import dev.tidemark.poller.RunStore;
 import dev.tidemark.poller.ProviderClient;
-import dev.tidemark.poller.ResourceSync;
+import dev.tidemark.poller.PollScheduler;
 import dev.tidemark.poller.SyncRun;
 import dev.tidemark.poller.RunStatus;
 import dev.tidemark.poller.SyncMode;
@@ -51,7 +51,7 @@ public class SyncResource {
 
 
     private final TidemarkConfig config;
-    private final ResourceSync sync;
+    private final PollScheduler sync;
     private final LeaseStore leases;
     private final RunStore runs;
     private final CheckpointStore checkpoints;
@@ -59,7 +59,7 @@ public class SyncResource {
     private final ProviderClient client;
     private final ConnectionStore connections;
 
-    public SyncResource(TidemarkConfig config, ResourceSync sync, LeaseStore leases, RunStore runs, CheckpointStore checkpoints,
+    public SyncResource(TidemarkConfig config, PollScheduler sync, LeaseStore leases, RunStore runs, CheckpointStore checkpoints,
             AuthStateStore auth, ProviderClient client, ConnectionStore connections) {
         this.connections = connections;
         this.config = config;
@@ -108,8 +108,8 @@ public class SyncResource {
      * Starts a run asked for through the API: 202 with its id, or 409 naming the run that holds the resource, or
      * the reason its connection cannot be called as (paused, needing re-authorization, gone).
      */
-    static Uni<Response> start(ResourceSync sync, LeaseStore leases, SyncTarget target, SyncMode mode) {
-        return sync.start(target, mode, "api").chain(started -> {
+    static Uni<Response> start(PollScheduler sync, LeaseStore leases, SyncTarget target, SyncMode mode) {
+        return sync.runNow(target, mode).chain(started -> {
             if (started.isPresent()) {
                 UUID id = started.get();
                 return Uni.createFrom().item(Response.accepted(Map.of("runId", id.toString(), "mode", mode.configName()))
@@ -119,7 +119,10 @@ public class SyncResource {
                     target + " is being synced by run " + holder.map(UUID::toString).orElse("(just finished)")
                             + "; try again when it ends"));
         }).onFailure(Accounts.Unavailable.class).recoverWithItem(failure -> Problem.response(Response.Status.CONFLICT,
-                failure.getMessage()));
+                failure.getMessage()))
+                // Refused rather than queued: the caller knows at once, and tries again when a run has ended.
+                .onFailure(PollScheduler.PoolFull.class).recoverWithItem(failure -> Response.fromResponse(
+                        Problem.response(Response.Status.SERVICE_UNAVAILABLE, failure.getMessage())).header("Retry-After", "5").build());
     }
 
     @GET

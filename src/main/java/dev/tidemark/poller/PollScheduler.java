@@ -120,10 +120,14 @@ public class PollScheduler {
                     dueRows.set(backlog.rows());
                     oldestDueMillis.set(backlog.oldestAge().toMillis());
                 }))
-                // The pool full: what is due stays due, oldest first, for a later tick or another replica.
-                .chain(() -> sync.inFlight() >= config.poller().maxRuns() ? Uni.createFrom().item(List.<ScheduleStore.Due>of())
-                        : schedule.due(DUE_PER_TICK))
-                .chain(due -> Multi.createFrom().iterable(due).onItem().transformToUniAndConcatenate(this::startIfFree)
+                // Only as many rows as the pool has room for: what is due stays due, oldest first, for a later tick or
+                // another replica.
+                .chain(() -> {
+                    int room = Math.min(DUE_PER_TICK, config.poller().maxRuns() - sync.inFlight());
+                    return room <= 0 ? Uni.createFrom().item(List.<ScheduleStore.Claimed>of())
+                            : schedule.claim(room, config.poller().maxRunsPerConnection(), config.poller().leaseTtl());
+                })
+                .chain(claimed -> Multi.createFrom().iterable(claimed).onItem().transformToUniAndConcatenate(this::start)
                         .collect().last())
                 .subscribe().with(done -> {
                     if (failing) {
@@ -191,46 +195,73 @@ public class PollScheduler {
         });
     }
 
-    /** Starts a due row's run if its resource is free, and then moves the row on; a held resource leaves it due. */
-    private Uni<Void> startIfFree(ScheduleStore.Due due) {
-        if (!sync.admits(due.target().connection())) {
-            return Uni.createFrom().voidItem();   // no room in the pool, or the connection has its share: it stays due
-        }
-        Optional<Duration> every = interval(due);
+    /**
+     * Starts the run of a row this replica claimed. The row stays claimed while the run goes on (and while its
+     * lease keeps it out of every claim) and moves one interval on from its claim when the run ends, so a replica
+     * that dies mid-run leaves the row due once its lease runs out, for another replica to resume from the
+     * checkpoint. A resource held by another run, or no room left in the pool, gives the row back its due time.
+     */
+    private Uni<Void> start(ScheduleStore.Claimed claimed) {
+        Optional<Duration> every = interval(claimed);
         if (every.isEmpty()) {
             // Not configured here: another replica's configuration (a rolling update), or a resource removed. Moved
-            // on rather than left due, so that rows nobody runs never crowd the due work out of a tick's read.
-            return schedule.claim(due, UNKNOWN_ROW_PAUSE).replaceWithVoid();
+            // on rather than left due, so that rows nobody runs never crowd the due work out of a claim.
+            return schedule.advance(claimed, UNKNOWN_ROW_PAUSE);
         }
-        SyncMode mode = due.kind() == ScheduleStore.Kind.SWEEP ? SyncMode.RECONCILE : SyncMode.INCREMENTAL;
-        long jitter = (long) (every.get().toMillis() * JITTER * ThreadLocalRandom.current().nextDouble());
-        // Claimed before it is started, for a lease's time: a replica that read the same row a moment later finds
-        // it moved and leaves it, even if this run has already ended; and if this replica dies before the run
-        // starts, the row falls due again when the claim runs out. Once the run has started, the row moves one
-        // interval on; a resource held by another run gives the row back its due time.
-        return schedule.claim(due, config.poller().leaseTtl()).chain(claimed -> {
-            if (claimed.isEmpty()) {
-                return Uni.createFrom().voidItem();   // another replica's
+        if (!sync.admits(claimed.target().connection())) {
+            return schedule.putBack(claimed);   // a run asked for through the API took the room meanwhile: it stays due
+        }
+        SyncMode mode = claimed.kind() == ScheduleStore.Kind.SWEEP ? SyncMode.RECONCILE : SyncMode.INCREMENTAL;
+        Duration next = every.get().plusMillis((long) (every.get().toMillis() * JITTER * ThreadLocalRandom.current().nextDouble()));
+        return sync.begin(claimed.target(), mode, "schedule").chain(started -> {
+            if (started.isEmpty()) {
+                LOG.debugf("%s is held by another run; its %s stays due", claimed.target(), mode);
+                return schedule.putBack(claimed);
             }
-            ScheduleStore.Due held = new ScheduleStore.Due(due.target(), due.kind(), claimed.get(), due.every());
-            return sync.start(due.target(), mode, "schedule").chain(run -> {
-                if (run.isPresent()) {
-                    return schedule.claim(held, every.get().plusMillis(jitter)).replaceWithVoid();
-                }
-                LOG.debugf("%s is held by another run; its %s stays due", due.target(), mode);
-                return schedule.putBack(due, claimed.get());
-            }).onFailure(Accounts.Unavailable.class).recoverWithUni(unavailable -> {
-                // Paused, waiting for new credentials, or gone: its turn passes; it is looked at again an interval on.
-                LOG.debugf("%s of %s not started: %s", mode, due.target(), unavailable.getMessage());
-                return schedule.claim(held, every.get().plusMillis(jitter)).replaceWithVoid();
-            }).onFailure().call(() -> schedule.putBack(due, claimed.get()).onFailure().recoverWithNull());
-        }).onFailure().recoverWithItem(failure -> {
-            LOG.warnf("could not start the %s of %s: %s", mode, due.target(), failure.toString());
-            return null;
+            // Not awaited: the tick goes on starting the other rows.
+            started.get().done().onTermination().call(() -> schedule.advance(claimed, next).onFailure().invoke(failure ->
+                    // The claim runs out by itself: the row falls due again a lease's time after the run began.
+                    LOG.warnf("the schedule of %s not moved on after its run: %s", claimed.target(), failure.toString())))
+                    .subscribe().with(ok -> { }, failure -> { });
+            return Uni.createFrom().voidItem();
+        }).onFailure(Accounts.Unavailable.class).recoverWithUni(unavailable -> {
+            // Paused, waiting for new credentials, or gone: its turn passes; it is looked at again an interval on.
+            LOG.debugf("%s of %s not started: %s", mode, claimed.target(), unavailable.getMessage());
+            return schedule.advance(claimed, next);
+        }).onFailure().recoverWithUni(failure -> {
+            LOG.warnf("could not start the %s of %s: %s", mode, claimed.target(), failure.toString());
+            return schedule.putBack(claimed).onFailure().recoverWithNull();
         });
     }
 
-    private Optional<Duration> interval(ScheduleStore.Due due) {
+    /** The replica's pool has no room for one more run of the connection: a run asked for now is refused, not queued. */
+    public static final class PoolFull extends RuntimeException {
+        PoolFull(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Starts a run asked for through the API by the scheduled runs' own path: the same pool and share per
+     * connection (a full one fails with {@link PoolFull}), the same lease; and when it ends, the row whose work it
+     * did (the poll's for a poll or a full walk, the sweep's for a sweep) moves one interval on from then, so the
+     * schedule does not repeat it at once. The run's id, or empty when another run holds the resource.
+     */
+    public Uni<Optional<java.util.UUID>> runNow(SyncTarget target, SyncMode mode) {
+        if (!sync.admits(target.connection())) {
+            return Uni.createFrom().failure(new PoolFull("this replica is running as many syncs as it may (tidemark.poller.max-runs "
+                    + config.poller().maxRuns() + ", max-runs-per-connection " + config.poller().maxRunsPerConnection() + ")"));
+        }
+        ScheduleStore.Kind kind = mode == SyncMode.RECONCILE ? ScheduleStore.Kind.SWEEP : ScheduleStore.Kind.POLL;
+        return sync.begin(target, mode, "api").map(started -> started.map(run -> {
+            run.done().onTermination().call(() -> schedule.reschedule(target, kind, JITTER).onFailure().invoke(failure ->
+                    LOG.debugf("the %s row of %s not moved on after a run asked for: %s", kind, target, failure)))
+                    .subscribe().with(ok -> { }, failure -> { });
+            return run.id();
+        }));
+    }
+
+    private Optional<Duration> interval(ScheduleStore.Claimed due) {
         TidemarkConfig.Source source = config.sources().get(due.target().source());
         if (source == null || source.api().isEmpty()) {
             return Optional.empty();
@@ -267,11 +298,18 @@ public class PollScheduler {
             }
             SyncTarget target = new SyncTarget(connection, resource, "");
             Optional<Duration> every = Optional.ofNullable(overrides.get(resource)).map(DurationConverter::parseDuration).or(r::schedule);
-            long spread = ThreadLocalRandom.current().nextLong(every.map(e -> Math.min(e.toMillis(), 60_000L)).orElse(60_000L) + 1);
-            every.ifPresent(e -> rows.add(schedule.register(target, ScheduleStore.Kind.POLL, e, FIRST_RUN_DELAY.plusMillis(spread))));
+            every.ifPresent(e -> rows.add(schedule.register(target, ScheduleStore.Kind.POLL, e, firstDue(e))));
             r.reconcile().ifPresent(e -> rows.add(schedule.register(target, ScheduleStore.Kind.SWEEP, e, e)));
         });
         return rows.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(rows).andFailFast().replaceWithVoid();
+    }
+
+    /**
+     * How long after its creation a connection's first poll (its backfill) falls due: a few seconds, plus a random
+     * share of its interval up to a minute, so that a thousand connections created together do not call at once.
+     */
+    static Duration firstDue(Duration every) {
+        return FIRST_RUN_DELAY.plusMillis(ThreadLocalRandom.current().nextLong(Math.min(every.toMillis(), 60_000L) + 1));
     }
 
     /** Removes a connection's rows: nothing of it falls due again. */

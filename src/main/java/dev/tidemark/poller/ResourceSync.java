@@ -93,14 +93,15 @@ public class ResourceSync {
                 : started.get().done().chain(() -> runs.run(started.get().id())));
     }
 
-    private record Started(UUID id, Uni<Void> done) {
+    /** A run started: its id, and its end (which has already been subscribed to: awaiting it does not run it again). */
+    record Started(UUID id, Uni<Void> done) {
     }
 
     /**
      * Resolves the connection's account, then takes the lease. Fails with {@link Accounts.Unavailable} when the
      * connection cannot be called as (gone, paused, needing re-authorization): no lease, no run row.
      */
-    private Uni<Optional<Started>> begin(SyncTarget target, SyncMode mode, String trigger) {
+    Uni<Optional<Started>> begin(SyncTarget target, SyncMode mode, String trigger) {
         return accounts.of(target.connection()).chain(account -> begin(account, target, mode, trigger));
     }
 

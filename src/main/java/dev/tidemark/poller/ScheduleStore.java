@@ -11,14 +11,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.time.ZoneOffset;
-import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The poller's schedule: each resource's next poll and next sweep as a row
- * (V10). Registering keeps a due time already stored (a restart does not
- * reset the schedule; a shorter interval brings it closer); advancing moves
- * it on only from the due time this replica read, so two replicas that both
- * saw the row due move it once.
+ * The poller's schedule: each (connection, resource)'s next poll and next
+ * sweep as a row (V10, V12). Registering keeps a due time already stored (a
+ * restart does not reset the schedule; a shorter interval brings it closer).
+ * Replicas claim due rows in batches with {@code FOR UPDATE SKIP LOCKED}:
+ * our own SQL rather than a scheduler library (db-scheduler and Quartz are
+ * blocking JDBC, with their own tables and threads, and neither knows a lease
+ * or a share per connection), one statement per tick on the reactive client
+ * the poller already uses. A claimed row is moved on by a lease's time; its
+ * run's end moves it one interval on from the claim.
  */
 @ApplicationScoped
 public class ScheduleStore {
@@ -38,33 +42,54 @@ public class ScheduleStore {
         }
     }
 
-    /** One due row as read: the resource, what is due, since when, and the interval it was registered with. */
-    public record Due(SyncTarget target, Kind kind, Instant dueAt, Duration every) {
-    }
-
     static final String REGISTER = """
             INSERT INTO poll_schedule AS s (source, connection, resource, kind, every_ms, due_at)
             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
             ON CONFLICT (source, connection, resource, kind) DO UPDATE SET every_ms = EXCLUDED.every_ms,
                 due_at = LEAST(s.due_at, now() + make_interval(secs => EXCLUDED.every_ms / 1000.0))""";
 
-    /** Due rows whose resource no run holds: a held one stays due and is read again once its run ends. */
-    static final String DUE = """
-            SELECT s.source, s.connection, s.resource, s.kind, s.due_at, s.every_ms FROM poll_schedule s
-            WHERE s.due_at <= now() AND NOT EXISTS (SELECT 1 FROM poll_leases l
-                WHERE l.source = s.source AND l.connection = s.connection AND l.resource = s.resource AND l.parent = ''
-                AND l.expires_at > now())
-            ORDER BY s.due_at LIMIT $1""";
+    /**
+     * Claims up to $1 due rows in one statement, the longest due first: rows whose resource no run holds, at most
+     * $2 per connection counting the runs of it already holding a lease (in any replica), each locked with
+     * SKIP LOCKED so that two replicas claiming at once take different rows, and each moved on by $3 seconds, the
+     * claim: if this replica dies before its run starts, the row falls due again when the claim runs out. The
+     * candidates are read first (a window function cannot share a level with FOR UPDATE), then locked and checked
+     * again, still due and still unclaimed.
+     */
+    static final String CLAIM = """
+            WITH candidates AS (
+                SELECT s.source, s.connection, s.resource, s.kind,
+                    row_number() OVER (PARTITION BY s.source, s.connection ORDER BY s.due_at) + (SELECT count(*) FROM poll_leases h
+                        WHERE h.source = s.source AND h.connection = s.connection AND h.parent = '' AND h.expires_at > now()) AS nth
+                FROM poll_schedule s
+                WHERE s.due_at <= now() AND NOT EXISTS (SELECT 1 FROM poll_leases l
+                    WHERE l.source = s.source AND l.connection = s.connection AND l.resource = s.resource AND l.parent = ''
+                    AND l.expires_at > now())
+            ), picked AS (
+                SELECT s.source, s.connection, s.resource, s.kind, s.due_at FROM poll_schedule s
+                JOIN candidates c ON c.source = s.source AND c.connection = s.connection AND c.resource = s.resource AND c.kind = s.kind
+                WHERE c.nth <= $2 AND s.due_at <= now()
+                ORDER BY s.due_at LIMIT $1
+                FOR UPDATE OF s SKIP LOCKED
+            )
+            UPDATE poll_schedule s SET due_at = now() + make_interval(secs => $3)
+            FROM picked p WHERE s.source = p.source AND s.connection = p.connection AND s.resource = p.resource AND s.kind = p.kind
+            RETURNING s.source, s.connection, s.resource, s.kind, s.every_ms, p.due_at AS was_due, now() AS claimed_at,
+                s.due_at AS claimed_until""";
 
-    /** Moves the row on from the due time read, returning the new one; nothing when another replica moved it first. */
+    /** Moves a claimed row on to $6 seconds after its claim, unless it moved since (a shorter interval registered). */
     static final String ADVANCE = """
-            UPDATE poll_schedule SET due_at = now() + make_interval(secs => $6)
-            WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND due_at = $5
-            RETURNING due_at""";
+            UPDATE poll_schedule SET due_at = $7::timestamptz + make_interval(secs => $6)
+            WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND due_at = $5""";
 
     /** Puts a claimed row back to the due time it had, unless it moved since. */
     static final String PUT_BACK = """
             UPDATE poll_schedule SET due_at = $5 WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND due_at = $6""";
+
+    /** Moves a row on by its own interval and $5 of it, if the resource has one of that kind. */
+    static final String RESCHEDULE = """
+            UPDATE poll_schedule SET due_at = now() + make_interval(secs => every_ms / 1000.0 * (1 + $5))
+            WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4""";
 
     static final String FORGET = "DELETE FROM poll_schedule WHERE source = $1 AND connection = $2";
 
@@ -99,34 +124,56 @@ public class ScheduleStore {
         return pool.preparedQuery(FORGET).execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
     }
 
-    /** Up to {@code limit} rows due now, the longest due first. */
-    public Uni<List<Due>> due(int limit) {
-        return pool.preparedQuery(DUE).execute(Tuple.of(limit)).map(rows -> {
-            List<Due> due = new ArrayList<>();
-            for (Row row : rows) {
-                due.add(new Due(new SyncTarget(new Connection(row.getString("source"), row.getString("connection")),
-                        row.getString("resource"), ""), Kind.of(row.getString("kind")),
-                        row.getOffsetDateTime("due_at").toInstant(), Duration.ofMillis(row.getLong("every_ms"))));
-            }
-            return due;
-        });
+    /**
+     * A row this replica claimed: the resource, what is due, the interval it was registered with, when it had
+     * fallen due, when it was claimed, and the due time the claim moved it to (what {@link #advance} and
+     * {@link #putBack} compare against).
+     */
+    public record Claimed(SyncTarget target, Kind kind, Duration every, Instant wasDue, Instant claimedAt, Instant claimedUntil) {
     }
 
     /**
-     * Claims a row read as due: moves it on to {@code next} from now, if it is still at the due time read.
-     * The new due time, or empty when another replica claimed it first (and so runs it).
+     * Claims up to {@code limit} due rows, the longest due first, at most {@code perConnection} runs of a
+     * connection counting those already running, each held for {@code hold}; rows another replica is claiming at
+     * the same moment are skipped, not waited for.
      */
-    public Uni<Optional<Instant>> claim(Due due, Duration next) {
-        return pool.preparedQuery(ADVANCE).execute(Tuple.of(due.target().source(), due.target().connection().id(), due.target().resource(),
-                        due.kind().column, due.dueAt().atOffset(ZoneOffset.UTC)).addDouble(next.toMillis() / 1000.0))
-                .map(rows -> rows.rowCount() == 1
-                        ? Optional.of(rows.iterator().next().getOffsetDateTime("due_at").toInstant())
-                        : Optional.empty());
+    public Uni<List<Claimed>> claim(int limit, int perConnection, Duration hold) {
+        return pool.preparedQuery(CLAIM).execute(Tuple.of(limit, perConnection).addDouble(hold.toMillis() / 1000.0)).map(rows -> {
+            List<Claimed> claimed = new ArrayList<>();
+            for (Row row : rows) {
+                claimed.add(new Claimed(new SyncTarget(new Connection(row.getString("source"), row.getString("connection")),
+                        row.getString("resource"), ""), Kind.of(row.getString("kind")), Duration.ofMillis(row.getLong("every_ms")),
+                        row.getOffsetDateTime("was_due").toInstant(), row.getOffsetDateTime("claimed_at").toInstant(),
+                        row.getOffsetDateTime("claimed_until").toInstant()));
+            }
+            // RETURNING keeps no order: the longest due first again.
+            claimed.sort(java.util.Comparator.comparing(Claimed::wasDue));
+            return claimed;
+        });
     }
 
-    /** Gives a claimed row back its due time (its resource turned out to be held): it stays due. */
-    public Uni<Void> putBack(Due due, Instant claimedUntil) {
-        return pool.preparedQuery(PUT_BACK).execute(Tuple.of(due.target().source(), due.target().connection().id(), due.target().resource(),
-                due.kind().column, due.dueAt().atOffset(ZoneOffset.UTC)).addOffsetDateTime(claimedUntil.atOffset(ZoneOffset.UTC))).replaceWithVoid();
+    /** Moves a claimed row on to {@code next} after its claim: its run has ended (or its turn passed). */
+    public Uni<Void> advance(Claimed claimed, Duration next) {
+        return pool.preparedQuery(ADVANCE).execute(key(claimed).addOffsetDateTime(claimed.claimedUntil().atOffset(ZoneOffset.UTC))
+                .addDouble(next.toMillis() / 1000.0).addOffsetDateTime(claimed.claimedAt().atOffset(ZoneOffset.UTC))).replaceWithVoid();
+    }
+
+    /** Gives a claimed row back the due time it had (its resource turned out to be held, or the pool full): it stays due. */
+    public Uni<Void> putBack(Claimed claimed) {
+        return pool.preparedQuery(PUT_BACK).execute(key(claimed).addOffsetDateTime(claimed.wasDue().atOffset(ZoneOffset.UTC))
+                .addOffsetDateTime(claimed.claimedUntil().atOffset(ZoneOffset.UTC))).replaceWithVoid();
+    }
+
+    /**
+     * Moves the resource's row of {@code kind} on by its interval plus up to {@code jitter} of it, from now: a run
+     * asked for through the API did that row's work. A claim of it another replica holds then finds it moved.
+     */
+    public Uni<Void> reschedule(SyncTarget target, Kind kind, double jitter) {
+        return pool.preparedQuery(RESCHEDULE).execute(Tuple.of(target.source(), target.connection().id(), target.resource(), kind.column)
+                .addDouble(jitter * ThreadLocalRandom.current().nextDouble())).replaceWithVoid();
+    }
+
+    private static Tuple key(Claimed claimed) {
+        return Tuple.of(claimed.target().source(), claimed.target().connection().id(), claimed.target().resource(), claimed.kind().column);
     }
 }
