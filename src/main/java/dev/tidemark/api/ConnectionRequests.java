@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tidemark.change.Connection;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.connections.ConnectionChange;
+import dev.tidemark.connections.ConnectionLimits;
 import dev.tidemark.connections.ConnectionSpec;
 import dev.tidemark.connections.ConnectionState;
 import dev.tidemark.connections.ConnectionVariables;
@@ -41,7 +42,8 @@ final class ConnectionRequests {
     static final int MAX_METADATA_BYTES = 16 * 1024;
 
     private static final Set<String> CREATE_FIELDS = Set.of("id", "credentials", "variables", "routingKeys", "webhookSecrets",
-            "metadata", "schedule", "enabled");
+            "metadata", "schedule", "rateLimit", "enabled");
+    private static final Set<String> LIMIT_FIELDS = Set.of("requestsPerSecond", "burst", "maxConcurrency");
 
     /** A request that could not be read: the field and what is wrong with it. */
     static final class Invalid extends Exception {
@@ -75,6 +77,7 @@ final class ConnectionRequests {
         List<String> routingKeys = routingKeys(config, object).orElse(List.of());
         Optional<List<String>> secrets = webhookSecrets(config, object);
         Map<String, String> schedule = schedule(config, object).orElse(Map.of());
+        ConnectionLimits rateLimit = rateLimit(object).orElse(ConnectionLimits.NONE);
         JsonNode metadata = metadata(object).orElse(null);
         boolean enabled = bool(object, "enabled").orElse(true);
         Optional<Map<String, String>> credentials = textMap(object, "credentials");
@@ -85,7 +88,7 @@ final class ConnectionRequests {
         }
         checkCredentials(config, credentials);
         return new ConnectionSpec(new Connection(source, id.textValue()), credentials, variables, routingKeys, secrets, metadata,
-                schedule, enabled ? ConnectionState.ACTIVE : ConnectionState.PAUSED);
+                schedule, rateLimit, enabled ? ConnectionState.ACTIVE : ConnectionState.PAUSED);
     }
 
 
@@ -106,7 +109,7 @@ final class ConnectionRequests {
         }
         return new ConnectionChange(credentials, variables, routingKeys(config, object), webhookSecrets(config, object),
                 object.has("metadata") ? Optional.of(metadata(object).orElse(NullNode.getInstance())) : Optional.empty(),
-                schedule(config, object), bool(object, "enabled"));
+                schedule(config, object), rateLimit(object), bool(object, "enabled"));
     }
 
     private static List<String> declared(TidemarkConfig.Source config) {
@@ -177,6 +180,46 @@ final class ConnectionRequests {
             }
         }
         return schedule;
+    }
+
+    /**
+     * The connection's own rate limit: any of requestsPerSecond (above 0, at most 10,000), burst (1 to 10,000) and
+     * maxConcurrency (1 to 64); {@code {}} or null for the source's.
+     */
+    private static Optional<ConnectionLimits> rateLimit(ObjectNode object) throws Invalid {
+        JsonNode limit = object.get("rateLimit");
+        if (limit == null) {
+            return Optional.empty();
+        }
+        if (limit.isNull()) {
+            return Optional.of(ConnectionLimits.NONE);
+        }
+        if (!limit.isObject()) {
+            throw new Invalid("rateLimit: an object of requestsPerSecond, burst and maxConcurrency, or null for the source's");
+        }
+        for (var names = limit.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!LIMIT_FIELDS.contains(name)) {
+                throw new Invalid("rateLimit." + shown(name) + ": not a field (requestsPerSecond, burst, maxConcurrency)");
+            }
+        }
+        JsonNode rate = limit.get("requestsPerSecond");
+        if (rate != null && (!rate.isNumber() || !(rate.doubleValue() > 0) || rate.doubleValue() > 10_000)) {
+            throw new Invalid("rateLimit.requestsPerSecond: a number above 0 and at most 10000");
+        }
+        return Optional.of(new ConnectionLimits(Optional.ofNullable(rate).map(JsonNode::doubleValue),
+                whole(limit, "burst", 10_000), whole(limit, "maxConcurrency", 64)));
+    }
+
+    private static Optional<Integer> whole(JsonNode limit, String field, int max) throws Invalid {
+        JsonNode value = limit.get(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!value.canConvertToInt() || !value.isIntegralNumber() || value.intValue() < 1 || value.intValue() > max) {
+            throw new Invalid("rateLimit." + field + ": a whole number from 1 to " + max);
+        }
+        return Optional.of(value.intValue());
     }
 
     private static Optional<JsonNode> metadata(ObjectNode object) throws Invalid {

@@ -18,7 +18,6 @@ import dev.tidemark.poller.CheckpointStore;
 import dev.tidemark.poller.LeaseStore;
 import dev.tidemark.poller.PollScheduler;
 import dev.tidemark.poller.RefetchQueue;
-import dev.tidemark.poller.PollScheduler;
 import dev.tidemark.poller.RunStore;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
@@ -74,7 +73,6 @@ public class ConnectionResource {
 
     private final TidemarkConfig config;
     private final ConnectionStore connections;
-    private final PollScheduler sync;
     private final LeaseStore leases;
     private final RunStore runs;
     private final CheckpointStore checkpoints;
@@ -85,7 +83,7 @@ public class ConnectionResource {
     private final RefetchQueue refetches;
     private final ConnectionRemains remains;
 
-    public ConnectionResource(TidemarkConfig config, ConnectionStore connections, PollScheduler sync, LeaseStore leases, RunStore runs,
+    public ConnectionResource(TidemarkConfig config, ConnectionStore connections, LeaseStore leases, RunStore runs,
             CheckpointStore checkpoints, RecordResource records, LocalCopy local, ChangePublisher changes, PollScheduler scheduler,
             RefetchQueue refetches, ConnectionRemains remains) {
         this.scheduler = scheduler;
@@ -93,7 +91,6 @@ public class ConnectionResource {
         this.remains = remains;
         this.config = config;
         this.connections = connections;
-        this.sync = sync;
         this.leases = leases;
         this.runs = runs;
         this.checkpoints = checkpoints;
@@ -113,6 +110,8 @@ public class ConnectionResource {
             @Schema(description = "For routing by URL: this connection's own webhook secrets. Write-only") List<String> webhookSecrets,
             @Schema(description = "Any JSON, up to 16 KiB, kept and returned as is") Object metadata,
             @Schema(description = "Per polled resource, how often it is polled (15m, PT15M)") Map<String, String> schedule,
+            @Schema(description = "This account's own quota, when not the source's api.rate-limit: requestsPerSecond, burst, "
+                    + "maxConcurrency (each optional); null for the source's") Map<String, Number> rateLimit,
             @Schema(description = "false creates it paused", defaultValue = "true") Boolean enabled) {
     }
 
@@ -254,7 +253,7 @@ public class ConnectionResource {
         // Its work stops first: paused (no new run is given its account), no schedule rows, its leases freed (a run
         // under way stops at its next checkpoint). Then the purge, and only then the row: a purge cut short is
         // finished by deleting again.
-        ConnectionChange pause = new ConnectionChange(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+        ConnectionChange pause = new ConnectionChange(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.of(false));
         return connections.update(connection, pause).chain(paused -> {
             if (paused.isEmpty()) {
@@ -291,7 +290,7 @@ public class ConnectionResource {
         if (mode.isEmpty()) {
             return Uni.createFrom().item(badRequest(SyncResource.MODES));
         }
-        return existing(source, id, stored -> SyncResource.start(sync, leases, new SyncTarget(stored.connection(), resource, ""),
+        return existing(source, id, stored -> SyncResource.start(scheduler, leases, new SyncTarget(stored.connection(), resource, ""),
                 mode.get()));
     }
 
@@ -429,6 +428,7 @@ public class ConnectionResource {
         view.put("routingKeys", stored.routingKeys());
         view.put("metadata", stored.metadata());
         view.put("schedule", new TreeMap<>(stored.schedule()));
+        view.put("rateLimit", stored.rateLimit().asMap());
         Map<String, Object> credentials = new LinkedHashMap<>();
         credentials.put("set", stored.hasCredentials());
         credentials.put("changedAt", stored.credentialsChangedAt());

@@ -17,6 +17,7 @@ public record ConnectionChange(
         Optional<List<String>> webhookSecrets,
         Optional<JsonNode> metadata,
         Optional<Map<String, String>> schedule,
+        Optional<ConnectionLimits> rateLimit,
         Optional<Boolean> enabled) {
 
     /** Never the secrets. */

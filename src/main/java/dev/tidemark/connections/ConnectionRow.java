@@ -49,6 +49,11 @@ class ConnectionRow extends PanacheEntityBase {
     @JdbcTypeCode(SqlTypes.JSON)
     Map<String, String> schedule;
 
+    /** The connection's own rate limit (V14), when not the source's: {@link ConnectionLimits}' parts. */
+    @Column(name = "rate_limit")
+    @JdbcTypeCode(SqlTypes.JSON)
+    Map<String, Double> rateLimit;
+
     @Column(name = "credentials_key_id")
     String credentialsKeyId;
 

@@ -20,6 +20,7 @@ public record ConnectionSpec(
         Optional<List<String>> webhookSecrets,
         JsonNode metadata,
         Map<String, String> schedule,
+        ConnectionLimits rateLimit,
         ConnectionState state) {
 
     /** Never the secrets. */

@@ -90,6 +90,7 @@ public class ConnectionStore {
         row.variables = new LinkedHashMap<>(spec.variables());
         row.metadata = spec.metadata();
         row.schedule = new LinkedHashMap<>(spec.schedule());
+        row.rateLimit = spec.rateLimit().stored();
         Instant now = now();
         row.createdAt = now;
         row.updatedAt = now;
@@ -175,6 +176,7 @@ public class ConnectionStore {
             change.variables().ifPresent(variables -> row.variables = new LinkedHashMap<>(variables));
             change.metadata().ifPresent(metadata -> row.metadata = metadata.isNull() ? null : metadata);
             change.schedule().ifPresent(schedule -> row.schedule = new LinkedHashMap<>(schedule));
+            change.rateLimit().ifPresent(limits -> row.rateLimit = limits.stored());
             ConnectionState state = stateOf(row.state);
             if (change.credentials().isPresent() && state == ConnectionState.NEEDS_REAUTHORIZATION) {
                 state = ConnectionState.ACTIVE;
@@ -473,7 +475,7 @@ public class ConnectionStore {
     private static StoredConnection view(ConnectionRow row, List<String> routingKeys) {
         return new StoredConnection(new Connection(row.source, row.connectionId), row.uid, stateOf(row.state), row.stateReason,
                 row.variables == null ? Map.of() : Map.copyOf(row.variables), List.copyOf(routingKeys), row.metadata,
-                row.schedule == null ? Map.of() : Map.copyOf(row.schedule), row.credentials != null, row.credentialsChangedAt,
+                row.schedule == null ? Map.of() : Map.copyOf(row.schedule), ConnectionLimits.of(row.rateLimit), row.credentials != null, row.credentialsChangedAt,
                 row.credentialsVersion, row.webhookSecrets != null, row.createdAt, row.updatedAt);
     }
 

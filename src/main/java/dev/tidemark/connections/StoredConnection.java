@@ -20,6 +20,7 @@ public record StoredConnection(
         List<String> routingKeys,
         JsonNode metadata,
         Map<String, String> schedule,
+        ConnectionLimits rateLimit,
         boolean hasCredentials,
         Instant credentialsChangedAt,
         long credentialsVersion,

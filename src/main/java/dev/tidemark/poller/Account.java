@@ -19,9 +19,10 @@ import java.util.Optional;
  * @param credentialsChangedAt when the API last set its credentials (a rotation keeps it); null for an implicit connection
  * @param grantSeed          what an OAuth2 grant is set up from: new credentials from the API give a new one, and so
  *                           a new session; a rotation of the refresh token does not
+ * @param limits             its calls' budget: the source's rate-limit, with the connection's own parts in place
  */
 record Account(Connection connection, URI baseUrl, Map<String, String> variables, Optional<TidemarkConfig.Auth> auth,
-        long credentialsVersion, Instant credentialsChangedAt, String grantSeed, ProviderOrigins origins) {
+        long credentialsVersion, Instant credentialsChangedAt, String grantSeed, ProviderOrigins origins, CallLimits limits) {
 
     /** Never the credentials. */
     @Override

@@ -2,6 +2,7 @@ package dev.tidemark.poller;
 
 import dev.tidemark.change.Connection;
 import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.connections.ConnectionLimits;
 import dev.tidemark.connections.ConnectionState;
 import dev.tidemark.connections.ConnectionStore;
 import dev.tidemark.connections.ConnectionVariables;
@@ -52,7 +53,7 @@ public class Accounts {
                         + " serves connections created through the API; it has no account of its own"));
             }
             return Uni.createFrom().item(account(connection, api, Map.of(), api.auth(), 0, null,
-                    api.auth().map(OAuth2Session::seed).orElse("")));
+                    api.auth().map(OAuth2Session::seed).orElse(""), ConnectionLimits.NONE));
         }
         return connections.find(connection).chain(found -> {
             if (found.isEmpty()) {
@@ -65,22 +66,22 @@ public class Accounts {
             }
             if (api.auth().isEmpty()) {
                 return Uni.createFrom().item(account(connection, api, stored.variables(), Optional.empty(), stored.credentialsVersion(),
-                        stored.credentialsChangedAt(), ""));
+                        stored.credentialsChangedAt(), "", stored.rateLimit()));
             }
             return connections.credentials(connection).map(credentials -> {
                 TidemarkConfig.Auth auth = ProviderAuth.withCredentials(api.auth().get(),
                         credentials.map(ConnectionStore.Credentials::fields).orElse(Map.of()));
                 return account(connection, api, stored.variables(), Optional.of(auth),
                         credentials.map(ConnectionStore.Credentials::version).orElse(stored.credentialsVersion()),
-                        stored.credentialsChangedAt(), stored.uid() + "/" + stored.credentialsChangedAt());
+                        stored.credentialsChangedAt(), stored.uid() + "/" + stored.credentialsChangedAt(), stored.rateLimit());
             });
         });
     }
 
     private static Account account(Connection connection, TidemarkConfig.ProviderApi api, Map<String, String> variables,
-            Optional<TidemarkConfig.Auth> auth, long version, Instant changedAt, String grantSeed) {
+            Optional<TidemarkConfig.Auth> auth, long version, Instant changedAt, String grantSeed, ConnectionLimits own) {
         String base = ConnectionVariables.fill(api.baseUrl(), variables);
         return new Account(connection, URI.create(base), variables, auth, version, changedAt, grantSeed,
-                ProviderOrigins.of(base, api.allowedOrigins().orElse(List.of())));
+                ProviderOrigins.of(base, api.allowedOrigins().orElse(List.of())), CallLimits.of(api, own));
     }
 }

@@ -71,7 +71,7 @@ public class ProviderClient {
      * the source for a while: runs fail at once with the reason, and the
      * first call after the delay tries the provider again.
      */
-    private record SourceBudget(RateLimiter limiter, ConcurrencyGate gate, TypedGuard<Uni<ProviderResponse>> breaker,
+    private record SourceBudget(CallLimits limits, RateLimiter limiter, ConcurrencyGate gate, TypedGuard<Uni<ProviderResponse>> breaker,
             AtomicReference<CircuitBreakerState> circuit) {
     }
 
@@ -127,7 +127,7 @@ public class ProviderClient {
             boolean reauthenticated) {
         Connection connection = account.connection();
         String source = connection.source();
-        SourceBudget budget = budget(connection);
+        SourceBudget budget = budget(account);
         Duration pace = budget.limiter().reserve(config.poller().maxRateLimitWait());
         if (pace.compareTo(config.poller().maxRateLimitWait()) > 0) {
             // The provider said its quota is spent until then: the run stops here, checkpoint kept, rather than hold its lease.
@@ -266,7 +266,10 @@ public class ProviderClient {
 
     private Uni<ProviderResponse> send(Connection connection, String resource, RequestOptions options, CallStats stats) {
         String source = connection.source();
-        budget(connection).limiter().sending();
+        SourceBudget budget = budgets.get(connection);
+        if (budget != null) {
+            budget.limiter().sending();
+        }
         stats.calls.incrementAndGet();
         long started = System.nanoTime();
         return BoundedExchange.send(vertx, http.getDelegate(), options, null, config.poller().requestDeadline(),
@@ -295,14 +298,22 @@ public class ProviderClient {
                                 new ConnectionGrants(connections, key, account.credentialsChangedAt()), clock, config.poller()));
     }
 
-    /** The connection's own budget: providers limit per account, so one account's 429s must not slow another's. */
-    private SourceBudget budget(Connection connection) {
-        return budgets.computeIfAbsent(connection, key -> {
+    /**
+     * The connection's own budget: providers limit per account, so one account's 429s must not slow another's. Its
+     * limits are the account's (the source's rate-limit, or the connection's own); when they change, the limiter and
+     * the gate are made anew and the circuit breaker is kept.
+     */
+    private SourceBudget budget(Account account) {
+        CallLimits limits = account.limits();
+        return budgets.compute(account.connection(), (key, current) -> {
+            if (current != null && current.limits().equals(limits)) {
+                return current;
+            }
+            if (current != null) {
+                return new SourceBudget(limits, new RateLimiter(limits.requestsPerSecond(), limits.burst(), clock),
+                        new ConcurrencyGate(limits.maxConcurrency()), current.breaker(), current.circuit());
+            }
             String name = key.source();
-            TidemarkConfig.ProviderApi api = config.sources().get(name).api().orElseThrow();
-            double rate = api.rateLimit().map(TidemarkConfig.RateLimit::requestsPerSecond).orElse(1_000.0);
-            int burst = api.rateLimit().flatMap(TidemarkConfig.RateLimit::burst).orElse(1);
-            int concurrency = api.rateLimit().flatMap(TidemarkConfig.RateLimit::maxConcurrency).orElse(4);
             var circuit = new AtomicReference<>(CircuitBreakerState.CLOSED);
             TypedGuard<Uni<ProviderResponse>> breaker = TypedGuard.create(new TypeLiteral<Uni<ProviderResponse>>() { })
                     .withCircuitBreaker()
@@ -322,7 +333,8 @@ public class ProviderClient {
             metrics.gauge(Metric.POLLER_CIRCUIT_OPEN, List.of(Tag.of("source", name)), budgets,
                     all -> all.entrySet().stream().filter(e -> e.getKey().source().equals(name))
                             .filter(e -> e.getValue().circuit().get() == CircuitBreakerState.OPEN).count());
-            return new SourceBudget(new RateLimiter(rate, burst, clock), new ConcurrencyGate(concurrency), breaker, circuit);
+            return new SourceBudget(limits, new RateLimiter(limits.requestsPerSecond(), limits.burst(), clock),
+                    new ConcurrencyGate(limits.maxConcurrency()), breaker, circuit);
         });
     }
 

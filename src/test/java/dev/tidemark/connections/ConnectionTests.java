@@ -2,6 +2,7 @@ package dev.tidemark.connections;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.anEmptyMap;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
@@ -24,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -151,6 +153,49 @@ class ConnectionTests {
         get("/api/runs/" + slowRun).body("status", equalTo("running"));
         Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 get("/api/runs/" + slowRun).body("status", equalTo("completed")).body("rateLimitWaits", equalTo(3)));
+    }
+
+    @Test
+    void aConnectionsOwnRateLimitPacesItsCallsAloneAndIsCheckedAndCleared() {
+        String paced = "paced-" + run;
+        String free = "free-" + run;
+        provider.tenant(paced, "tok-paced");
+        provider.tenant(free, "tok-free");
+        Instant t = Instant.parse("2026-06-04T00:00:00Z");
+        for (int i = 0; i < 250; i++) {
+            provider.put(paced, String.format("p-%03d", i), t.plusSeconds(i), "p");
+            provider.put(free, String.format("f-%03d", i), t.plusSeconds(i), "f");
+        }
+        // Its account's plan allows 4 calls a second; the source's rate-limit (1,000/s, burst 50) is the other's.
+        post(BASE, "{\"id\":\"" + paced + "\",\"credentials\":{\"token\":\"tok-paced\"},\"variables\":{\"tenant\":\"" + paced
+                + "\"},\"rateLimit\":{\"requestsPerSecond\":4,\"burst\":1,\"maxConcurrency\":2}}").statusCode(201)
+                .body("rateLimit.requestsPerSecond", equalTo(4.0f)).body("rateLimit.burst", equalTo(1))
+                .body("rateLimit.maxConcurrency", equalTo(2));
+        create(free, free, "tok-free");
+        syncAndWait(paced, "full");
+        syncAndWait(free, "full");
+        List<Instant> pacedCalls = provider.callTimes(paced);
+        List<Instant> freeCalls = provider.callTimes(free);
+        assertThat(pacedCalls).hasSizeGreaterThanOrEqualTo(5);
+        assertThat(freeCalls).hasSizeGreaterThanOrEqualTo(5);
+        for (int i = 1; i < pacedCalls.size(); i++) {
+            // 250 ms apart at 4/s; a little less allowed for the clocks of two threads.
+            assertThat(Duration.between(pacedCalls.get(i - 1), pacedCalls.get(i))).as("gap before call %d of the paced account", i)
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        }
+        assertThat(java.util.stream.IntStream.range(1, freeCalls.size())
+                .mapToObj(i -> Duration.between(freeCalls.get(i - 1), freeCalls.get(i))).min(Duration::compareTo).orElseThrow())
+                .as("the other account is not held to that pace").isLessThan(Duration.ofMillis(200));
+
+        post(BASE, "{\"id\":\"x-" + run + "\",\"credentials\":{\"token\":\"t\"},\"variables\":{\"tenant\":\"x\"},"
+                + "\"rateLimit\":{\"requestsPerSecond\":0}}").statusCode(400).body("detail", containsString("rateLimit.requestsPerSecond"));
+        post(BASE, "{\"id\":\"x-" + run + "\",\"credentials\":{\"token\":\"t\"},\"variables\":{\"tenant\":\"x\"},"
+                + "\"rateLimit\":{\"burst\":1.5}}").statusCode(400).body("detail", containsString("rateLimit.burst"));
+        post(BASE, "{\"id\":\"x-" + run + "\",\"credentials\":{\"token\":\"t\"},\"variables\":{\"tenant\":\"x\"},"
+                + "\"rateLimit\":{\"perHour\":3}}").statusCode(400).body("detail", containsString("rateLimit.perHour"));
+        get(BASE + "/x-" + run).statusCode(404);
+        given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body("{\"rateLimit\":null}")
+                .patch(BASE + "/" + paced).then().statusCode(200).body("rateLimit", anEmptyMap());
     }
 
     @Test

@@ -98,7 +98,7 @@ class SecretRotationTests {
         ConnectionStore keyless = new ConnectionStore(SecretBox.of(Optional.empty(), List.of()), json, vertx);
         Connection connection = new Connection("accounts", id);
         ConnectionSpec spec = new ConnectionSpec(connection, Optional.of(Map.of("token", "never-in-clear")), Map.of("tenant", "k"),
-                List.of(), Optional.empty(), null, Map.of(), ConnectionState.ACTIVE);
+                List.of(), Optional.empty(), null, Map.of(), ConnectionLimits.NONE, ConnectionState.ACTIVE);
         assertThatThrownBy(() -> keyless.create(spec).await().atMost(Duration.ofSeconds(10)))
                 .isInstanceOf(SecretsException.class).hasMessageContaining("tidemark.secrets.key").hasMessageNotContaining("never-in-clear");
         assertThat(store.find(connection).await().atMost(Duration.ofSeconds(10))).isEmpty();

@@ -36,6 +36,7 @@ public class TenantProvider implements AutoCloseable {
     private final Map<String, List<Item>> items = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> storms = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final Map<String, List<Instant>> callTimes = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> refused = new ConcurrentHashMap<>();
     /** OAuth2 tenants: the refresh token each accepts now (rotated on every use), and the access token it issued last. */
     private final Map<String, String> refreshTokens = new ConcurrentHashMap<>();
@@ -153,6 +154,14 @@ public class TenantProvider implements AutoCloseable {
         storms.put(tenant, new AtomicInteger(n));
     }
 
+    /** When each of the tenant's API calls arrived, in order. */
+    public List<Instant> callTimes(String tenant) {
+        List<Instant> times = callTimes.getOrDefault(tenant, List.of());
+        synchronized (times) {
+            return List.copyOf(times);
+        }
+    }
+
     public int calls(String tenant) {
         return calls.getOrDefault(tenant, new AtomicInteger()).get();
     }
@@ -172,6 +181,10 @@ public class TenantProvider implements AutoCloseable {
             }
             String tenant = path[2];
             calls.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+            List<Instant> times = callTimes.computeIfAbsent(tenant, t -> new ArrayList<>());
+            synchronized (times) {
+                times.add(Instant.now());
+            }
             int now = inFlight.incrementAndGet();
             peak.accumulateAndGet(now, Math::max);
             int mine = inFlightByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
