@@ -513,6 +513,12 @@ class PackagedAppIT {
     }
 
     Process start(Path config, int port, Path log, Map<String, String> extraEnv) throws IOException {
+        return start(postgres, kafka, config, port, log, extraEnv);
+    }
+
+    /** Starts the packaged app against these servers, its sources in {@code config}, its output in {@code log}. */
+    static Process start(LocalPostgres postgres, LocalKafka kafka, Path config, int port, Path log, Map<String, String> extraEnv)
+            throws IOException {
         ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-Xmx256m", "-jar", APP.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());

@@ -84,8 +84,8 @@ public interface PollerConfig {
 
     /**
      * The replica-wide pool: how many runs one poller replica has in flight at once. Due work beyond it stays due,
-     * oldest first, for this replica's next tick or another replica. A sync asked for through the API counts, but
-     * is never refused for it.
+     * oldest first, for this replica's next tick or another replica. A sync asked for through the API counts, and
+     * is answered 503 while the pool is full.
      */
     @WithDefault("16")
     int maxRuns();
@@ -93,6 +93,19 @@ public interface PollerConfig {
     /** Of those, how many one connection (one account at its provider) may have: its resources run this many at a time. */
     @WithDefault("4")
     int maxRunsPerConnection();
+
+    /**
+     * An OAuth2 access token is renewed this long before it expires at the earliest...
+     */
+    @WithDefault("60s")
+    Duration tokenRefreshAheadMin();
+
+    /**
+     * ...and at the latest: each token at a random point of the window, so that a thousand connections' tokens are
+     * not renewed in the same second. A token whose lifetime is under twice this is renewed at 75–90 % of it.
+     */
+    @WithDefault("180s")
+    Duration tokenRefreshAheadMax();
 
     /** A replica's claim on a resource: renewed after every page, taken over by another replica once expired. */
     @WithDefault("60s")

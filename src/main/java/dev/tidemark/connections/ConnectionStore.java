@@ -206,7 +206,11 @@ public class ConnectionStore {
 
     /** Removes the connection and its routing keys; false when there was none. Its records are the caller's to purge. */
     public Uni<Boolean> delete(Connection connection) {
+        // Its shared OAuth2 access token (SharedTokens) goes with it: a live credential is not kept for a connection gone.
         return safe(() -> Panache.withTransaction(() -> ConnectionRow.delete("source = ?1 and connectionId = ?2", connection.source(), connection.id())
+                .call(() -> Panache.getSession().chain(session -> session.createNativeQuery(
+                                "DELETE FROM oauth_tokens WHERE source = ?1 AND connection = ?2")
+                        .setParameter(1, connection.source()).setParameter(2, connection.id()).executeUpdate()))
                 .map(count -> count > 0)));
     }
 

@@ -1,5 +1,10 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.change.Connection;
+import dev.tidemark.connections.SharedTokens;
+import java.time.Duration;
+import java.util.function.Supplier;
+
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -49,9 +54,11 @@ public class AuthStateStore {
     }
 
     private final Pool pool;
+    private final SharedTokens shared;
 
-    public AuthStateStore(Pool pool) {
+    public AuthStateStore(Pool pool, SharedTokens shared) {
         this.pool = pool;
+        this.shared = shared;
     }
 
     public Uni<AuthState> authState(String source, String seed) {
@@ -100,11 +107,26 @@ public class AuthStateStore {
             public Uni<Void> refuse(String reason, long version) {
                 return AuthStateStore.this.refuse(source, seed, reason);
             }
+
+            @Override
+            public <T> Uni<T> exclusively(Duration wait, Supplier<Uni<T>> work) {
+                return shared.exclusively(Connection.implicit(source), wait, work);
+            }
+
+            @Override
+            public Uni<Optional<SharedTokens.Shared>> sharedToken() {
+                return shared.read(Connection.implicit(source), hash(seed));
+            }
+
+            @Override
+            public Uni<Void> shareToken(SharedTokens.Shared token) {
+                return shared.save(Connection.implicit(source), hash(seed), token);
+            }
         };
     }
 
     /** The seed is a secret: only its hash is stored, to notice that it changed. */
-    private static String hash(String seed) {
+    static String hash(String seed) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(seed.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest);

@@ -3,7 +3,10 @@ package dev.tidemark.poller;
 import dev.tidemark.change.Connection;
 import dev.tidemark.connections.ConnectionState;
 import dev.tidemark.connections.ConnectionStore;
+import dev.tidemark.connections.SharedTokens;
 import io.smallrye.mutiny.Uni;
+import java.time.Duration;
+import java.util.function.Supplier;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,11 +27,17 @@ final class ConnectionGrants implements GrantStore {
     private final Connection connection;
     /** When the API set the credentials this grant started from: a refusal condemns those, never newer ones. */
     private final Instant credentialsChangedAt;
+    private final SharedTokens shared;
+    /** The hash of what the grant was set up from (the row's uid and when its credentials were set). */
+    private final String grant;
 
-    ConnectionGrants(ConnectionStore connections, Connection connection, Instant credentialsChangedAt) {
+    ConnectionGrants(ConnectionStore connections, Connection connection, Instant credentialsChangedAt, SharedTokens shared,
+            String grantSeed) {
         this.connections = connections;
         this.connection = connection;
         this.credentialsChangedAt = credentialsChangedAt;
+        this.shared = shared;
+        this.grant = AuthStateStore.hash(grantSeed);
     }
 
     @Override
@@ -61,5 +70,20 @@ final class ConnectionGrants implements GrantStore {
     @Override
     public Uni<Void> refuse(String reason, long version) {
         return connections.needsReauthorization(connection, credentialsChangedAt, reason).replaceWithVoid();
+    }
+
+    @Override
+    public <T> Uni<T> exclusively(Duration wait, Supplier<Uni<T>> work) {
+        return shared.exclusively(connection, wait, work);
+    }
+
+    @Override
+    public Uni<Optional<SharedTokens.Shared>> sharedToken() {
+        return shared.read(connection, grant);
+    }
+
+    @Override
+    public Uni<Void> shareToken(SharedTokens.Shared token) {
+        return shared.save(connection, grant, token);
     }
 }

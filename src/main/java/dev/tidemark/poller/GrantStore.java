@@ -1,6 +1,10 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.connections.SharedTokens;
 import io.smallrye.mutiny.Uni;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Where one OAuth2 grant keeps what outlives a replica: the latest rotated
@@ -19,4 +23,13 @@ interface GrantStore {
 
     /** Records that the provider refused the grant at version {@code version}, and why (never a secret). */
     Uni<Void> refuse(String reason, long version);
+
+    /** Runs {@code work} holding the grant's lock across replicas, waiting at most {@code wait} for it. */
+    <T> Uni<T> exclusively(Duration wait, Supplier<Uni<T>> work);
+
+    /** The access token another replica got for this grant, if any is shared and not expired. */
+    Uni<Optional<SharedTokens.Shared>> sharedToken();
+
+    /** Shares the access token this replica got with the others. */
+    Uni<Void> shareToken(SharedTokens.Shared token);
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tidemark.config.ConfigKind;
 import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.connections.SharedTokens;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -25,9 +26,14 @@ import org.jboss.logging.Logger;
 
 /**
  * One connection's OAuth2 access token (client credentials, or a refresh token):
- * fetched when first needed, renewed before it expires (at 75–90 % of its
- * lifetime, the jitter keeping replicas apart), one renewal at a time —
- * callers that need a token while one is under way wait for it. A refresh
+ * fetched when first needed, renewed before it expires (at a random point
+ * {@code token-refresh-ahead-min} to {@code -max} before, so a thousand
+ * connections do not renew in the same second; a short-lived token at 75–90 %
+ * of its lifetime), one renewal at a time — callers in this replica that
+ * need a token while one is under way wait for it, and across replicas the
+ * renewal holds the grant's lock: a replica that waited for it takes the
+ * token the other got (shared sealed, {@link GrantStore#sharedToken()})
+ * instead of renewing again. A refresh
  * token the provider rotates is persisted before the access token that came
  * with it is used (the save retried; while it fails, no call is made), so a
  * restart or another replica uses the latest. Each rotation has a version one
@@ -50,6 +56,12 @@ final class OAuth2Session {
     static final Duration SAVE_BACKOFF = Duration.ofMillis(200);
     /** Reads of the store after invalid_grant, waiting for another replica's rotation to be saved, before giving up. */
     static final int REFUSAL_LOOKS = 3;
+    /**
+     * Renewals holding their grant's lock at once in this process. A held lock keeps a database connection, and
+     * the renewal needs another to save what it got: bounded well under the reactive pool (20), so renewals can
+     * never take every connection and wait on each other. The process's pool is one, and so is this gate.
+     */
+    static final ConcurrencyGate RENEWALS = new ConcurrencyGate(4);
 
     private final String source;
     private final TidemarkConfig.Auth auth;
@@ -67,6 +79,7 @@ final class OAuth2Session {
 
     private String accessToken;
     private Instant renewAt = Instant.MIN;
+    private Instant expiresAt = Instant.MIN;
     private String refreshToken;
     /** Rotations after the configured refresh token: the version of {@code refreshToken}. */
     private long refreshVersion;
@@ -75,6 +88,8 @@ final class OAuth2Session {
     private boolean loaded;
     private String refused;
     private Uni<String> renewal;
+    /** The access token the provider last answered 401 to: never taken from another replica again. */
+    private String rejectedToken;
     private volatile boolean retriedAfterRotation;
 
     /** The session of a source's implicit connection, its state in {@code source_auth}. */
@@ -118,7 +133,10 @@ final class OAuth2Session {
                         return Uni.createFrom().item(accessToken);   // the rotation is saved now: its access token may go
                     }
                 }
-                return latestRefreshToken().chain(this::renew);
+                // One renewal of the grant at a time across replicas; one that waited takes what the other got.
+                return RENEWALS.run(() -> store.exclusively(limits.requestDeadline(), () -> adoptShared().chain(adopted -> adopted.isPresent()
+                        ? Uni.createFrom().item(adopted.get())
+                        : latestRefreshToken().chain(this::renew))));
             })
                     .onTermination().invoke(() -> {
                         synchronized (this) {
@@ -132,9 +150,31 @@ final class OAuth2Session {
 
     /** The provider answered 401 to {@code token}: the next {@link #token()} fetches a new one. */
     synchronized void rejected(String token) {
+        rejectedToken = token;
         if (token.equals(accessToken)) {
             accessToken = null;
         }
+    }
+
+    /**
+     * The access token another replica got for this grant while this one waited for the lock, if it is not due
+     * for renewal and not one the provider refused here; taken as this replica's own.
+     */
+    private Uni<java.util.Optional<String>> adoptShared() {
+        return store.sharedToken().map(shared -> {
+            synchronized (this) {
+                if (shared.isEmpty() || !clock.instant().isBefore(shared.get().renewAt())
+                        || shared.get().accessToken().equals(rejectedToken) || unsaved) {
+                    return java.util.Optional.<String>empty();
+                }
+                accessToken = shared.get().accessToken();
+                renewAt = shared.get().renewAt();
+                return java.util.Optional.of(accessToken);
+            }
+        }).onFailure().recoverWithItem(failure -> {
+            LOG.debugf("source=%s: the shared access token not read (%s); renewing", source, failure.getClass().getSimpleName());
+            return java.util.Optional.empty();
+        });
     }
 
     synchronized boolean refused() {
@@ -250,8 +290,8 @@ final class OAuth2Session {
             String token;
             synchronized (this) {
                 accessToken = json.path("access_token").asText();
-                double share = 0.75 + ThreadLocalRandom.current().nextDouble() * 0.15;
-                renewAt = asked.plusMillis((long) (lifetime * 1000 * share));
+                renewAt = asked.plus(Duration.ofSeconds(lifetime)).minus(ahead(Duration.ofSeconds(lifetime)));
+                expiresAt = asked.plus(Duration.ofSeconds(lifetime));
                 if (rotated != null && !rotated.equals(refreshToken)) {
                     refreshToken = rotated;
                     refreshVersion++;
@@ -260,7 +300,17 @@ final class OAuth2Session {
                 token = accessToken;
             }
             LOG.debugf("source=%s: new access token, valid %d s%s", source, lifetime, rotated != null ? ", refresh token rotated" : "");
-            return saveRotated().replaceWith(token);
+            SharedTokens.Shared shared;
+            synchronized (this) {
+                shared = new SharedTokens.Shared(token, renewAt, expiresAt);
+            }
+            return saveRotated()
+                    // Shared only once its refresh token is saved; a token not shared is only renewed again elsewhere.
+                    .call(() -> store.shareToken(shared).onFailure().recoverWithItem(failure -> {
+                        LOG.debugf("source=%s: the access token not shared (%s)", source, failure.getClass().getSimpleName());
+                        return null;
+                    }))
+                    .replaceWith(token);
         }
         String error = json.path("error").asText("");
         if ("invalid_grant".equals(error) && refreshGrant && !retriedAfterRotation) {
@@ -321,6 +371,20 @@ final class OAuth2Session {
     static String seed(TidemarkConfig.Auth auth) {
         return String.join("\u0000", auth.type(), auth.tokenUrl().orElse(""), auth.clientId().orElse(""),
                 auth.clientSecret().orElse(""), auth.refreshToken().orElse(""));
+    }
+
+    /**
+     * How long before a token of {@code lifetime} expires it is renewed: a random point of the configured window;
+     * for a token living under twice the window's end, 10–25 % of its lifetime.
+     */
+    Duration ahead(Duration lifetime) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        Duration min = limits.tokenRefreshAheadMin();
+        Duration max = limits.tokenRefreshAheadMax();
+        if (lifetime.compareTo(max.multipliedBy(2)) < 0) {
+            return Duration.ofMillis((long) (lifetime.toMillis() * (0.10 + random.nextDouble() * 0.15)));
+        }
+        return min.plusMillis((long) (random.nextDouble() * (max.toMillis() - min.toMillis())));
     }
 
     /** What the grant was set up from. */

@@ -3,6 +3,7 @@ package dev.tidemark.poller;
 import dev.tidemark.metrics.Metric;
 import dev.tidemark.change.Connection;
 import dev.tidemark.connections.ConnectionStore;
+import dev.tidemark.connections.SharedTokens;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -62,6 +63,7 @@ public class ProviderClient {
     private final Map<Connection, OAuth2Session> sessions = new ConcurrentHashMap<>();
     private final Map<String, ProviderOrigins> origins = new ConcurrentHashMap<>();
     private final AuthStateStore store;
+    private final SharedTokens sharedTokens;
 
     /**
      * One source's limiter, concurrency gate and circuit breaker, shared by
@@ -86,12 +88,14 @@ public class ProviderClient {
     }
 
     @Inject
-    public ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store, ConnectionStore connections) {
-        this(config, metrics, vertx, store, connections, InstantSource.system());
+    public ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store, ConnectionStore connections,
+            SharedTokens sharedTokens) {
+        this(config, metrics, vertx, store, connections, sharedTokens, InstantSource.system());
     }
 
     ProviderClient(TidemarkConfig config, MeterRegistry metrics, Vertx vertx, AuthStateStore store, ConnectionStore connections,
-            InstantSource clock) {
+            SharedTokens sharedTokens, InstantSource clock) {
+        this.sharedTokens = sharedTokens;
         this.connections = connections;
         this.config = config;
         this.store = store;
@@ -295,7 +299,8 @@ public class ProviderClient {
                 : connection.isImplicit()
                         ? new OAuth2Session(key.source(), auth, vertx, http.getDelegate(), store, clock, config.poller())
                         : new OAuth2Session(key.toString(), auth, account.grantSeed(), vertx, http.getDelegate(),
-                                new ConnectionGrants(connections, key, account.credentialsChangedAt()), clock, config.poller()));
+                                new ConnectionGrants(connections, key, account.credentialsChangedAt(), sharedTokens, account.grantSeed()), clock,
+                                config.poller()));
     }
 
     /**

@@ -58,6 +58,10 @@ public final class TidemarkConfigCheck {
         positive("tidemark.poller.schedule-tick", poller.scheduleTick(), problems);
         positive("tidemark.poller.refetch-replay-window", poller.refetchReplayWindow(), problems);
         positive("tidemark.poller.max-provider-wait", poller.maxProviderWait(), problems);
+        if (poller.tokenRefreshAheadMin().isNegative() || poller.tokenRefreshAheadMin().compareTo(poller.tokenRefreshAheadMax()) > 0) {
+            problems.add("tidemark.poller.token-refresh-ahead-min: must be from 0 to token-refresh-ahead-max ("
+                    + poller.tokenRefreshAheadMax() + "), was " + poller.tokenRefreshAheadMin());
+        }
         if (poller.maxResponseSize().asLongValue() < 1024) {
             problems.add("tidemark.poller.max-response-size: must be at least 1K, was " + poller.maxResponseSize().asLongValue() + " bytes");
         }

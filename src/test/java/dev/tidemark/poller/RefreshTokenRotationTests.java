@@ -60,6 +60,7 @@ class RefreshTokenRotationTests {
         }
         sql("DELETE FROM poll_checkpoints WHERE source IN ('simrotate', 'simreplicas')");
         sql("DELETE FROM source_auth WHERE source IN ('simrotate', 'simreplicas')");
+        sql("DELETE FROM oauth_tokens WHERE source IN ('simrotate', 'simreplicas')");
     }
 
     @AfterEach
@@ -147,10 +148,31 @@ class RefreshTokenRotationTests {
     }
 
     @Test
-    void twoReplicasRenewingAtOnceNeverEndInNeedsReauthorization() throws Exception {
-        // Tokens live 1 s; the rotated token's save lands 600 ms after the grant, so the replica that lost the
-        // race is refused while the winner's token is not stored yet.
-        provider.oauth("tidemark", "s3cret", 1_000, "seed-replicas-token");
+    void tokensAreRenewedAtRandomPointsOfTheWindowBeforeTheyExpire() {
+        TidemarkConfig.Auth auth = config.sources().get("simreplicas").api().orElseThrow().auth().orElseThrow();
+        OAuth2Session session = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), null, store, InstantSource.system(),
+                config.poller());
+        java.util.List<Duration> hour = new java.util.ArrayList<>();
+        java.util.List<Duration> short_ = new java.util.ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            hour.add(session.ahead(Duration.ofHours(1)));
+            short_.add(session.ahead(Duration.ofSeconds(100)));
+        }
+        // The default window, 60 s to 180 s before expiry, used from end to end: a thousand tokens issued in the same
+        // second are renewed over two minutes, not in one second.
+        assertThat(hour).allSatisfy(d -> assertThat(d).isBetween(Duration.ofSeconds(60), Duration.ofSeconds(180)));
+        assertThat(java.util.Collections.min(hour)).isLessThan(Duration.ofSeconds(66));
+        assertThat(java.util.Collections.max(hour)).isGreaterThan(Duration.ofSeconds(174));
+        assertThat(hour.stream().map(Duration::toSeconds).distinct().count()).as("distinct seconds").isGreaterThan(100);
+        // A token living under twice the window's end: 10–25 % of its lifetime before it expires.
+        assertThat(short_).allSatisfy(d -> assertThat(d).isBetween(Duration.ofSeconds(10), Duration.ofSeconds(25)));
+    }
+
+    @Test
+    void twoReplicasRenewingAtOnceRenewOnceAndNeverEndInNeedsReauthorization() throws Exception {
+        // Tokens live 2 s; the rotated token's save lands 600 ms after the grant: without the grant's lock, the
+        // replica that lost the race would be refused while the winner's token is not stored yet.
+        provider.oauth("tidemark", "s3cret", 2_000, "seed-replicas-token");
         injectIntoAuthWrites("simreplicas", "PERFORM pg_sleep(0.6)");
         TidemarkConfig.Auth auth = config.sources().get("simreplicas").api().orElseThrow().auth().orElseThrow();
         var http = vertx.getDelegate().createHttpClient();
@@ -158,13 +180,17 @@ class RefreshTokenRotationTests {
             OAuth2Session a = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(), config.poller());
             OAuth2Session b = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(), config.poller());
             for (int round = 0; round < 4; round++) {
+                int before = provider.tokenRequests();
                 CompletableFuture<String> first = a.token().subscribeAsCompletionStage();
                 CompletableFuture<String> second = b.token().subscribeAsCompletionStage();
                 assertThat(first.get(30, TimeUnit.SECONDS)).as("round %d, replica a", round).isNotBlank();
                 assertThat(second.get(30, TimeUnit.SECONDS)).as("round %d, replica b", round).isNotBlank();
+                // One renewal across both: the replica that waited for the grant's lock took the other's token.
+                assertThat(provider.tokenRequests() - before).as("round %d, renewals", round).isEqualTo(1);
+                assertThat(second.get()).as("round %d, the same token", round).isEqualTo(first.get());
                 assertThat(a.refused()).isFalse();
                 assertThat(b.refused()).isFalse();
-                Thread.sleep(1_100);   // both access tokens expire: the next round renews on both at once
+                Thread.sleep(2_100);   // the access token expires: the next round renews on both at once
             }
             Row row = stored("simreplicas").orElseThrow();
             assertThat(row.getBoolean("needs_reauthorization")).isFalse();

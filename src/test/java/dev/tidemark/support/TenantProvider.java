@@ -41,9 +41,18 @@ public class TenantProvider implements AutoCloseable {
     /** OAuth2 tenants: the refresh token each accepts now (rotated on every use), and the access token it issued last. */
     private final Map<String, String> refreshTokens = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> grants = new ConcurrentHashMap<>();
+    private final Map<String, List<Instant>> grantTimes = new ConcurrentHashMap<>();
     /** Tenants whose API refuses every access token (a revoked app), and client-credentials tenants' secrets. */
     private final java.util.Set<String> revoked = ConcurrentHashMap.newKeySet();
     private final Map<String, String> clientSecrets = new ConcurrentHashMap<>();
+    private volatile java.time.Duration tokenLifetime = java.time.Duration.ofHours(1);
+    /** With {@link #honourEarlierTokens}: every access token granted, and until when it is good. */
+    private final Map<String, Instant> granted = new ConcurrentHashMap<>();
+    private volatile boolean honourEarlierTokens;
+    private record Previous(String token, Instant until) {
+    }
+    private final Map<String, Previous> previousRefreshTokens = new ConcurrentHashMap<>();
+    private volatile java.time.Duration reuseInterval = java.time.Duration.ZERO;
     /** Tenants that answer only after a while, and the most calls in flight at once since the last reset. */
     private final Map<String, java.time.Duration> slow = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -114,6 +123,27 @@ public class TenantProvider implements AutoCloseable {
         grants.remove(tenant);
     }
 
+    /**
+     * Access tokens stay good until they expire even once a newer one is granted, as most providers' do; by
+     * default only the one granted last is.
+     */
+    public void honourEarlierTokens() {
+        honourEarlierTokens = true;
+    }
+
+    /**
+     * After a rotation, the refresh token it replaced is still taken for {@code interval} (Auth0's "reuse interval",
+     * Okta's grace period): a client that crashed before saving the new one can go on. None unless set.
+     */
+    public void reuseInterval(java.time.Duration interval) {
+        reuseInterval = interval;
+    }
+
+    /** How long the access tokens granted from now on live (expires_in), one hour unless set. */
+    public void tokenLifetime(java.time.Duration lifetime) {
+        tokenLifetime = lifetime;
+    }
+
     /** The tenant's list answers only after {@code delay}. */
     public void slow(String tenant, java.time.Duration delay) {
         slow.put(tenant, delay);
@@ -152,6 +182,14 @@ public class TenantProvider implements AutoCloseable {
     /** The tenant's next {@code n} calls answer 429 with Retry-After: {@code seconds}. */
     public void storm(String tenant, int n) {
         storms.put(tenant, new AtomicInteger(n));
+    }
+
+    /** When each refresh-token grant of the tenant was made, in order. */
+    public List<Instant> grantTimes(String tenant) {
+        List<Instant> times = grantTimes.getOrDefault(tenant, List.of());
+        synchronized (times) {
+            return List.copyOf(times);
+        }
     }
 
     /** When each of the tenant's API calls arrived, in order. */
@@ -209,7 +247,9 @@ public class TenantProvider implements AutoCloseable {
     private void answer(HttpExchange exchange, String tenant) throws IOException {
         {
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
-            if (!("Bearer " + tokens.get(tenant)).equals(auth) || revoked.contains(tenant)) {
+            boolean earlier = honourEarlierTokens && auth != null && auth.startsWith("Bearer at-" + tenant + "-")
+                    && granted.getOrDefault(auth.substring(7), Instant.MIN).isAfter(Instant.now());
+            if (!(earlier || ("Bearer " + tokens.get(tenant)).equals(auth)) || revoked.contains(tenant)) {
                 refused.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
                 send(exchange, 401, "{\"error\":\"invalid token\"}");
                 return;
@@ -269,16 +309,26 @@ public class TenantProvider implements AutoCloseable {
             String presented = form.get("refresh_token");
             String tenant = refreshTokens.entrySet().stream().filter(e -> e.getValue().equals(presented)).map(Map.Entry::getKey)
                     .findFirst().orElse(null);
+            if (tenant == null && presented != null) {
+                // Within the reuse interval, the refresh token a rotation replaced is still taken.
+                tenant = previousRefreshTokens.entrySet().stream().filter(e -> e.getValue().token().equals(presented)
+                        && e.getValue().until().isAfter(Instant.now())).map(Map.Entry::getKey).findFirst().orElse(null);
+            }
             if (!"refresh_token".equals(form.get("grant_type")) || tenant == null) {
                 send(exchange, 400, "{\"error\":\"invalid_grant\"}");
                 return;
             }
             int n = grants.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+            grantTimes.computeIfAbsent(tenant, t -> java.util.Collections.synchronizedList(new ArrayList<>())).add(Instant.now());
             String access = "at-" + tenant + "-" + n;
             String rotated = "rt-" + tenant + "-" + n;
             tokens.put(tenant, access);
-            refreshTokens.put(tenant, rotated);
-            send(exchange, 200, "{\"access_token\":\"" + access + "\",\"token_type\":\"bearer\",\"expires_in\":3600,"
+            granted.put(access, Instant.now().plus(tokenLifetime));
+            String replaced = refreshTokens.put(tenant, rotated);
+            if (!reuseInterval.isZero() && replaced != null) {
+                previousRefreshTokens.put(tenant, new Previous(replaced, Instant.now().plus(reuseInterval)));
+            }
+            send(exchange, 200, "{\"access_token\":\"" + access + "\",\"token_type\":\"bearer\",\"expires_in\":" + tokenLifetime.toSeconds() + ","
                     + "\"refresh_token\":\"" + rotated + "\"}");
         }
     }
