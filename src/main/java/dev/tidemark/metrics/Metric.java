@@ -86,6 +86,8 @@ public final class Metric {
     public static final String POLLER_RUNS_IN_FLIGHT = "tidemark.poller.runs.in.flight";
     /** Schedule rows due now, in every replica's view (one count). */
     public static final String POLLER_DUE_BACKLOG = "tidemark.poller.due.backlog";
+    /** Connections of a source by state: per source and state, never per connection (thousands of them). */
+    public static final String CONNECTIONS = "tidemark.connections";
     /** How long the oldest due schedule row has waited, in seconds (0 when none is due). */
     public static final String POLLER_DUE_OLDEST_AGE = "tidemark.poller.due.oldest.age.seconds";
     /** Deletes a reconciliation sweep put downstream, by source and resource. */

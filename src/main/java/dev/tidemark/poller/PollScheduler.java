@@ -2,6 +2,7 @@ package dev.tidemark.poller;
 
 import dev.tidemark.config.ConfigKind;
 import dev.tidemark.change.Connection;
+import dev.tidemark.connections.ConnectionState;
 import dev.tidemark.connections.ConnectionStore;
 import dev.tidemark.metrics.Metric;
 import dev.tidemark.config.Roles;
@@ -69,6 +70,8 @@ public class PollScheduler {
     private final AtomicLong dueRows = new AtomicLong();
     private final AtomicLong oldestDueMillis = new AtomicLong();
     private final ConnectionStore connections;
+    private final Map<String, AtomicLong> connectionCounts = new java.util.concurrent.ConcurrentHashMap<>();
+    static final Duration COUNT_EVERY = Duration.ofSeconds(30);
     private volatile boolean failing;
 
     public PollScheduler(TidemarkConfig config, ResourceSync sync, ScheduleStore schedule, Vertx vertx, ProviderClient client,
@@ -99,11 +102,34 @@ public class PollScheduler {
         Gauge.builder(Metric.POLLER_RUNS_IN_FLIGHT, sync, ResourceSync::inFlight).register(metrics);
         Gauge.builder(Metric.POLLER_DUE_BACKLOG, dueRows, AtomicLong::get).register(metrics);
         Gauge.builder(Metric.POLLER_DUE_OLDEST_AGE, oldestDueMillis, millis -> millis.get() / 1000.0).register(metrics);
+        config.sources().forEach((source, settings) -> settings.connections().ifPresent(c -> {
+            for (ConnectionState state : ConnectionState.values()) {
+                AtomicLong count = new AtomicLong();
+                connectionCounts.put(source + "/" + state.configName(), count);
+                Gauge.builder(Metric.CONNECTIONS, count, AtomicLong::get).tag("source", source).tag("state", state.configName())
+                        .register(metrics);
+            }
+        }));
+        timers.add(vertx.setTimer(FIRST_RUN_DELAY.toMillis(), id -> countConnections()));
+        timers.add(vertx.setPeriodic(COUNT_EVERY.toMillis(), id -> countConnections()));
         timers.add(vertx.setPeriodic(config.poller().scheduleTick().toMillis(), id -> tick()));
         // On a timer of its own, never in the tick: a slow or failing pass over thousands of connections must not hold
         // back the work that is due. The first pass soon after start-up.
         timers.add(vertx.setTimer(FIRST_RUN_DELAY.toMillis(), id -> reconcileConnections()));
         timers.add(vertx.setPeriodic(RECONCILE_EVERY.toMillis(), id -> reconcileConnections()));
+    }
+
+    /** Counts each source's connections by state for the gauge: one grouped query per source. */
+    void countConnections() {
+        Uni<Void> all = Uni.createFrom().voidItem();
+        for (String source : config.sources().keySet().stream().filter(s -> config.sources().get(s).connections().isPresent()).toList()) {
+            all = all.chain(() -> connections.countByState(source).invoke(counts -> {
+                for (ConnectionState state : ConnectionState.values()) {
+                    connectionCounts.get(source + "/" + state.configName()).set(counts.getOrDefault(state, 0L));
+                }
+            }).replaceWithVoid());
+        }
+        all.subscribe().with(ok -> { }, failure -> LOG.debugf("connections not counted: %s", failure.toString()));
     }
 
     void stop(@Observes ShutdownEvent stopping) {

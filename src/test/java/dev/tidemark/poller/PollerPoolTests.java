@@ -78,7 +78,13 @@ class PollerPoolTests {
         }
         String metrics = dev.tidemark.support.Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertThat(metrics).contains("tidemark_poller_runs_in_flight").contains("tidemark_poller_due_backlog")
-                .contains("tidemark_poller_due_oldest_age_seconds");
+                .contains("tidemark_poller_due_oldest_age_seconds")
+                .contains("tidemark_connections{source=\"accounts\",state=\"needs-reauthorization\"}");
+        // Thousands of connections must not make thousands of series: no metric names one.
+        assertThat(metrics).doesNotContain("connection=\"").doesNotContain(ids.get(0));
+        Awaitility.await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> assertThat(dev.tidemark.support.Management.given()
+                .get("/q/metrics").then().extract().asString()).containsPattern(
+                        "tidemark_connections\\{source=\"accounts\",state=\"active\"\\} ([6-9]|[1-9][0-9]+)\\.0"));
         for (String id : ids) {
             given().header("Authorization", Records.TOKEN).delete("/api/sources/accounts/connections/" + id).then().statusCode(204);
         }
