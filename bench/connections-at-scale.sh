@@ -10,10 +10,10 @@
 # to every third call besides; 1,000 records of random accounts change per
 # minute. Then the packaged app with every role (-Xmx512m), the source
 # "accounts" with connections, each resource polled every minute, a pool of
-# 32 runs and 2 per connection, and:
-#  1. creates the CONNECTIONS connections through the API, spread over one
-#     minute, and reports the time from the first create until every
-#     (connection, resource) has completed its backfill;
+# BENCH_MAX_RUNS runs (32) and 2 per connection, and:
+#  1. creates the CONNECTIONS connections through the API (eight at a time),
+#     spread over one minute, and reports the time from the first create until
+#     every (connection, resource) has completed its backfill;
 #  2. lets it run STEADY_MINUTES after that; half-way, starts a second replica
 #     with the poller role only;
 #  3. reports, from sync_runs and the simulator's call log (bench/src/ScaleReport.java):
@@ -21,7 +21,9 @@
 #     before, less the schedule), runs of one pair that overlapped, the runs
 #     each replica did after the second started, the 429s answered to quiet
 #     and noisy accounts, and the share of its quota each quiet account used
-#     during its backfill; and the first replica's heap after a full GC, its
+#     while a run of it was under way; the first replica's pool and schedule
+#     (runs in flight, due rows, the oldest one's age; sampled every 10 s in
+#     the steady window); and the first replica's heap after a full GC, its
 #     RSS, and the per-connection cost (heap after GC with the connections,
 #     less the same before any was created).
 set -euo pipefail
@@ -47,7 +49,7 @@ tidemark:
   api:
     token: bench-token
   poller:
-    max-runs: 32
+    max-runs: ${BENCH_MAX_RUNS:-32}
     max-runs-per-connection: 2
   sources:
     accounts:
@@ -83,18 +85,23 @@ EMPTY_HEAP=$(heap_after_gc "$FIRST" $APP_PORT)
 
 echo "creating $CONNECTIONS connections over one minute"
 CREATED_FROM=$(now_ms)
-PAUSE=$(echo "scale=4; 60 / $CONNECTIONS" | bc)
-for ((i = 0; i < CONNECTIONS; i++)); do
-  t=$(printf "t%04d" "$i")
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer bench-token" -H 'Content-Type: application/json' \
-    -d "{\"id\":\"$t\",\"credentials\":{\"token\":\"tok-$t\"},\"variables\":{\"tenant\":\"$t\"}}" \
-    "localhost:$APP_PORT/api/sources/accounts/connections")
-  [ "$code" = 201 ] || { echo "creating $t answered $code" >&2; exit 1; }
-  # Paced to spread the creates over a minute, less the time the create itself took.
-  target=$((CREATED_FROM + (i + 1) * 60000 / CONNECTIONS))
-  wait_ms=$((target - $(now_ms)))
-  [ "$wait_ms" -gt 0 ] && sleep "$(echo "scale=3; $wait_ms / 1000" | bc)"
-done
+create() { # worker: creates connections worker, worker + WORKERS, ..., each no earlier than its share of the minute
+  local i t code target wait_ms
+  for ((i = $1; i < CONNECTIONS; i += WORKERS)); do
+    target=$((CREATED_FROM + i * 60000 / CONNECTIONS))
+    wait_ms=$((target - $(now_ms)))
+    [ "$wait_ms" -gt 0 ] && sleep "$(echo "scale=3; $wait_ms / 1000" | bc)"
+    t=$(printf "t%04d" "$i")
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer bench-token" -H 'Content-Type: application/json' \
+      -d "{\"id\":\"$t\",\"credentials\":{\"token\":\"tok-$t\"},\"variables\":{\"tenant\":\"$t\"}}" \
+      "localhost:$APP_PORT/api/sources/accounts/connections")
+    [ "$code" = 201 ] || echo "creating $t answered $code" >&2
+  done
+}
+WORKERS=8   # the API answers each create in tens of milliseconds under the backfills' load: a few at once keep the minute
+CREATORS=()
+for ((w = 0; w < WORKERS; w++)); do create "$w" & CREATORS+=($!); done
+for pid in "${CREATORS[@]}"; do wait "$pid"; done
 CREATED_TO=$(now_ms)
 echo "created in $(( (CREATED_TO - CREATED_FROM) / 1000 )) s"
 
@@ -102,12 +109,19 @@ PAIRS=$((CONNECTIONS * 2))
 while :; do
   done_pairs=$(java -cp "$CP" bench/src/ScaleReport.java backfilled "$JDBC" 2>/dev/null || echo 0)
   [ "$done_pairs" -ge "$PAIRS" ] && break
+  [ $(( $(now_ms) - CREATED_FROM )) -gt 1800000 ] && { echo "only $done_pairs of $PAIRS pairs backfilled after 30 min" >&2; exit 1; }
   sleep 5
 done
 BACKFILLED=$(now_ms)
 echo "every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create"
 
 STEADY_FROM=$(now_ms)
+# The first replica's pool and schedule every 10 s: runs in flight, due rows, the oldest one's age.
+( while :; do
+    curl -s "$(mgmt_url)/q/metrics" | awk -v t="$(date +%s)" '/^tidemark_poller_(runs_in_flight|due_backlog|due_oldest_age_seconds) / { printf "%s %s %s\n", t, $1, $2 }'
+    sleep 10
+  done >"$STATE/pool.log" 2>/dev/null ) &
+PIDS+=($!)
 sleep $((STEADY_MINUTES * 30))
 echo "starting a second replica (poller only)"
 SECOND_AT=$(now_ms)
@@ -125,5 +139,9 @@ echo
 echo "== $CONNECTIONS connections × 2 resources, schedule 1 min, $STEADY_MINUTES min steady =="
 echo "created over $(( (CREATED_TO - CREATED_FROM) / 1000 )) s; every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create"
 java -cp "$CP" bench/src/ScaleReport.java report "$JDBC" "$STATE/calls.log" "$STEADY_FROM" "$STEADY_TO" 60 "$NOISY" "$SECOND_AT"
+awk '$2 == "tidemark_poller_runs_in_flight" { if ($3 > r) r = $3 } $2 == "tidemark_poller_due_backlog" { if ($3 > b) b = $3 }
+  $2 == "tidemark_poller_due_oldest_age_seconds" { if ($3 > a) a = $3 }
+  END { printf "replica a, sampled every 10 s: runs in flight at most %d, due rows at most %d, oldest due row at most %.1f s\n", r, b, a }' \
+  "$STATE/pool.log"
 echo "replica a: heap after a full GC $((HEAP / 1048576)) MiB (before any connection: $((EMPTY_HEAP / 1048576)) MiB;" \
   "$(( (HEAP - EMPTY_HEAP) / CONNECTIONS / 1024 )) KiB per connection), RSS $((RSS / 1048576)) MiB"

@@ -56,6 +56,8 @@ public class ScaleReport {
 
         // Lateness: each gap between two consecutive runs of a pair that start in the steady window, less the schedule.
         List<Long> late = new ArrayList<>();
+        List<Long> lateAlone = new ArrayList<>();
+        List<Long> lateTwo = new ArrayList<>();
         int overlaps = 0;
         int pairsInWindow = 0;
         for (List<Run> list : byPair.values()) {
@@ -67,7 +69,9 @@ public class ScaleReport {
                     overlaps++;
                 }
                 if (next.started() >= from && next.started() <= to) {
-                    late.add(next.started() - previous.started() - scheduleMillis);
+                    long gap = next.started() - previous.started() - scheduleMillis;
+                    late.add(gap);
+                    (next.started() < secondAt ? lateAlone : lateTwo).add(gap);
                     seen = true;
                 }
             }
@@ -83,6 +87,13 @@ public class ScaleReport {
         System.out.printf("lateness beyond the %d s schedule (jitter of up to 5 %% included): p50 %.1f s, p99 %.1f s, max %.1f s; "
                         + "within schedule + 10 %%: %.2f %%%n", scheduleMillis / 1000, pct(late, 50) / 1000.0, pct(late, 99) / 1000.0,
                 late.isEmpty() ? 0 : late.get(late.size() - 1) / 1000.0, late.isEmpty() ? 0 : 100.0 * within / late.size());
+        for (List<Long> part : List.of(lateAlone, lateTwo)) {
+            Collections.sort(part);
+            System.out.printf("  %s: p50 %.1f s, p99 %.1f s, max %.1f s; within + 10 %%: %.2f %%%n",
+                    part == lateAlone ? "one replica " : "two replicas", pct(part, 50) / 1000.0, pct(part, 99) / 1000.0,
+                    part.isEmpty() ? 0 : part.get(part.size() - 1) / 1000.0,
+                    part.isEmpty() ? 0 : 100.0 * part.stream().filter(l -> l <= scheduleMillis / 10).count() / part.size());
+        }
         System.out.printf("runs of one pair overlapping in time: %d%n", overlaps);
         Map<String, Long> byOwner = new HashMap<>();
         runs.stream().filter(r -> r.started() >= secondAt && r.started() <= to)
@@ -112,35 +123,44 @@ public class ScaleReport {
         }
         System.out.printf("429 answered to the %d quiet accounts: %d; to the %d noisy ones: %d for their quota, %d every third call%n",
                 calls.size() - noisy, limited, noisy, noisyLimited, noisyRefused);
-        // An account's backfill: from its first call to the end of its first two runs. Used: the calls made in it,
-        // against what the quota allows from the first call on (one at the start, then one per spacing).
+        // How much of its quota an account used while it had a run going: each stretch in which a run of it was
+        // under way (its runs' intervals merged), from the stretch's first call to its last, against the quota's
+        // spacing (n calls need n - 1 spacings of 0.5 s). Stretches of 5 calls or more: backfills, mostly.
         List<Double> used = new ArrayList<>();
+        Map<String, List<long[]>> busyByTenant = new HashMap<>();
+        for (Run run : runs) {
+            busyByTenant.computeIfAbsent(run.connection(), k -> new ArrayList<>()).add(new long[] {run.started(), run.ended()});
+        }
         for (Map.Entry<String, List<long[]>> entry : calls.entrySet()) {
             if (Integer.parseInt(entry.getKey().substring(1)) < noisy) {
                 continue;
             }
-            long end = 0;
-            for (String resource : List.of("items", "notes")) {
-                List<Run> list = byPair.get(entry.getKey() + "/" + resource);
-                if (list != null && !list.isEmpty()) {
-                    end = Math.max(end, list.get(0).ended());
+            List<long[]> stretches = busyByTenant.getOrDefault(entry.getKey(), List.of());
+            stretches.sort((x, y) -> Long.compare(x[0], y[0]));
+            List<long[]> merged = new ArrayList<>();
+            for (long[] stretch : stretches) {
+                if (!merged.isEmpty() && stretch[0] <= merged.get(merged.size() - 1)[1]) {
+                    merged.get(merged.size() - 1)[1] = Math.max(merged.get(merged.size() - 1)[1], stretch[1]);
+                } else {
+                    merged.add(new long[] {stretch[0], stretch[1]});
                 }
             }
-            List<long[]> in = new ArrayList<>();
-            for (long[] call : entry.getValue()) {
-                if (call[0] <= end) {
-                    in.add(call);
+            for (long[] stretch : merged) {
+                List<Long> in = new ArrayList<>();
+                for (long[] call : entry.getValue()) {
+                    if (call[0] >= stretch[0] && call[0] <= stretch[1]) {
+                        in.add(call[0]);
+                    }
+                }
+                if (in.size() >= 5) {
+                    double seconds = (in.get(in.size() - 1) - in.get(0)) / 1000.0;
+                    used.add(Math.min(1.0, (in.size() - 1) / (seconds * 2)));
                 }
             }
-            if (in.size() < 5) {
-                continue;   // a backfill of a page or two says nothing about pace
-            }
-            double seconds = (in.get(in.size() - 1)[0] - in.get(0)[0]) / 1000.0;
-            used.add(Math.min(1.0, (in.size() - 1) / (seconds * 2)));
         }
         Collections.sort(used);
         long atLeast95 = used.stream().filter(u -> u >= 0.95).count();
-        System.out.printf("quota used during backfills (%d quiet accounts with 5 calls or more): p5 %.1f %%, p50 %.1f %%, min %.1f %%; "
+        System.out.printf("quota used while a run was under way (%d stretches of 5 calls or more, quiet accounts): p5 %.1f %%, p50 %.1f %%, min %.1f %%; "
                         + "at 95 %% or more: %.1f %%%n", used.size(), 100 * pctD(used, 5), 100 * pctD(used, 50),
                 used.isEmpty() ? 0 : 100 * used.get(0), used.isEmpty() ? 0 : 100.0 * atLeast95 / used.size());
     }

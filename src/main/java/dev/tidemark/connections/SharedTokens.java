@@ -13,18 +13,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
  * What the replicas share of a connection's OAuth2 grant beyond its refresh
- * token: a lock, so that one replica at a time renews the grant, and the
+ * token: a claim, so that one replica at a time renews the grant, and the
  * access token it got (V15), sealed like every stored secret, so that the
  * others take it instead of renewing again. Without a key
  * ({@code tidemark.secrets.key}) no token is stored and each replica keeps
- * its own; the lock holds all the same. A PostgreSQL advisory lock, held by a
- * transaction for as long as the renewal takes: the database every replica
- * already has, and a lock that goes with a replica that dies.
+ * its own; the claim holds all the same. The claim is a row with an expiry
+ * ({@code oauth_renewals}), not a lock held by a transaction: a renewal
+ * waiting on a slow token endpoint holds no database connection, and a
+ * replica that dies renewing leaves a claim that runs out by itself.
  */
 @ApplicationScoped
 public class SharedTokens {
@@ -35,9 +38,11 @@ public class SharedTokens {
             SELECT key_id, token, renew_at, expires_at FROM oauth_tokens
             WHERE source = $1 AND connection = $2 AND grant_hash = $3 AND expires_at > now()""";
 
+    /** Stored only while its connection exists (an implicit one always does): a renewal ending after a DELETE stores nothing. */
     static final String SAVE = """
             INSERT INTO oauth_tokens AS t (source, connection, grant_hash, key_id, token, renew_at, expires_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            SELECT $1, $2, $3, $4, $5, $6, $7
+            WHERE $2 = '' OR EXISTS (SELECT 1 FROM connections c WHERE c.source = $1 AND c.id = $2)
             ON CONFLICT (source, connection) DO UPDATE SET grant_hash = EXCLUDED.grant_hash, key_id = EXCLUDED.key_id,
                 token = EXCLUDED.token, renew_at = EXCLUDED.renew_at, expires_at = EXCLUDED.expires_at, updated_at = now()""";
 
@@ -57,16 +62,43 @@ public class SharedTokens {
         this.box = box;
     }
 
+    static final String CLAIM = """
+            INSERT INTO oauth_renewals AS r (source, connection, owner, until) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+            ON CONFLICT (source, connection) DO UPDATE SET owner = EXCLUDED.owner, until = EXCLUDED.until WHERE r.until < now()
+            RETURNING owner""";
+
+    static final String RELEASE = "DELETE FROM oauth_renewals WHERE source = $1 AND connection = $2 AND owner = $3";
+
+    /** How often a renewal waiting for another replica's looks again, at most (a random share of it each time). */
+    static final Duration LOOK_EVERY = Duration.ofMillis(400);
+
     /**
-     * Runs {@code work} while this replica holds the connection's grant lock, waiting at most {@code wait} for a
-     * renewal under way elsewhere to end (then the call fails, and is retried like any failed call).
+     * Runs {@code work} once this renewal holds the connection's claim, for at most {@code hold} (then another
+     * replica may take it over); waits, holding nothing, at most {@code wait} for a renewal under way elsewhere to end
+     * (then the call fails, and is retried like any failed call). The claim goes when the work ends, either way.
      */
-    public <T> Uni<T> exclusively(Connection connection, Duration wait, Supplier<Uni<T>> work) {
-        return pool.withTransaction(db -> db.preparedQuery("SELECT set_config('lock_timeout', $1, true)")
-                .execute(Tuple.of(Math.max(1, wait.toMillis()) + "ms"))
-                .chain(() -> db.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                        .execute(Tuple.of("tidemark/oauth/" + connection.source() + "/" + connection.id())))
-                .chain(() -> Uni.createFrom().deferred(work::get)));
+    public <T> Uni<T> exclusively(Connection connection, Duration hold, Duration wait, Supplier<Uni<T>> work) {
+        String owner = UUID.randomUUID().toString();
+        long giveUpAt = System.nanoTime() + wait.toNanos();
+        return claim(connection, owner, hold, giveUpAt)
+                .chain(() -> Uni.createFrom().deferred(work::get)
+                        .eventually(() -> pool.preparedQuery(RELEASE).execute(Tuple.of(connection.source(), connection.id(), owner))
+                                .onFailure().recoverWithNull()));
+    }
+
+    private Uni<Void> claim(Connection connection, String owner, Duration hold, long giveUpAt) {
+        return pool.preparedQuery(CLAIM).execute(Tuple.of(connection.source(), connection.id(), owner).addDouble(hold.toMillis() / 1000.0))
+                .chain(rows -> {
+                    if (rows.size() == 1) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    if (System.nanoTime() > giveUpAt) {
+                        return Uni.createFrom().failure(new IllegalStateException("another replica has been renewing the OAuth2 "
+                                + "token of " + connection + " for longer than it may; trying again with the next call"));
+                    }
+                    Duration pause = Duration.ofMillis(50 + ThreadLocalRandom.current().nextLong(LOOK_EVERY.toMillis()));
+                    return Uni.createFrom().voidItem().onItem().delayIt().by(pause).chain(() -> claim(connection, owner, hold, giveUpAt));
+                });
     }
 
     /** The access token another replica got for this grant, if one is stored, readable, and not expired. */

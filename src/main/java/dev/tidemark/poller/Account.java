@@ -20,9 +20,12 @@ import java.util.Optional;
  * @param grantSeed          what an OAuth2 grant is set up from: new credentials from the API give a new one, and so
  *                           a new session; a rotation of the refresh token does not
  * @param limits             its calls' budget: the source's rate-limit, with the connection's own parts in place
+ * @param limitsAsOf         when the connection was last changed (the epoch for an implicit one): a run that resolved
+ *                           its account earlier never puts older limits back
  */
 record Account(Connection connection, URI baseUrl, Map<String, String> variables, Optional<TidemarkConfig.Auth> auth,
-        long credentialsVersion, Instant credentialsChangedAt, String grantSeed, ProviderOrigins origins, CallLimits limits) {
+        long credentialsVersion, Instant credentialsChangedAt, String grantSeed, ProviderOrigins origins, CallLimits limits,
+        Instant limitsAsOf) {
 
     /** Never the credentials. */
     @Override

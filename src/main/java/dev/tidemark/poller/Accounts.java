@@ -53,7 +53,7 @@ public class Accounts {
                         + " serves connections created through the API; it has no account of its own"));
             }
             return Uni.createFrom().item(account(connection, api, Map.of(), api.auth(), 0, null,
-                    api.auth().map(OAuth2Session::seed).orElse(""), ConnectionLimits.NONE));
+                    api.auth().map(OAuth2Session::seed).orElse(""), ConnectionLimits.NONE, Instant.EPOCH));
         }
         return connections.find(connection).chain(found -> {
             if (found.isEmpty()) {
@@ -66,22 +66,23 @@ public class Accounts {
             }
             if (api.auth().isEmpty()) {
                 return Uni.createFrom().item(account(connection, api, stored.variables(), Optional.empty(), stored.credentialsVersion(),
-                        stored.credentialsChangedAt(), "", stored.rateLimit()));
+                        stored.credentialsChangedAt(), "", stored.rateLimit(), stored.updatedAt()));
             }
             return connections.credentials(connection).map(credentials -> {
                 TidemarkConfig.Auth auth = ProviderAuth.withCredentials(api.auth().get(),
                         credentials.map(ConnectionStore.Credentials::fields).orElse(Map.of()));
                 return account(connection, api, stored.variables(), Optional.of(auth),
                         credentials.map(ConnectionStore.Credentials::version).orElse(stored.credentialsVersion()),
-                        stored.credentialsChangedAt(), stored.uid() + "/" + stored.credentialsChangedAt(), stored.rateLimit());
+                        stored.credentialsChangedAt(), stored.uid() + "/" + stored.credentialsChangedAt(), stored.rateLimit(),
+                        stored.updatedAt());
             });
         });
     }
 
     private static Account account(Connection connection, TidemarkConfig.ProviderApi api, Map<String, String> variables,
-            Optional<TidemarkConfig.Auth> auth, long version, Instant changedAt, String grantSeed, ConnectionLimits own) {
+            Optional<TidemarkConfig.Auth> auth, long version, Instant changedAt, String grantSeed, ConnectionLimits own, Instant asOf) {
         String base = ConnectionVariables.fill(api.baseUrl(), variables);
         return new Account(connection, URI.create(base), variables, auth, version, changedAt, grantSeed,
-                ProviderOrigins.of(base, api.allowedOrigins().orElse(List.of())), CallLimits.of(api, own));
+                ProviderOrigins.of(base, api.allowedOrigins().orElse(List.of())), CallLimits.of(api, own), asOf);
     }
 }

@@ -109,8 +109,8 @@ public class AuthStateStore {
             }
 
             @Override
-            public <T> Uni<T> exclusively(Duration wait, Supplier<Uni<T>> work) {
-                return shared.exclusively(Connection.implicit(source), wait, work);
+            public <T> Uni<T> exclusively(Duration hold, Duration wait, Supplier<Uni<T>> work) {
+                return shared.exclusively(Connection.implicit(source), hold, wait, work);
             }
 
             @Override

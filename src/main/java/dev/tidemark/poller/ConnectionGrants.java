@@ -73,8 +73,8 @@ final class ConnectionGrants implements GrantStore {
     }
 
     @Override
-    public <T> Uni<T> exclusively(Duration wait, Supplier<Uni<T>> work) {
-        return shared.exclusively(connection, wait, work);
+    public <T> Uni<T> exclusively(Duration hold, Duration wait, Supplier<Uni<T>> work) {
+        return shared.exclusively(connection, hold, wait, work);
     }
 
     @Override

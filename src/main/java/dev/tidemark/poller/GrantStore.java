@@ -24,8 +24,8 @@ interface GrantStore {
     /** Records that the provider refused the grant at version {@code version}, and why (never a secret). */
     Uni<Void> refuse(String reason, long version);
 
-    /** Runs {@code work} holding the grant's lock across replicas, waiting at most {@code wait} for it. */
-    <T> Uni<T> exclusively(Duration wait, Supplier<Uni<T>> work);
+    /** Runs {@code work} holding the grant's claim across replicas for at most {@code hold}, waiting at most {@code wait} for it. */
+    <T> Uni<T> exclusively(Duration hold, Duration wait, Supplier<Uni<T>> work);
 
     /** The access token another replica got for this grant, if any is shared and not expired. */
     Uni<Optional<SharedTokens.Shared>> sharedToken();

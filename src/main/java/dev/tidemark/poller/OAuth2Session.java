@@ -56,12 +56,6 @@ final class OAuth2Session {
     static final Duration SAVE_BACKOFF = Duration.ofMillis(200);
     /** Reads of the store after invalid_grant, waiting for another replica's rotation to be saved, before giving up. */
     static final int REFUSAL_LOOKS = 3;
-    /**
-     * Renewals holding their grant's lock at once in this process. A held lock keeps a database connection, and
-     * the renewal needs another to save what it got: bounded well under the reactive pool (20), so renewals can
-     * never take every connection and wait on each other. The process's pool is one, and so is this gate.
-     */
-    static final ConcurrencyGate RENEWALS = new ConcurrencyGate(4);
 
     private final String source;
     private final TidemarkConfig.Auth auth;
@@ -90,6 +84,12 @@ final class OAuth2Session {
     private Uni<String> renewal;
     /** The access token the provider last answered 401 to: never taken from another replica again. */
     private String rejectedToken;
+    /**
+     * The provider answered 401: the next token comes from the token endpoint, not from another replica (which may
+     * hold one the provider revoked with it), so that a refused grant, not a revoked access token, is what moves a
+     * connection to needs-reauthorization.
+     */
+    private boolean mustRenew;
     private volatile boolean retriedAfterRotation;
 
     /** The session of a source's implicit connection, its state in {@code source_auth}. */
@@ -134,9 +134,11 @@ final class OAuth2Session {
                     }
                 }
                 // One renewal of the grant at a time across replicas; one that waited takes what the other got.
-                return RENEWALS.run(() -> store.exclusively(limits.requestDeadline(), () -> adoptShared().chain(adopted -> adopted.isPresent()
+                // Held for the token call's deadline and the saves' retries; waited for as long, plus a margin.
+                Duration hold = limits.requestDeadline().plusSeconds(15);
+                return store.exclusively(hold, hold.plusSeconds(15), () -> adoptShared().chain(adopted -> adopted.isPresent()
                         ? Uni.createFrom().item(adopted.get())
-                        : latestRefreshToken().chain(this::renew))));
+                        : latestRefreshToken().chain(this::renew)));
             })
                     .onTermination().invoke(() -> {
                         synchronized (this) {
@@ -151,6 +153,7 @@ final class OAuth2Session {
     /** The provider answered 401 to {@code token}: the next {@link #token()} fetches a new one. */
     synchronized void rejected(String token) {
         rejectedToken = token;
+        mustRenew = true;
         if (token.equals(accessToken)) {
             accessToken = null;
         }
@@ -163,7 +166,7 @@ final class OAuth2Session {
     private Uni<java.util.Optional<String>> adoptShared() {
         return store.sharedToken().map(shared -> {
             synchronized (this) {
-                if (shared.isEmpty() || !clock.instant().isBefore(shared.get().renewAt())
+                if (shared.isEmpty() || !clock.instant().isBefore(shared.get().renewAt()) || mustRenew
                         || shared.get().accessToken().equals(rejectedToken) || unsaved) {
                     return java.util.Optional.<String>empty();
                 }
@@ -290,6 +293,7 @@ final class OAuth2Session {
             String token;
             synchronized (this) {
                 accessToken = json.path("access_token").asText();
+                mustRenew = false;
                 renewAt = asked.plus(Duration.ofSeconds(lifetime)).minus(ahead(Duration.ofSeconds(lifetime)));
                 expiresAt = asked.plus(Duration.ofSeconds(lifetime));
                 if (rotated != null && !rotated.equals(refreshToken)) {

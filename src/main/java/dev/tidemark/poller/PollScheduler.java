@@ -234,22 +234,18 @@ public class PollScheduler {
             // on rather than left due, so that rows nobody runs never crowd the due work out of a claim.
             return schedule.advance(claimed, UNKNOWN_ROW_PAUSE);
         }
-        if (!sync.admits(claimed.target().connection())) {
+        if (!sync.reserve(claimed.target().connection())) {
             return schedule.putBack(claimed);   // a run asked for through the API took the room meanwhile: it stays due
         }
         SyncMode mode = claimed.kind() == ScheduleStore.Kind.SWEEP ? SyncMode.RECONCILE : SyncMode.INCREMENTAL;
         Duration next = every.get().plusMillis((long) (every.get().toMillis() * JITTER * ThreadLocalRandom.current().nextDouble()));
-        return sync.begin(claimed.target(), mode, "schedule").chain(started -> {
+        // Moved on when the run has ended and before its lease is freed: no replica can start it again in between.
+        return sync.begin(claimed.target(), mode, "schedule", status -> schedule.advance(claimed, next)).chain(started -> {
             if (started.isEmpty()) {
                 LOG.debugf("%s is held by another run; its %s stays due", claimed.target(), mode);
                 return schedule.putBack(claimed);
             }
-            // Not awaited: the tick goes on starting the other rows.
-            started.get().done().onTermination().call(() -> schedule.advance(claimed, next).onFailure().invoke(failure ->
-                    // The claim runs out by itself: the row falls due again a lease's time after the run began.
-                    LOG.warnf("the schedule of %s not moved on after its run: %s", claimed.target(), failure.toString())))
-                    .subscribe().with(ok -> { }, failure -> { });
-            return Uni.createFrom().voidItem();
+            return Uni.createFrom().voidItem();   // not awaited: the tick goes on starting the other rows
         }).onFailure(Accounts.Unavailable.class).recoverWithUni(unavailable -> {
             // Paused, waiting for new credentials, or gone: its turn passes; it is looked at again an interval on.
             LOG.debugf("%s of %s not started: %s", mode, claimed.target(), unavailable.getMessage());
@@ -274,17 +270,22 @@ public class PollScheduler {
      * schedule does not repeat it at once. The run's id, or empty when another run holds the resource.
      */
     public Uni<Optional<java.util.UUID>> runNow(SyncTarget target, SyncMode mode) {
-        if (!sync.admits(target.connection())) {
-            return Uni.createFrom().failure(new PoolFull("this replica is running as many syncs as it may (tidemark.poller.max-runs "
-                    + config.poller().maxRuns() + ", max-runs-per-connection " + config.poller().maxRunsPerConnection() + ")"));
+        PoolFull full = new PoolFull("as many syncs are running as may (tidemark.poller.max-runs " + config.poller().maxRuns()
+                + " in this replica, max-runs-per-connection " + config.poller().maxRunsPerConnection() + " of one connection)");
+        if (!sync.reserve(target.connection())) {
+            return Uni.createFrom().failure(full);
         }
         ScheduleStore.Kind kind = mode == SyncMode.RECONCILE ? ScheduleStore.Kind.SWEEP : ScheduleStore.Kind.POLL;
-        return sync.begin(target, mode, "api").map(started -> started.map(run -> {
-            run.done().onTermination().call(() -> schedule.reschedule(target, kind, JITTER).onFailure().invoke(failure ->
-                    LOG.debugf("the %s row of %s not moved on after a run asked for: %s", kind, target, failure)))
-                    .subscribe().with(ok -> { }, failure -> { });
-            return run.id();
-        }));
+        // The connection's share counts its runs in every replica, as the schedule's claim does.
+        return schedule.busy(target.connection()).onFailure().invoke(() -> sync.unreserve(target.connection())).chain(busy -> {
+            if (busy >= config.poller().maxRunsPerConnection()) {
+                sync.unreserve(target.connection());
+                return Uni.createFrom().failure(full);
+            }
+            // Only a run that did the row's work moves it on: a failed one leaves the schedule as it was.
+            return sync.begin(target, mode, "api", status -> status == RunStatus.COMPLETED
+                    ? schedule.reschedule(target, kind, JITTER) : Uni.createFrom().voidItem());
+        }).map(started -> started.map(ResourceSync.Started::id));
     }
 
     private Optional<Duration> interval(ScheduleStore.Claimed due) {

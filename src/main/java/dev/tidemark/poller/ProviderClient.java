@@ -20,6 +20,7 @@ import io.vertx.mutiny.core.http.HttpClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Locale;
@@ -73,7 +74,7 @@ public class ProviderClient {
      * the source for a while: runs fail at once with the reason, and the
      * first call after the delay tries the provider again.
      */
-    private record SourceBudget(CallLimits limits, RateLimiter limiter, ConcurrencyGate gate, TypedGuard<Uni<ProviderResponse>> breaker,
+    private record SourceBudget(CallLimits limits, Instant asOf, RateLimiter limiter, ConcurrencyGate gate, TypedGuard<Uni<ProviderResponse>> breaker,
             AtomicReference<CircuitBreakerState> circuit) {
     }
 
@@ -305,18 +306,25 @@ public class ProviderClient {
 
     /**
      * The connection's own budget: providers limit per account, so one account's 429s must not slow another's. Its
-     * limits are the account's (the source's rate-limit, or the connection's own); when they change, the limiter and
-     * the gate are made anew and the circuit breaker is kept.
+     * limits are the account's (the source's rate-limit, or the connection's own). When a newer account brings other
+     * limits, the limiter and the gate are made anew, the limiter still waiting as long as the old one was told to,
+     * and the circuit breaker is kept; an account resolved before the change (a long run's) keeps the newer budget,
+     * so two runs of the connection never flip it back and forth. Calls in flight under the old gate end there.
      */
     private SourceBudget budget(Account account) {
         CallLimits limits = account.limits();
         return budgets.compute(account.connection(), (key, current) -> {
-            if (current != null && current.limits().equals(limits)) {
+            if (current != null && (current.limits().equals(limits) || !account.limitsAsOf().isAfter(current.asOf()))) {
                 return current;
             }
             if (current != null) {
-                return new SourceBudget(limits, new RateLimiter(limits.requestsPerSecond(), limits.burst(), clock),
-                        new ConcurrencyGate(limits.maxConcurrency()), current.breaker(), current.circuit());
+                RateLimiter limiter = new RateLimiter(limits.requestsPerSecond(), limits.burst(), clock);
+                Instant paused = current.limiter().state().pausedUntil();
+                if (paused != null) {
+                    limiter.pause(Duration.between(clock.instant(), paused));
+                }
+                return new SourceBudget(limits, account.limitsAsOf(), limiter, new ConcurrencyGate(limits.maxConcurrency()),
+                        current.breaker(), current.circuit());
             }
             String name = key.source();
             var circuit = new AtomicReference<>(CircuitBreakerState.CLOSED);
@@ -338,7 +346,7 @@ public class ProviderClient {
             metrics.gauge(Metric.POLLER_CIRCUIT_OPEN, List.of(Tag.of("source", name)), budgets,
                     all -> all.entrySet().stream().filter(e -> e.getKey().source().equals(name))
                             .filter(e -> e.getValue().circuit().get() == CircuitBreakerState.OPEN).count());
-            return new SourceBudget(limits, new RateLimiter(limits.requestsPerSecond(), limits.burst(), clock),
+            return new SourceBudget(limits, account.limitsAsOf(), new RateLimiter(limits.requestsPerSecond(), limits.burst(), clock),
                     new ConcurrencyGate(limits.maxConcurrency()), breaker, circuit);
         });
     }

@@ -65,12 +65,29 @@ public class ResourceSync {
     }
 
     /**
-     * True if the pool has room for one more run of {@code connection}: fewer than {@code tidemark.poller.max-runs}
-     * in flight, and fewer than {@code max-runs-per-connection} of that connection.
+     * Takes a place in the pool for one run of {@code connection} if there is one: fewer than
+     * {@code tidemark.poller.max-runs} in flight, and fewer than {@code max-runs-per-connection} of that connection.
+     * Taken at once, before the run's lease and row, so that callers arriving together cannot all pass; given back
+     * by the run's end, or by {@link #unreserve} when no run starts.
      */
-    public boolean admits(Connection connection) {
-        return inFlight.get() < config.poller().maxRuns()
-                && inFlightByConnection.getOrDefault(connection, 0) < config.poller().maxRunsPerConnection();
+    public synchronized boolean reserve(Connection connection) {
+        if (inFlight.get() >= config.poller().maxRuns()
+                || inFlightByConnection.getOrDefault(connection, 0) >= config.poller().maxRunsPerConnection()) {
+            return false;
+        }
+        take(connection);
+        return true;
+    }
+
+    private synchronized void take(Connection connection) {
+        inFlight.incrementAndGet();
+        inFlightByConnection.merge(connection, 1, Integer::sum);
+    }
+
+    /** Gives back a place {@link #reserve} took for a run that did not start. */
+    public synchronized void unreserve(Connection connection) {
+        inFlight.decrementAndGet();
+        inFlightByConnection.computeIfPresent(connection, (c, n) -> n <= 1 ? null : n - 1);
     }
 
     /** The name this replica holds leases under. */
@@ -83,12 +100,14 @@ public class ResourceSync {
      * lease is taken. The run goes on in the background; its row tells how it ends.
      */
     public Uni<Optional<UUID>> start(SyncTarget target, SyncMode mode, String trigger) {
-        return begin(target, mode, trigger).map(started -> started.map(Started::id));
+        take(target.connection());
+        return begin(target, mode, trigger, status -> Uni.createFrom().voidItem()).map(started -> started.map(Started::id));
     }
 
     /** Runs to the end and returns the run's row (empty when another run held the resource). */
     public Uni<Optional<SyncRun>> run(SyncTarget target, SyncMode mode, String trigger) {
-        return begin(target, mode, trigger).chain(started -> started.isEmpty()
+        take(target.connection());
+        return begin(target, mode, trigger, status -> Uni.createFrom().voidItem()).chain(started -> started.isEmpty()
                 ? Uni.createFrom().item(Optional.<SyncRun>empty())
                 : started.get().done().chain(() -> runs.run(started.get().id())));
     }
@@ -98,14 +117,25 @@ public class ResourceSync {
     }
 
     /**
-     * Resolves the connection's account, then takes the lease. Fails with {@link Accounts.Unavailable} when the
-     * connection cannot be called as (gone, paused, needing re-authorization): no lease, no run row.
+     * Resolves the connection's account, then takes the lease, for a run whose place in the pool the caller has
+     * reserved: given back when the run ends, or at once when none starts. Fails with {@link Accounts.Unavailable}
+     * when the connection cannot be called as (gone, paused, needing re-authorization): no lease, no run row.
+     *
+     * @param ending what to do once the run has ended, before its lease is freed (moving its schedule row on: no
+     *               other replica can then start the resource again in between), given how the run ended
      */
-    Uni<Optional<Started>> begin(SyncTarget target, SyncMode mode, String trigger) {
-        return accounts.of(target.connection()).chain(account -> begin(account, target, mode, trigger));
+    Uni<Optional<Started>> begin(SyncTarget target, SyncMode mode, String trigger, java.util.function.Function<RunStatus, Uni<Void>> ending) {
+        return accounts.of(target.connection()).chain(account -> begin(account, target, mode, trigger, ending))
+                .invoke(started -> {
+                    if (started.isEmpty()) {
+                        unreserve(target.connection());
+                    }
+                })
+                .onFailure().invoke(() -> unreserve(target.connection()));
     }
 
-    private Uni<Optional<Started>> begin(Account account, SyncTarget target, SyncMode mode, String trigger) {
+    private Uni<Optional<Started>> begin(Account account, SyncTarget target, SyncMode mode, String trigger,
+            java.util.function.Function<RunStatus, Uni<Void>> ending) {
         Walk walk = planner.walk(account, target);
         UUID runId = UUID.randomUUID();
         return leases.acquire(target, owner, runId, config.poller().leaseTtl()).chain(acquired -> {
@@ -118,13 +148,10 @@ public class ResourceSync {
                 long every = Math.max(1_000, config.poller().leaseTtl().toMillis() / 3);
                 long renewal = vertx.setPeriodic(every, id -> leases.renew(target, owner, runId, config.poller().leaseTtl())
                         .subscribe().with(held -> { }, failure -> LOG.debugf("lease of %s not renewed: %s", target, failure)));
-                inFlight.incrementAndGet();
-                inFlightByConnection.merge(target.connection(), 1, Integer::sum);
-                Uni<Void> done = execute(target, walk, mode, new RunContext(runId, owner, new CallStats(), account))
+                Uni<Void> done = execute(target, walk, mode, new RunContext(runId, owner, new CallStats(), account), ending)
                         .eventually(() -> {
                             vertx.cancelTimer(renewal);
-                            inFlight.decrementAndGet();
-                            inFlightByConnection.computeIfPresent(target.connection(), (c, n) -> n <= 1 ? null : n - 1);
+                            unreserve(target.connection());
                         }).memoize().indefinitely();
                 done.subscribe().with(ok -> { }, failure -> LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure));
                 return Optional.of(new Started(runId, done));
@@ -132,7 +159,8 @@ public class ResourceSync {
         });
     }
 
-    private Uni<Void> execute(SyncTarget target, Walk walk, SyncMode mode, RunContext run) {
+    private Uni<Void> execute(SyncTarget target, Walk walk, SyncMode mode, RunContext run,
+            java.util.function.Function<RunStatus, Uni<Void>> ending) {
         CallStats stats = run.stats();
         long started = System.nanoTime();
         Optional<Nest> nest = planner.nest(target);
@@ -151,6 +179,8 @@ public class ResourceSync {
                     target, run.id(), mode, ended.status(), stats.calls(), stats.pages(), stats.records(), stats.retries(),
                     stats.rateLimitWaits(), (System.nanoTime() - started) / 1_000_000);
             return runs.end(run.id(), stats, ended.status(), ended.error())
+                    .eventually(() -> ending.apply(ended.status()).onFailure().invoke(failure ->
+                            LOG.warnf("after run %s of %s: %s", run.id(), target, failure.toString())).onFailure().recoverWithNull())
                     .eventually(() -> leases.release(target, owner, run.id()));
         });
     }

@@ -50,7 +50,8 @@ public class ScheduleStore {
 
     /**
      * Claims up to $1 due rows in one statement, the longest due first: rows whose resource no run holds, at most
-     * $2 per connection counting the runs of it already holding a lease (in any replica), each locked with
+     * $2 per connection counting its resources already busy in any replica (a run holds the lease, or a replica
+     * has claimed a row and not yet started or ended its run), each locked with
      * SKIP LOCKED so that two replicas claiming at once take different rows, and each moved on by $3 seconds, the
      * claim: if this replica dies before its run starts, the row falls due again when the claim runs out. The
      * candidates are read first (a window function cannot share a level with FOR UPDATE), then locked and checked
@@ -59,8 +60,11 @@ public class ScheduleStore {
     static final String CLAIM = """
             WITH candidates AS (
                 SELECT s.source, s.connection, s.resource, s.kind,
-                    row_number() OVER (PARTITION BY s.source, s.connection ORDER BY s.due_at) + (SELECT count(*) FROM poll_leases h
-                        WHERE h.source = s.source AND h.connection = s.connection AND h.parent = '' AND h.expires_at > now()) AS nth
+                    row_number() OVER (PARTITION BY s.source, s.connection ORDER BY s.due_at) + (SELECT count(*) FROM (
+                        SELECT h.resource FROM poll_leases h WHERE h.source = s.source AND h.connection = s.connection
+                            AND h.parent = '' AND h.expires_at > now()
+                        UNION SELECT b.resource FROM poll_schedule b WHERE b.source = s.source AND b.connection = s.connection
+                            AND b.claimed_until > now()) busy) AS nth
                 FROM poll_schedule s
                 WHERE s.due_at <= now() AND NOT EXISTS (SELECT 1 FROM poll_leases l
                     WHERE l.source = s.source AND l.connection = s.connection AND l.resource = s.resource AND l.parent = ''
@@ -72,23 +76,25 @@ public class ScheduleStore {
                 ORDER BY s.due_at LIMIT $1
                 FOR UPDATE OF s SKIP LOCKED
             )
-            UPDATE poll_schedule s SET due_at = now() + make_interval(secs => $3)
+            UPDATE poll_schedule s SET due_at = now() + make_interval(secs => $3), claimed_until = now() + make_interval(secs => $3)
             FROM picked p WHERE s.source = p.source AND s.connection = p.connection AND s.resource = p.resource AND s.kind = p.kind
             RETURNING s.source, s.connection, s.resource, s.kind, s.every_ms, p.due_at AS was_due, now() AS claimed_at,
                 s.due_at AS claimed_until""";
 
+    static final String SERIALIZE = "SELECT pg_advisory_xact_lock(hashtext('tidemark.schedule.claim'))";
+
     /** Moves a claimed row on to $6 seconds after its claim, unless it moved since (a shorter interval registered). */
     static final String ADVANCE = """
-            UPDATE poll_schedule SET due_at = $7::timestamptz + make_interval(secs => $6)
+            UPDATE poll_schedule SET due_at = $7::timestamptz + make_interval(secs => $6), claimed_until = NULL
             WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND due_at = $5""";
 
     /** Puts a claimed row back to the due time it had, unless it moved since. */
     static final String PUT_BACK = """
-            UPDATE poll_schedule SET due_at = $5 WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND due_at = $6""";
+            UPDATE poll_schedule SET due_at = $5, claimed_until = NULL WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND due_at = $6""";
 
     /** Moves a row on by its own interval and $5 of it, if the resource has one of that kind. */
     static final String RESCHEDULE = """
-            UPDATE poll_schedule SET due_at = now() + make_interval(secs => every_ms / 1000.0 * (1 + $5))
+            UPDATE poll_schedule SET due_at = now() + make_interval(secs => every_ms / 1000.0 * (1 + $5::float8))
             WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4""";
 
     static final String FORGET = "DELETE FROM poll_schedule WHERE source = $1 AND connection = $2";
@@ -138,7 +144,11 @@ public class ScheduleStore {
      * the same moment are skipped, not waited for.
      */
     public Uni<List<Claimed>> claim(int limit, int perConnection, Duration hold) {
-        return pool.preparedQuery(CLAIM).execute(Tuple.of(limit, perConnection).addDouble(hold.toMillis() / 1000.0)).map(rows -> {
+        // One claim at a time across replicas (a few milliseconds each, once a tick): the share per connection is read
+        // and taken in one step, never by two replicas from the same snapshot. The statement after the lock reads
+        // what the claim before it committed.
+        return pool.withTransaction(db -> db.query(SERIALIZE).execute()
+                .chain(() -> db.preparedQuery(CLAIM).execute(Tuple.of(limit, perConnection).addDouble(hold.toMillis() / 1000.0)))).map(rows -> {
             List<Claimed> claimed = new ArrayList<>();
             for (Row row : rows) {
                 claimed.add(new Claimed(new SyncTarget(new Connection(row.getString("source"), row.getString("connection")),
@@ -150,6 +160,18 @@ public class ScheduleStore {
             claimed.sort(java.util.Comparator.comparing(Claimed::wasDue));
             return claimed;
         });
+    }
+
+    /**
+     * How many of the connection's resources are busy now in any replica: a run holds its lease, or a replica has
+     * claimed a row of it and not yet started or ended the run.
+     */
+    public Uni<Integer> busy(Connection connection) {
+        return pool.preparedQuery("""
+                SELECT count(*) AS n FROM (
+                    SELECT resource FROM poll_leases WHERE source = $1 AND connection = $2 AND parent = '' AND expires_at > now()
+                    UNION SELECT resource FROM poll_schedule WHERE source = $1 AND connection = $2 AND claimed_until > now()) busy""")
+                .execute(Tuple.of(connection.source(), connection.id())).map(rows -> rows.iterator().next().getInteger("n"));
     }
 
     /** Moves a claimed row on to {@code next} after its claim: its run has ended (or its turn passed). */

@@ -179,13 +179,13 @@ class ConnectionTests {
         assertThat(pacedCalls).hasSizeGreaterThanOrEqualTo(5);
         assertThat(freeCalls).hasSizeGreaterThanOrEqualTo(5);
         for (int i = 1; i < pacedCalls.size(); i++) {
-            // 250 ms apart at 4/s; a little less allowed for the clocks of two threads.
+            // 250 ms apart at 4/s; less allowed for a loaded machine's threads.
             assertThat(Duration.between(pacedCalls.get(i - 1), pacedCalls.get(i))).as("gap before call %d of the paced account", i)
-                    .isGreaterThanOrEqualTo(Duration.ofMillis(200));
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(150));
         }
         assertThat(java.util.stream.IntStream.range(1, freeCalls.size())
                 .mapToObj(i -> Duration.between(freeCalls.get(i - 1), freeCalls.get(i))).min(Duration::compareTo).orElseThrow())
-                .as("the other account is not held to that pace").isLessThan(Duration.ofMillis(200));
+                .as("the other account is not held to that pace").isLessThan(Duration.ofMillis(150));
 
         post(BASE, "{\"id\":\"x-" + run + "\",\"credentials\":{\"token\":\"t\"},\"variables\":{\"tenant\":\"x\"},"
                 + "\"rateLimit\":{\"requestsPerSecond\":0}}").statusCode(400).body("detail", containsString("rateLimit.requestsPerSecond"));

@@ -85,6 +85,18 @@ class PollerPoolTests {
         Awaitility.await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> assertThat(dev.tidemark.support.Management.given()
                 .get("/q/metrics").then().extract().asString()).containsPattern(
                         "tidemark_connections\\{source=\"accounts\",state=\"active\"\\} ([6-9]|[1-9][0-9]+)\\.0"));
+        // A connection's share counts its runs in every replica: with another replica's run holding one of its
+        // resources (a lease this replica does not own), a sync of its other one is refused, not started.
+        String busy = ids.get(0);
+        pool.preparedQuery("INSERT INTO poll_leases (source, connection, resource, parent, owner, run_id, expires_at) "
+                        + "VALUES ('accounts', $1, 'notes', '', 'another-replica', $2, now() + interval '1 minute')")
+                .execute(io.vertx.mutiny.sqlclient.Tuple.of(busy, UUID.randomUUID())).await().atMost(Duration.ofSeconds(10));
+        given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body("{}")
+                .post("/api/sources/accounts/connections/" + busy + "/resources/items/sync").then().statusCode(503)
+                .header("Retry-After", "5").body("detail", org.hamcrest.Matchers.containsString("max-runs-per-connection"));
+        pool.preparedQuery("DELETE FROM poll_leases WHERE owner = 'another-replica'").execute().await().atMost(Duration.ofSeconds(10));
+        given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body("{}")
+                .post("/api/sources/accounts/connections/" + busy + "/resources/items/sync").then().statusCode(202);
         for (String id : ids) {
             given().header("Authorization", Records.TOKEN).delete("/api/sources/accounts/connections/" + id).then().statusCode(204);
         }

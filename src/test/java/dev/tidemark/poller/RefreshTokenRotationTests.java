@@ -148,6 +148,31 @@ class RefreshTokenRotationTests {
     }
 
     @Test
+    void afterA401TheNextTokenComesFromTheTokenEndpointNotFromAnotherReplica() throws Exception {
+        provider.oauth("tidemark", "s3cret", 600_000, "seed-replicas-token");
+        TidemarkConfig.Auth auth = config.sources().get("simreplicas").api().orElseThrow().auth().orElseThrow();
+        var http = vertx.getDelegate().createHttpClient();
+        try {
+            OAuth2Session a = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(), config.poller());
+            OAuth2Session b = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(), config.poller());
+            String first = a.token().await().atMost(Duration.ofSeconds(30));
+            assertThat(b.token().await().atMost(Duration.ofSeconds(30))).as("taken from the other replica").isEqualTo(first);
+            assertThat(provider.tokenRequests()).isEqualTo(1);
+            // The provider revokes every access token; replica a is refused first and renews.
+            a.rejected(first);
+            String second = a.token().await().atMost(Duration.ofSeconds(30));
+            assertThat(second).isNotEqualTo(first);
+            // Replica b is refused too: the token a shared may be revoked with the rest, so b asks the endpoint itself.
+            b.rejected(first);
+            String third = b.token().await().atMost(Duration.ofSeconds(30));
+            assertThat(third).isNotEqualTo(second).isNotEqualTo(first);
+            assertThat(provider.tokenRequests()).isEqualTo(3);
+        } finally {
+            http.close();
+        }
+    }
+
+    @Test
     void tokensAreRenewedAtRandomPointsOfTheWindowBeforeTheyExpire() {
         TidemarkConfig.Auth auth = config.sources().get("simreplicas").api().orElseThrow().auth().orElseThrow();
         OAuth2Session session = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), null, store, InstantSource.system(),
