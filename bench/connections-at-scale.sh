@@ -14,8 +14,9 @@
 #  1. creates the CONNECTIONS connections through the API (eight at a time),
 #     spread over one minute, and reports the time from the first create until
 #     every (connection, resource) has completed its backfill;
-#  2. lets it run STEADY_MINUTES after that; half-way, starts a second replica
-#     with the poller role only;
+#  2. waits until the polls that fell due during the backfills have run (the
+#     oldest due row under 5 s old), lets it run STEADY_MINUTES after that;
+#     half-way, starts a second replica with the poller role only;
 #  3. reports, from sync_runs and the simulator's call log (bench/src/ScaleReport.java):
 #     the lateness of every poll in the steady window (gap to the pair's run
 #     before, less the schedule), runs of one pair that overlapped, the runs
@@ -98,7 +99,7 @@ create() { # worker: creates connections worker, worker + WORKERS, ..., each no 
     [ "$code" = 201 ] || echo "creating $t answered $code" >&2
   done
 }
-WORKERS=8   # the API answers each create in tens of milliseconds under the backfills' load: a few at once keep the minute
+WORKERS=16   # the API answers each create in tens of milliseconds under the backfills' load: a few at once keep the minute
 CREATORS=()
 for ((w = 0; w < WORKERS; w++)); do create "$w" & CREATORS+=($!); done
 for pid in "${CREATORS[@]}"; do wait "$pid"; done
@@ -115,6 +116,11 @@ done
 BACKFILLED=$(now_ms)
 echo "every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create"
 
+# Settled: the polls that fell due during the backfills have run (the oldest due row is under 5 s old).
+oldest_due() { curl -s "$(mgmt_url)/q/metrics" | awk '/^tidemark_poller_due_oldest_age_seconds / { printf "%d", $2 }'; }
+while [ "$(oldest_due)" -ge 5 ]; do sleep 2; done
+SETTLED=$(now_ms)
+echo "settled $(( (SETTLED - BACKFILLED) / 1000 )) s later"
 STEADY_FROM=$(now_ms)
 # The first replica's pool and schedule every 10 s: runs in flight, due rows, the oldest one's age.
 ( while :; do
@@ -137,7 +143,8 @@ HEAP=$(heap_after_gc "$FIRST" $APP_PORT)
 RSS=$(rss "$FIRST")
 echo
 echo "== $CONNECTIONS connections × 2 resources, schedule 1 min, $STEADY_MINUTES min steady =="
-echo "created over $(( (CREATED_TO - CREATED_FROM) / 1000 )) s; every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create"
+echo "created over $(( (CREATED_TO - CREATED_FROM) / 1000 )) s; every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create;" \
+  "the polls due meanwhile caught up $(( (SETTLED - BACKFILLED) / 1000 )) s later"
 java -cp "$CP" bench/src/ScaleReport.java report "$JDBC" "$STATE/calls.log" "$STEADY_FROM" "$STEADY_TO" 60 "$NOISY" "$SECOND_AT"
 awk '$2 == "tidemark_poller_runs_in_flight" { if ($3 > r) r = $3 } $2 == "tidemark_poller_due_backlog" { if ($3 > b) b = $3 }
   $2 == "tidemark_poller_due_oldest_age_seconds" { if ($3 > a) a = $3 }

@@ -66,12 +66,32 @@ class RateLimiterTest {
         for (int i = 0; i < 20; i++) {
             full.reserve();
             full.sending();
+            if (i < 19) {
+                full.observe(RateLimitHeaders.read(headers(Map.of()), clock.instant(), HOUR));   // answered at once
+            }
             clock.advance(Duration.ofMillis(50));
         }
         full.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=1",
                 "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant(), HOUR));
-        // The oldest went at T0, so the next goes at T0 + 1 s + the margin: 25 ms from now, not the whole second the reset says.
+        // The oldest was answered at T0, so the next goes at T0 + 1 s + the margin: 25 ms from now, not the whole second the reset says.
         assertThat(full.reserve()).isEqualTo(Duration.ofMillis(25));
+        // Answered late (a busy provider): the window is counted from the answers, so the next call waits for the
+        // oldest answer to be a window old, not the oldest sending.
+        RateLimiter slow = new RateLimiter(2, 1, clock);
+        Instant sentFirst = clock.instant();
+        slow.reserve();
+        slow.sending();
+        clock.advance(Duration.ofMillis(80));   // the first call's answer comes 80 ms after it went
+        slow.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "2;w=1", "RateLimit-Remaining", "1",
+                "RateLimit-Reset", "1")), clock.instant(), HOUR));
+        Instant answeredFirst = clock.instant();
+        clock.advance(Duration.ofMillis(430));
+        slow.reserve();
+        slow.sending();
+        slow.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "2;w=1", "RateLimit-Remaining", "0",
+                "RateLimit-Reset", "1")), clock.instant(), HOUR));
+        Instant third = clock.instant().plus(slow.reserve());
+        assertThat(third).isEqualTo(answeredFirst.plusSeconds(1).plus(RateLimiter.WINDOW_MARGIN)).isAfter(sentFirst.plusSeconds(1).plusMillis(75));
         // Not its own calls: it waits for the reset.
         RateLimiter shared = new RateLimiter(1000, 50, clock);
         shared.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=2",
