@@ -1,5 +1,5 @@
 -- Issue 16: one OAuth2 access token per connection shared by every replica, so that a renewal done by
--- one replica (holding the connection's row in oauth_renewals) is taken by the others instead of renewed again.
+-- one replica (under an advisory lock per connection) is taken by the others instead of renewed again.
 -- The token is sealed (tidemark.secrets.key); without a key nothing is written here and each replica
 -- keeps its own. grant_hash names the grant the token came from (a hash, never a secret): a token of
 -- an earlier grant (new credentials, a re-created connection) is never taken.
@@ -12,16 +12,5 @@ CREATE TABLE oauth_tokens (
     renew_at    timestamptz NOT NULL,
     expires_at  timestamptz NOT NULL,
     updated_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (source, connection)
-);
-
--- Who is renewing a connection's grant now, and until when that claim holds (the token endpoint's
--- deadline and a margin): the others wait for the row to go, holding nothing, then take the token.
--- A replica that dies renewing leaves its claim to run out.
-CREATE TABLE oauth_renewals (
-    source      text        NOT NULL,
-    connection  text        NOT NULL,
-    owner       text        NOT NULL,
-    until       timestamptz NOT NULL,
     PRIMARY KEY (source, connection)
 );

@@ -35,23 +35,32 @@ public class SharedTokens {
     private static final Logger LOG = Logger.getLogger(SharedTokens.class);
 
     static final String READ = """
-            SELECT key_id, token, renew_at, expires_at FROM oauth_tokens
+            SELECT key_id, token, renew_at, expires_at, obtained_at FROM oauth_tokens
             WHERE source = $1 AND connection = $2 AND grant_hash = $3 AND expires_at > now()""";
 
     /** Stored only while its connection exists (an implicit one always does): a renewal ending after a DELETE stores nothing. */
     static final String SAVE = """
-            INSERT INTO oauth_tokens AS t (source, connection, grant_hash, key_id, token, renew_at, expires_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7
-            WHERE $2 = '' OR EXISTS (SELECT 1 FROM connections c WHERE c.source = $1 AND c.id = $2)
+            INSERT INTO oauth_tokens AS t (source, connection, grant_hash, key_id, token, renew_at, expires_at, obtained_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, now()
+            WHERE $2 = '' OR EXISTS (SELECT 1 FROM connections c WHERE c.source = $1 AND c.id = $2 FOR KEY SHARE)
             ON CONFLICT (source, connection) DO UPDATE SET grant_hash = EXCLUDED.grant_hash, key_id = EXCLUDED.key_id,
-                token = EXCLUDED.token, renew_at = EXCLUDED.renew_at, expires_at = EXCLUDED.expires_at, updated_at = now()""";
+                token = EXCLUDED.token, renew_at = EXCLUDED.renew_at, expires_at = EXCLUDED.expires_at, obtained_at = now(),
+                updated_at = now()""";
 
-    /** An access token as the replicas share it: when to renew it, and when it expires. Never shown. */
-    public record Shared(String accessToken, Instant renewAt, Instant expiresAt) {
+    /**
+     * An access token as the replicas share it: when to renew it, when it expires, and when it was stored (the
+     * database's clock; null for one about to be stored). Never shown.
+     */
+    public record Shared(String accessToken, Instant renewAt, Instant expiresAt, Instant obtainedAt) {
         @Override
         public String toString() {
             return "Shared[renewAt " + renewAt + ", expiresAt " + expiresAt + "]";
         }
+    }
+
+    /** The database's clock now: what a token's obtainedAt is compared with. */
+    public Uni<Instant> now() {
+        return pool.query("SELECT now() AS now").execute().map(rows -> rows.iterator().next().getOffsetDateTime("now").toInstant());
     }
 
     private final Pool pool;
@@ -69,6 +78,9 @@ public class SharedTokens {
 
     static final String RELEASE = "DELETE FROM oauth_renewals WHERE source = $1 AND connection = $2 AND owner = $3";
 
+    static final String EXTEND = """
+            UPDATE oauth_renewals SET until = now() + make_interval(secs => $4) WHERE source = $1 AND connection = $2 AND owner = $3""";
+
     /** How often a renewal waiting for another replica's looks again, at most (a random share of it each time). */
     static final Duration LOOK_EVERY = Duration.ofMillis(400);
 
@@ -80,10 +92,19 @@ public class SharedTokens {
     public <T> Uni<T> exclusively(Connection connection, Duration hold, Duration wait, Supplier<Uni<T>> work) {
         String owner = UUID.randomUUID().toString();
         long giveUpAt = System.nanoTime() + wait.toNanos();
-        return claim(connection, owner, hold, giveUpAt)
-                .chain(() -> Uni.createFrom().deferred(work::get)
-                        .eventually(() -> pool.preparedQuery(RELEASE).execute(Tuple.of(connection.source(), connection.id(), owner))
-                                .onFailure().recoverWithNull()));
+        Tuple key = Tuple.of(connection.source(), connection.id(), owner);
+        return claim(connection, owner, hold, giveUpAt).chain(() -> {
+            // Extended every third of its time while the renewal goes on (a refused grant read again, a slow save):
+            // it runs out only when this replica stops.
+            io.smallrye.mutiny.subscription.Cancellable heartbeat = io.smallrye.mutiny.Multi.createFrom().ticks()
+                    .startingAfter(hold.dividedBy(3)).every(hold.dividedBy(3))
+                    .onItem().transformToUniAndConcatenate(tick -> pool.preparedQuery(EXTEND)
+                            .execute(Tuple.of(connection.source(), connection.id(), owner).addDouble(hold.toMillis() / 1000.0))
+                            .onFailure().recoverWithNull())
+                    .subscribe().with(ignored -> { }, failure -> { });
+            return Uni.createFrom().deferred(work::get).onTermination().invoke(heartbeat::cancel)
+                    .eventually(() -> pool.preparedQuery(RELEASE).execute(key).onFailure().recoverWithNull());
+        });
     }
 
     private Uni<Void> claim(Connection connection, String owner, Duration hold, long giveUpAt) {
@@ -115,7 +136,7 @@ public class SharedTokens {
                 byte[] token = box.open(new SecretBox.Sealed(row.getString("key_id"), row.getBuffer("token").getBytes()),
                         context(connection, grant));
                 return Optional.of(new Shared(new String(token, StandardCharsets.UTF_8), row.getOffsetDateTime("renew_at").toInstant(),
-                        row.getOffsetDateTime("expires_at").toInstant()));
+                        row.getOffsetDateTime("expires_at").toInstant(), row.getOffsetDateTime("obtained_at").toInstant()));
             } catch (SecretsException e) {
                 // Sealed under a key no longer configured (a rotation): renewed, not an outage.
                 LOG.debugf("the shared access token of %s cannot be opened: %s", connection, e.getMessage());

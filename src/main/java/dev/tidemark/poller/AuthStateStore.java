@@ -122,6 +122,11 @@ public class AuthStateStore {
             public Uni<Void> shareToken(SharedTokens.Shared token) {
                 return shared.save(Connection.implicit(source), hash(seed), token);
             }
+
+            @Override
+            public Uni<java.time.Instant> now() {
+                return shared.now();
+            }
         };
     }
 

@@ -86,4 +86,9 @@ final class ConnectionGrants implements GrantStore {
     public Uni<Void> shareToken(SharedTokens.Shared token) {
         return shared.save(connection, grant, token);
     }
+
+    @Override
+    public Uni<Instant> now() {
+        return shared.now();
+    }
 }

@@ -32,4 +32,7 @@ interface GrantStore {
 
     /** Shares the access token this replica got with the others. */
     Uni<Void> shareToken(SharedTokens.Shared token);
+
+    /** Now, by the clock shared tokens are stamped with. */
+    Uni<java.time.Instant> now();
 }

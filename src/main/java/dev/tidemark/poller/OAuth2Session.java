@@ -85,11 +85,13 @@ final class OAuth2Session {
     /** The access token the provider last answered 401 to: never taken from another replica again. */
     private String rejectedToken;
     /**
-     * The provider answered 401: the next token comes from the token endpoint, not from another replica (which may
-     * hold one the provider revoked with it), so that a refused grant, not a revoked access token, is what moves a
+     * The provider answered 401 (when, by the database's clock, once read): the next token comes from the token
+     * endpoint or is one another replica obtained after that, never one obtained before (the provider may have
+     * revoked it with the refused one), so that a refused grant, not a revoked access token, is what moves a
      * connection to needs-reauthorization.
      */
     private boolean mustRenew;
+    private Instant refusedAt;
     private volatile boolean retriedAfterRotation;
 
     /** The session of a source's implicit connection, its state in {@code source_auth}. */
@@ -154,6 +156,7 @@ final class OAuth2Session {
     synchronized void rejected(String token) {
         rejectedToken = token;
         mustRenew = true;
+        refusedAt = null;
         if (token.equals(accessToken)) {
             accessToken = null;
         }
@@ -164,14 +167,30 @@ final class OAuth2Session {
      * for renewal and not one the provider refused here; taken as this replica's own.
      */
     private Uni<java.util.Optional<String>> adoptShared() {
-        return store.sharedToken().map(shared -> {
+        return Uni.createFrom().deferred(() -> {
             synchronized (this) {
-                if (shared.isEmpty() || !clock.instant().isBefore(shared.get().renewAt()) || mustRenew
+                if (mustRenew && refusedAt == null) {
+                    // When the refusal was, by the clock the shared tokens are stamped with.
+                    return store.now().invoke(now -> {
+                        synchronized (this) {
+                            refusedAt = now;
+                        }
+                    }).replaceWithVoid();
+                }
+            }
+            return Uni.createFrom().voidItem();
+        }).chain(store::sharedToken).map(shared -> {
+            synchronized (this) {
+                boolean beforeRefusal = mustRenew && (refusedAt == null || shared.isEmpty()
+                        || !shared.get().obtainedAt().isAfter(refusedAt));
+                if (shared.isEmpty() || !clock.instant().isBefore(shared.get().renewAt()) || beforeRefusal
                         || shared.get().accessToken().equals(rejectedToken) || unsaved) {
                     return java.util.Optional.<String>empty();
                 }
                 accessToken = shared.get().accessToken();
                 renewAt = shared.get().renewAt();
+                mustRenew = false;
+                refusedAt = null;
                 return java.util.Optional.of(accessToken);
             }
         }).onFailure().recoverWithItem(failure -> {
@@ -294,6 +313,7 @@ final class OAuth2Session {
             synchronized (this) {
                 accessToken = json.path("access_token").asText();
                 mustRenew = false;
+                refusedAt = null;
                 renewAt = asked.plus(Duration.ofSeconds(lifetime)).minus(ahead(Duration.ofSeconds(lifetime)));
                 expiresAt = asked.plus(Duration.ofSeconds(lifetime));
                 if (rotated != null && !rotated.equals(refreshToken)) {
@@ -306,7 +326,7 @@ final class OAuth2Session {
             LOG.debugf("source=%s: new access token, valid %d s%s", source, lifetime, rotated != null ? ", refresh token rotated" : "");
             SharedTokens.Shared shared;
             synchronized (this) {
-                shared = new SharedTokens.Shared(token, renewAt, expiresAt);
+                shared = new SharedTokens.Shared(token, renewAt, expiresAt, null);
             }
             return saveRotated()
                     // Shared only once its refresh token is saved; a token not shared is only renewed again elsewhere.

@@ -276,11 +276,27 @@ public class PollScheduler {
             return Uni.createFrom().failure(full);
         }
         ScheduleStore.Kind kind = mode == SyncMode.RECONCILE ? ScheduleStore.Kind.SWEEP : ScheduleStore.Kind.POLL;
-        // The connection's share counts its runs in every replica, as the schedule's claim does.
-        return schedule.busy(target.connection()).onFailure().invoke(() -> sync.unreserve(target.connection())).chain(busy -> {
-            if (busy >= config.poller().maxRunsPerConnection()) {
+        // The place is the run's once begin has it (begin gives it back if no run starts); until then, this gives it
+        // back on every way out, a caller that went away included.
+        java.util.concurrent.atomic.AtomicBoolean handedOver = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable giveBack = () -> {
+            if (handedOver.compareAndSet(false, true)) {
                 sync.unreserve(target.connection());
+            }
+        };
+        // The connection's share counts its runs in every replica, as the schedule's claim does (read, not taken:
+        // two syncs asked for at the same moment may both pass it). A resource already running answers 409.
+        return schedule.busy(target).onFailure().invoke(giveBack).onCancellation().invoke(giveBack).chain(busy -> {
+            if (busy.target()) {
+                giveBack.run();
+                return Uni.createFrom().item(Optional.<ResourceSync.Started>empty());
+            }
+            if (busy.resources() >= config.poller().maxRunsPerConnection()) {
+                giveBack.run();
                 return Uni.createFrom().failure(full);
+            }
+            if (!handedOver.compareAndSet(false, true)) {
+                return Uni.createFrom().item(Optional.<ResourceSync.Started>empty());   // cancelled meanwhile
             }
             // Only a run that did the row's work moves it on: a failed one leaves the schedule as it was.
             return sync.begin(target, mode, "api", status -> status == RunStatus.COMPLETED

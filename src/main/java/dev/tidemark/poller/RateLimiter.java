@@ -36,8 +36,8 @@ public final class RateLimiter {
      * When the last calls were answered, oldest first: a provider's rolling window, as seen from here. The answer's
      * time, not the sending's: the provider counted the call somewhere between the two, and on a busy machine (either
      * one) a call sent a window after another can reach it less than a window after; never after its answer.
-     * Measured: timed from sending with a 25 ms margin, 17 of 28,000 calls at two a second
-     * (bench/connections-at-scale.sh) arrived inside the window and were answered 429; a 50 ms margin, 24.
+     * Measured: timed from sending with a 25 ms margin, 16 to 24 of 28,000 calls at two a second
+     * (bench/connections-at-scale.sh, three runs) arrived inside the window and were answered 429.
      */
     private final ArrayList<Instant> answered = new ArrayList<>();
 

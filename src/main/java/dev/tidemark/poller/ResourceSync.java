@@ -100,14 +100,18 @@ public class ResourceSync {
      * lease is taken. The run goes on in the background; its row tells how it ends.
      */
     public Uni<Optional<UUID>> start(SyncTarget target, SyncMode mode, String trigger) {
-        take(target.connection());
-        return begin(target, mode, trigger, status -> Uni.createFrom().voidItem()).map(started -> started.map(Started::id));
+        return Uni.createFrom().deferred(() -> {
+            take(target.connection());
+            return begin(target, mode, trigger, status -> Uni.createFrom().voidItem());
+        }).map(started -> started.map(Started::id));
     }
 
     /** Runs to the end and returns the run's row (empty when another run held the resource). */
     public Uni<Optional<SyncRun>> run(SyncTarget target, SyncMode mode, String trigger) {
-        take(target.connection());
-        return begin(target, mode, trigger, status -> Uni.createFrom().voidItem()).chain(started -> started.isEmpty()
+        return Uni.createFrom().deferred(() -> {
+            take(target.connection());
+            return begin(target, mode, trigger, status -> Uni.createFrom().voidItem());
+        }).chain(started -> started.isEmpty()
                 ? Uni.createFrom().item(Optional.<SyncRun>empty())
                 : started.get().done().chain(() -> runs.run(started.get().id())));
     }
@@ -125,13 +129,14 @@ public class ResourceSync {
      *               other replica can then start the resource again in between), given how the run ended
      */
     Uni<Optional<Started>> begin(SyncTarget target, SyncMode mode, String trigger, java.util.function.Function<RunStatus, Uni<Void>> ending) {
+        // Given back when no run starts: the lease was held, the account unavailable, a step failed, or the caller
+        // went away before the run began.
         return accounts.of(target.connection()).chain(account -> begin(account, target, mode, trigger, ending))
-                .invoke(started -> {
-                    if (started.isEmpty()) {
+                .onTermination().invoke((started, failure, cancelled) -> {
+                    if (cancelled || failure != null || started.isEmpty()) {
                         unreserve(target.connection());
                     }
-                })
-                .onFailure().invoke(() -> unreserve(target.connection()));
+                });
     }
 
     private Uni<Optional<Started>> begin(Account account, SyncTarget target, SyncMode mode, String trigger,

@@ -81,16 +81,28 @@ public class ScheduleStore {
             RETURNING s.source, s.connection, s.resource, s.kind, s.every_ms, p.due_at AS was_due, now() AS claimed_at,
                 s.due_at AS claimed_until""";
 
-    static final String SERIALIZE = "SELECT pg_advisory_xact_lock(hashtext('tidemark.schedule.claim'))";
+    /**
+     * Taken without waiting: while another replica claims, this one's tick passes (the next is a second away). A
+     * replica that stalls inside its claim loses its session after the idle-in-transaction timeout, and the lock with it.
+     */
+    static final String SERIALIZE = """
+            SELECT set_config('idle_in_transaction_session_timeout', '10000', true),
+                pg_try_advisory_xact_lock(hashtext('tidemark.schedule.claim')) AS held""";
 
-    /** Moves a claimed row on to $6 seconds after its claim, unless it moved since (a shorter interval registered). */
+    /**
+     * Moves a claimed row on to $6 seconds after its claim, unless it moved since (a shorter interval registered, a
+     * run asked for through the API); the claim's mark goes either way.
+     */
     static final String ADVANCE = """
-            UPDATE poll_schedule SET due_at = $7::timestamptz + make_interval(secs => $6), claimed_until = NULL
-            WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND due_at = $5""";
+            UPDATE poll_schedule SET due_at = CASE WHEN due_at = $5 THEN $7::timestamptz + make_interval(secs => $6) ELSE due_at END,
+                claimed_until = CASE WHEN claimed_until = $5 THEN NULL ELSE claimed_until END
+            WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND (due_at = $5 OR claimed_until = $5)""";
 
-    /** Puts a claimed row back to the due time it had, unless it moved since. */
+    /** Puts a claimed row back to the due time it had, unless it moved since; the claim's mark goes either way. */
     static final String PUT_BACK = """
-            UPDATE poll_schedule SET due_at = $5, claimed_until = NULL WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND due_at = $6""";
+            UPDATE poll_schedule SET due_at = CASE WHEN due_at = $6 THEN $5 ELSE due_at END,
+                claimed_until = CASE WHEN claimed_until = $6 THEN NULL ELSE claimed_until END
+            WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4 AND (due_at = $6 OR claimed_until = $6)""";
 
     /** Moves a row on by its own interval and $5 of it, if the resource has one of that kind. */
     static final String RESCHEDULE = """
@@ -147,31 +159,41 @@ public class ScheduleStore {
         // One claim at a time across replicas (a few milliseconds each, once a tick): the share per connection is read
         // and taken in one step, never by two replicas from the same snapshot. The statement after the lock reads
         // what the claim before it committed.
-        return pool.withTransaction(db -> db.query(SERIALIZE).execute()
-                .chain(() -> db.preparedQuery(CLAIM).execute(Tuple.of(limit, perConnection).addDouble(hold.toMillis() / 1000.0)))).map(rows -> {
-            List<Claimed> claimed = new ArrayList<>();
+        return pool.withTransaction(db -> db.query(SERIALIZE).execute().chain(held -> held.iterator().next().getBoolean("held")
+                ? db.preparedQuery(CLAIM).execute(Tuple.of(limit, perConnection).addDouble(hold.toMillis() / 1000.0)).map(ScheduleStore::claimed)
+                : Uni.createFrom().item(List.<Claimed>of())));
+    }
+
+    private static List<Claimed> claimed(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {
+        List<Claimed> claimed = new ArrayList<>();
+        {
             for (Row row : rows) {
                 claimed.add(new Claimed(new SyncTarget(new Connection(row.getString("source"), row.getString("connection")),
                         row.getString("resource"), ""), Kind.of(row.getString("kind")), Duration.ofMillis(row.getLong("every_ms")),
                         row.getOffsetDateTime("was_due").toInstant(), row.getOffsetDateTime("claimed_at").toInstant(),
                         row.getOffsetDateTime("claimed_until").toInstant()));
             }
-            // RETURNING keeps no order: the longest due first again.
-            claimed.sort(java.util.Comparator.comparing(Claimed::wasDue));
-            return claimed;
-        });
+        }
+        // RETURNING keeps no order: the longest due first again.
+        claimed.sort(java.util.Comparator.comparing(Claimed::wasDue));
+        return claimed;
+    }
+
+    /** How many of a connection's resources are busy in any replica, and whether one of them is the target's. */
+    public record Busy(int resources, boolean target) {
     }
 
     /**
-     * How many of the connection's resources are busy now in any replica: a run holds its lease, or a replica has
-     * claimed a row of it and not yet started or ended the run.
+     * How busy the target's connection is now in any replica: its resources a run holds the lease of, or a replica
+     * has claimed a row of and not yet started or ended the run; and whether the target's resource is one of them.
      */
-    public Uni<Integer> busy(Connection connection) {
+    public Uni<Busy> busy(SyncTarget target) {
         return pool.preparedQuery("""
-                SELECT count(*) AS n FROM (
+                SELECT count(*) AS n, COALESCE(bool_or(resource = $3), false) AS target FROM (
                     SELECT resource FROM poll_leases WHERE source = $1 AND connection = $2 AND parent = '' AND expires_at > now()
                     UNION SELECT resource FROM poll_schedule WHERE source = $1 AND connection = $2 AND claimed_until > now()) busy""")
-                .execute(Tuple.of(connection.source(), connection.id())).map(rows -> rows.iterator().next().getInteger("n"));
+                .execute(Tuple.of(target.source(), target.connection().id(), target.resource()))
+                .map(rows -> new Busy(rows.iterator().next().getInteger("n"), rows.iterator().next().getBoolean("target")));
     }
 
     /** Moves a claimed row on to {@code next} after its claim: its run has ended (or its turn passed). */

@@ -118,13 +118,23 @@ class ScheduleClaimTests {
         assertThat(claimedBySecond).as("each replica took a share").isNotEmpty();
     }
 
-    /** Claims batches of seven, at most {@code share} runs a connection, until nothing more is claimed. */
+    /** Claims batches of seven, at most {@code share} runs a connection, until five looks in a row claim nothing. */
     static void claimAll(ScheduleStore store, int share, List<String> into) {
-        while (true) {
+        int empty = 0;
+        while (empty < 5) {
             List<ScheduleStore.Claimed> batch = store.claim(7, share, Duration.ofMinutes(5)).await().atMost(WAIT);
             if (batch.isEmpty()) {
-                return;
+                // Nothing left, or the other replica was claiming (a tick that finds it so passes): look again shortly.
+                empty++;
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                continue;
             }
+            empty = 0;
             assertThat(batch).isSortedAccordingTo(java.util.Comparator.comparing(ScheduleStore.Claimed::wasDue));
             batch.forEach(c -> into.add(name(c)));
         }
@@ -145,6 +155,27 @@ class ScheduleClaimTests {
         // Claimed and not yet run, a row counts as busy: never more than two of a connection, across both replicas.
         assertThat(perConnection).hasSize(20);
         assertThat(perConnection.values()).allSatisfy(n -> assertThat(n).isEqualTo(2));
+    }
+
+    @Test
+    void aReplicaStalledInItsClaimHoldsNoOtherBackForLong() {
+        due("c", "items", "poll", Duration.ofSeconds(30));
+        var stalled = one.getConnection().await().atMost(WAIT);
+        try {
+            var tx = stalled.begin().await().atMost(WAIT);
+            stalled.query(ScheduleStore.SERIALIZE).execute().await().atMost(WAIT);
+            long started = System.nanoTime();
+            // Another replica's tick passes at once instead of waiting on the stalled one...
+            assertThat(second.claim(10, 4, Duration.ofMinutes(1)).await().atMost(WAIT)).isEmpty();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+            // ...and the stalled one loses its session after 10 s idle in its transaction, and the lock with it.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                    assertThat(second.claim(10, 4, Duration.ofMinutes(1)).await().atMost(WAIT)).extracting(ScheduleClaimTests::name)
+                            .containsExactly("c/items/POLL"));
+            tx.rollback().onFailure().recoverWithNull().await().atMost(WAIT);
+        } finally {
+            stalled.close().onFailure().recoverWithNull().await().atMost(WAIT);
+        }
     }
 
     @Test
