@@ -143,7 +143,7 @@ public class ProviderClient {
         if (pace.toNanos() > 0) {
             stats.waitedMillis.addAndGet(pace.toMillis());
         }
-        return delay(pace)
+        return delay(pace).chain(() -> pauseSince(budget.limiter(), uri))
                 .chain(() -> budget.gate().run(() -> guarded(budget, account, resource, uri, stats)))
                 .onFailure(CircuitBreakerOpenException.class).transform(open -> new ProviderCallException("GET " + uri.getRawPath()
                         + " not made: the circuit breaker of source " + connection + " is open after repeated provider failures; "
@@ -374,6 +374,24 @@ public class ProviderClient {
             return "unknown host";
         }
         return failure.getClass().getSimpleName();
+    }
+
+    /**
+     * Waits out a pause the limiter learnt of while this call waited for its slot (another run of the connection was
+     * answered that none of the quota is left, after this slot was counted), then takes a fresh slot: calls that
+     * waited together must not all go the moment the pause ends.
+     */
+    private Uni<Void> pauseSince(RateLimiter limiter, URI uri) {
+        if (limiter.state().pausedUntil() == null) {
+            return Uni.createFrom().voidItem();
+        }
+        Duration wait = limiter.reserve(config.poller().maxRateLimitWait());
+        if (wait.compareTo(config.poller().maxRateLimitWait()) > 0) {
+            return Uni.createFrom().failure(new ProviderCallException("GET " + uri.getRawPath() + " not made: the source's quota is spent for "
+                    + wait.toSeconds() + " s, longer than tidemark.poller.max-rate-limit-wait ("
+                    + config.poller().maxRateLimitWait().toSeconds() + " s)", true, -1));
+        }
+        return delay(wait).chain(() -> pauseSince(limiter, uri));
     }
 
     private static Uni<Void> delay(Duration wait) {
