@@ -100,20 +100,22 @@ public class ResourceSync {
      * lease is taken. The run goes on in the background; its row tells how it ends.
      */
     public Uni<Optional<UUID>> start(SyncTarget target, SyncMode mode, String trigger) {
-        return Uni.createFrom().deferred(() -> {
-            take(target.connection());
-            return begin(target, mode, trigger, status -> Uni.createFrom().voidItem());
-        }).map(started -> started.map(Started::id));
+        return beginOutsideThePool(target, mode, trigger).map(started -> started.map(Started::id));
     }
 
     /** Runs to the end and returns the run's row (empty when another run held the resource). */
     public Uni<Optional<SyncRun>> run(SyncTarget target, SyncMode mode, String trigger) {
+        return beginOutsideThePool(target, mode, trigger).chain(started -> started.isEmpty()
+                ? Uni.createFrom().item(Optional.<SyncRun>empty())
+                : started.get().done().chain(() -> runs.run(started.get().id())));
+    }
+
+    /** A run counted in the pool but never refused by it, its place taken when subscribed to: {@link #start}, {@link #run}. */
+    private Uni<Optional<Started>> beginOutsideThePool(SyncTarget target, SyncMode mode, String trigger) {
         return Uni.createFrom().deferred(() -> {
             take(target.connection());
             return begin(target, mode, trigger, status -> Uni.createFrom().voidItem());
-        }).chain(started -> started.isEmpty()
-                ? Uni.createFrom().item(Optional.<SyncRun>empty())
-                : started.get().done().chain(() -> runs.run(started.get().id())));
+        });
     }
 
     /** A run started: its id, and its end (which has already been subscribed to: awaiting it does not run it again). */

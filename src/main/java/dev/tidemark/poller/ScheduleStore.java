@@ -57,14 +57,23 @@ public class ScheduleStore {
      * candidates are read first (a window function cannot share a level with FOR UPDATE), then locked and checked
      * again, still due and still unclaimed.
      */
+    /**
+     * The resources of the connection {@code source}, {@code connection} (SQL expressions) busy now in any replica: a
+     * run holds the lease, or a replica claimed a row and has not yet started or ended the run. The claim and
+     * {@link #busy} count the same thing, so it is written once.
+     */
+    static String busyResources(String source, String connection) {
+        return """
+                SELECT h.resource FROM poll_leases h WHERE h.source = %1$s AND h.connection = %2$s AND h.parent = '' AND h.expires_at > now()
+                UNION SELECT b.resource FROM poll_schedule b WHERE b.source = %1$s AND b.connection = %2$s AND b.claimed_until > now()"""
+                .formatted(source, connection);
+    }
+
     static final String CLAIM = """
             WITH candidates AS (
                 SELECT s.source, s.connection, s.resource, s.kind,
-                    row_number() OVER (PARTITION BY s.source, s.connection ORDER BY s.due_at) + (SELECT count(*) FROM (
-                        SELECT h.resource FROM poll_leases h WHERE h.source = s.source AND h.connection = s.connection
-                            AND h.parent = '' AND h.expires_at > now()
-                        UNION SELECT b.resource FROM poll_schedule b WHERE b.source = s.source AND b.connection = s.connection
-                            AND b.claimed_until > now()) busy) AS nth
+                    row_number() OVER (PARTITION BY s.source, s.connection ORDER BY s.due_at)
+                        + (SELECT count(*) FROM (%1$s) busy) AS nth
                 FROM poll_schedule s
                 WHERE s.due_at <= now() AND NOT EXISTS (SELECT 1 FROM poll_leases l
                     WHERE l.source = s.source AND l.connection = s.connection AND l.resource = s.resource AND l.parent = ''
@@ -79,7 +88,7 @@ public class ScheduleStore {
             UPDATE poll_schedule s SET due_at = now() + make_interval(secs => $3), claimed_until = now() + make_interval(secs => $3)
             FROM picked p WHERE s.source = p.source AND s.connection = p.connection AND s.resource = p.resource AND s.kind = p.kind
             RETURNING s.source, s.connection, s.resource, s.kind, s.every_ms, p.due_at AS was_due, now() AS claimed_at,
-                s.due_at AS claimed_until""";
+                s.due_at AS claimed_until""".formatted(busyResources("s.source", "s.connection"));
 
     /**
      * Taken without waiting: while another replica claims, this one's tick passes (the next is a second away). A
@@ -179,6 +188,9 @@ public class ScheduleStore {
         return claimed;
     }
 
+    static final String BUSY = "SELECT count(*) AS n, COALESCE(bool_or(resource = $3), false) AS target FROM ("
+            + busyResources("$1", "$2") + ") busy";
+
     /** How many of a connection's resources are busy in any replica, and whether one of them is the target's. */
     public record Busy(int resources, boolean target) {
     }
@@ -188,10 +200,7 @@ public class ScheduleStore {
      * has claimed a row of and not yet started or ended the run; and whether the target's resource is one of them.
      */
     public Uni<Busy> busy(SyncTarget target) {
-        return pool.preparedQuery("""
-                SELECT count(*) AS n, COALESCE(bool_or(resource = $3), false) AS target FROM (
-                    SELECT resource FROM poll_leases WHERE source = $1 AND connection = $2 AND parent = '' AND expires_at > now()
-                    UNION SELECT resource FROM poll_schedule WHERE source = $1 AND connection = $2 AND claimed_until > now()) busy""")
+        return pool.preparedQuery(BUSY)
                 .execute(Tuple.of(target.source(), target.connection().id(), target.resource()))
                 .map(rows -> new Busy(rows.iterator().next().getInteger("n"), rows.iterator().next().getBoolean("target")));
     }

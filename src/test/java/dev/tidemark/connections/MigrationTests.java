@@ -40,11 +40,8 @@ class MigrationTests {
 
     @Test
     void rowsOfThePreviousReleaseAreTheImplicitConnectionsAfterTheUpgrade() throws SQLException {
-        String database = "upgrade_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        try (Connection admin = DriverManager.getConnection(url, user, password); Statement s = admin.createStatement()) {
-            s.execute("CREATE DATABASE " + database);
-        }
-        String upgradeUrl = url.substring(0, url.lastIndexOf('/') + 1) + database;
+        String upgradeUrl = dev.tidemark.support.FreshDatabase.create(url, user, password, "upgrade_");
+        String database = upgradeUrl.substring(upgradeUrl.lastIndexOf('/') + 1);
         Flyway.configure().dataSource(upgradeUrl, user, password).locations("classpath:db/migration").target("11").load().migrate();
         UUID run = UUID.randomUUID();
         try (Connection db = DriverManager.getConnection(upgradeUrl, user, password); Statement s = db.createStatement()) {

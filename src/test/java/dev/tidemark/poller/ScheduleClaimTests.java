@@ -14,7 +14,6 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.PoolOptions;
 import jakarta.inject.Inject;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,11 +63,7 @@ class ScheduleClaimTests {
 
     @BeforeEach
     void aDatabaseOfItsOwn() throws SQLException {
-        String database = "claims_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        try (var admin = DriverManager.getConnection(url, user, password); var s = admin.createStatement()) {
-            s.execute("CREATE DATABASE " + database);
-        }
-        String jdbc = url.substring(0, url.lastIndexOf('/') + 1) + database;
+        String jdbc = dev.tidemark.support.FreshDatabase.create(url, user, password, "claims_");
         Flyway.configure().dataSource(jdbc, user, password).locations("classpath:db/migration").load().migrate();
         PgConnectOptions options = PgConnectOptions.fromUri(jdbc.substring("jdbc:".length())).setUser(user).setPassword(password);
         one = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(options).using(vertx).build();
