@@ -56,6 +56,8 @@ final class OAuth2Session {
     static final Duration SAVE_BACKOFF = Duration.ofMillis(200);
     /** Reads of the store after invalid_grant, waiting for another replica's rotation to be saved, before giving up. */
     static final int REFUSAL_LOOKS = 3;
+    /** How long a renewal's claim holds unless extended (every third of it) by the replica renewing. */
+    static final Duration RENEWAL_CLAIM = Duration.ofSeconds(15);
 
     private final String source;
     private final TidemarkConfig.Auth auth;
@@ -136,9 +138,9 @@ final class OAuth2Session {
                     }
                 }
                 // One renewal of the grant at a time across replicas; one that waited takes what the other got.
-                // Held for the token call's deadline and the saves' retries; waited for as long, plus a margin.
-                Duration hold = limits.requestDeadline().plusSeconds(15);
-                return store.exclusively(hold, hold.plusSeconds(15), () -> adoptShared().chain(adopted -> adopted.isPresent()
+                // Held a short while and extended while the renewal goes on, so a replica that dies renewing blocks the
+                // others for seconds, not for the token call's whole deadline; waited for as long as a renewal may take.
+                return store.exclusively(RENEWAL_CLAIM, limits.requestDeadline().plusSeconds(30), () -> adoptShared().chain(adopted -> adopted.isPresent()
                         ? Uni.createFrom().item(adopted.get())
                         : latestRefreshToken().chain(this::renew)));
             })
