@@ -11,15 +11,17 @@
 # minute. Then the packaged app with every role (-Xmx512m), the source
 # "accounts" with connections, each resource polled every minute, a pool of
 # BENCH_MAX_RUNS runs (32) and 2 per connection, and:
-#  1. creates the CONNECTIONS connections through the API (eight at a time),
-#     spread over one minute, and reports the time from the first create until
-#     every (connection, resource) has completed its backfill;
+#  1. creates the CONNECTIONS connections through the API (BENCH_CREATORS, 32, at a time),
+#     spread over one minute, and reports how long each create took to answer
+#     and the time from the first create until every (connection, resource) has
+#     completed its backfill;
 #  2. waits until the polls that fell due during the backfills have run (the
 #     oldest due row under 5 s old), lets it run STEADY_MINUTES after that;
 #     half-way, starts a second replica with the poller role only;
 #  3. reports, from sync_runs and the simulator's call log (bench/src/ScaleReport.java):
 #     the lateness of every poll in the steady window (gap to the pair's run
-#     before, less the schedule), runs of one pair that overlapped, the runs
+#     before, less the schedule; with one replica, from the second's launch,
+#     and from a schedule interval after it was ready), runs of one pair that overlapped, the runs
 #     each replica did after the second started, the 429s answered to quiet
 #     and noisy accounts, and the share of its quota each quiet account used
 #     while a run of it was under way; the first replica's pool and schedule
@@ -27,6 +29,7 @@
 #     the steady window); and the first replica's heap after a full GC, its
 #     RSS, and the per-connection cost (heap after GC with the connections,
 #     less the same before any was created).
+# BENCH_APP_ENV adds settings to both replicas (VAR=value ..., e.g. TIDEMARK_POLLER_PREFETCH_PAGES=2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNECTIONS="${1:-1000}"
@@ -69,7 +72,7 @@ tidemark:
           list: {path: /notes, items: /data, page-size: 100, page-size-param: limit,
                  updated-since: {param: updated_since}, pagination: {type: cursor}}
 YAML
-export TIDEMARK_BENCH_APP_ENV="TIDEMARK_SECRETS_KEY=$KEY HOSTNAME=replica-a"
+export TIDEMARK_BENCH_APP_ENV="${BENCH_APP_ENV:-} TIDEMARK_SECRETS_KEY=$KEY HOSTNAME=replica-a"
 start_app "receiver,processor,poller,relay" "$STATE/replica-a.log"
 FIRST=$APP
 
@@ -93,18 +96,24 @@ create() { # worker: creates connections worker, worker + WORKERS, ..., each no 
     wait_ms=$((target - $(now_ms)))
     [ "$wait_ms" -gt 0 ] && sleep "$(echo "scale=3; $wait_ms / 1000" | bc)"
     t=$(printf "t%04d" "$i")
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer bench-token" -H 'Content-Type: application/json' \
+    answer=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: Bearer bench-token" -H 'Content-Type: application/json' \
       -d "{\"id\":\"$t\",\"credentials\":{\"token\":\"tok-$t\"},\"variables\":{\"tenant\":\"$t\"}}" \
       "localhost:$APP_PORT/api/sources/accounts/connections")
+    code=${answer%% *}
+    echo "${answer#* }" >>"$STATE/creates.$1"
     [ "$code" = 201 ] || echo "creating $t answered $code" >&2
   done
 }
-WORKERS=16   # the API answers each create in tens of milliseconds under the backfills' load: a few at once keep the minute
+WORKERS=${BENCH_CREATORS:-32}   # under the backfills' load a create takes most of a second (measured): 16 at once kept 77 s, not the minute
 CREATORS=()
 for ((w = 0; w < WORKERS; w++)); do create "$w" & CREATORS+=($!); done
 for pid in "${CREATORS[@]}"; do wait "$pid"; done
 CREATED_TO=$(now_ms)
 echo "created in $(( (CREATED_TO - CREATED_FROM) / 1000 )) s"
+# How long the API took to answer each create, as the client saw it (seconds).
+CREATE_LATENCY=$(cat "$STATE"/creates.* 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END { p99 = int(NR * 0.99) + 1; if (p99 > NR) p99 = NR
+  printf "p50 %.0f ms, p99 %.0f ms, max %.0f ms", 1000 * v[int(NR * 0.5) + 1], 1000 * v[p99], 1000 * v[NR] }')
+echo "each create answered in $CREATE_LATENCY"
 
 PAIRS=$((CONNECTIONS * 2))
 while :; do
@@ -133,8 +142,10 @@ echo "starting a second replica (poller only)"
 SECOND_AT=$(now_ms)
 SAVED_PORT=$APP_PORT
 APP_PORT=$((APP_PORT + 1))
-export TIDEMARK_BENCH_APP_ENV="TIDEMARK_SECRETS_KEY=$KEY HOSTNAME=replica-b"
+export TIDEMARK_BENCH_APP_ENV="${BENCH_APP_ENV:-} TIDEMARK_SECRETS_KEY=$KEY HOSTNAME=replica-b"
 start_app poller "$STATE/replica-b.log"
+SECOND_READY=$(now_ms)
+echo "second replica ready $(( (SECOND_READY - SECOND_AT) / 1000 )) s after its launch"
 APP_PORT=$SAVED_PORT
 sleep $((STEADY_MINUTES * 30))
 STEADY_TO=$(now_ms)
@@ -143,9 +154,9 @@ HEAP=$(heap_after_gc "$FIRST" $APP_PORT)
 RSS=$(rss "$FIRST")
 echo
 echo "== $CONNECTIONS connections × 2 resources, schedule 1 min, $STEADY_MINUTES min steady =="
-echo "created over $(( (CREATED_TO - CREATED_FROM) / 1000 )) s; every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create;" \
+echo "created over $(( (CREATED_TO - CREATED_FROM) / 1000 )) s (each answered in $CREATE_LATENCY); every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create;" \
   "the polls due meanwhile caught up $(( (SETTLED - BACKFILLED) / 1000 )) s later"
-java -cp "$CP" bench/src/ScaleReport.java report "$JDBC" "$STATE/calls.log" "$STEADY_FROM" "$STEADY_TO" 60 "$NOISY" "$SECOND_AT"
+java -cp "$CP" bench/src/ScaleReport.java report "$JDBC" "$STATE/calls.log" "$STEADY_FROM" "$STEADY_TO" 60 "$NOISY" "$SECOND_AT" "$SECOND_READY"
 awk '$2 == "tidemark_poller_runs_in_flight" { if ($3 > r) r = $3 } $2 == "tidemark_poller_due_backlog" { if ($3 > b) b = $3 }
   $2 == "tidemark_poller_due_oldest_age_seconds" { if ($3 > a) a = $3 }
   END { printf "replica a, sampled every 10 s: runs in flight at most %d, due rows at most %d, oldest due row at most %.1f s\n", r, b, a }' \

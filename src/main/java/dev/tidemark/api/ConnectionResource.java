@@ -17,7 +17,7 @@ import dev.tidemark.http.Problem;
 import dev.tidemark.poller.CheckpointStore;
 import dev.tidemark.poller.LeaseStore;
 import dev.tidemark.poller.PollScheduler;
-import dev.tidemark.poller.RefetchQueue;
+import dev.tidemark.poller.ConnectionTraces;
 import dev.tidemark.poller.RunStore;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
@@ -80,14 +80,14 @@ public class ConnectionResource {
     private final LocalCopy local;
     private final ChangePublisher changes;
     private final PollScheduler scheduler;
-    private final RefetchQueue refetches;
+    private final ConnectionTraces traces;
     private final ConnectionRemains remains;
 
     public ConnectionResource(TidemarkConfig config, ConnectionStore connections, LeaseStore leases, RunStore runs,
             CheckpointStore checkpoints, RecordResource records, LocalCopy local, ChangePublisher changes, PollScheduler scheduler,
-            RefetchQueue refetches, ConnectionRemains remains) {
+            ConnectionTraces traces, ConnectionRemains remains) {
         this.scheduler = scheduler;
-        this.refetches = refetches;
+        this.traces = traces;
         this.remains = remains;
         this.config = config;
         this.connections = connections;
@@ -148,9 +148,7 @@ public class ConnectionResource {
         Connection connection = spec.connection();
         // Nothing of an earlier connection of that id may be taken for this one's (a run's last checkpoint can land
         // after its DELETE): it starts from nothing. No connection of the id exists here, so nothing live is touched.
-        Uni<Void> fresh = exists ? Uni.createFrom().voidItem()
-                : scheduler.forget(connection).chain(() -> checkpoints.forget(connection)).chain(() -> runs.forget(connection))
-                        .chain(() -> refetches.forget(connection));
+        Uni<Void> fresh = exists ? Uni.createFrom().voidItem() : traces.forget(connection);
         return fresh.chain(() -> connections.create(spec))
                 // Not the request's failure: the start-up and periodic reconciliation of schedule rows writes them too.
                 .call(created -> schedule(created).onFailure().recoverWithItem(failure -> {
@@ -261,11 +259,8 @@ public class ConnectionResource {
             }
             // Everything the connection kept goes with it, so one created again with its id starts afresh (a backfill);
             // its records are the processors' to remove, a batch at a time (ConnectionRemains).
-            return scheduler.forget(connection)
+            return traces.forget(connection)
                     .chain(() -> leases.releaseAll(connection))
-                    .chain(() -> checkpoints.forget(connection))
-                    .chain(() -> runs.forget(connection))
-                    .chain(() -> refetches.forget(connection))
                     .chain(() -> remains.deleted(connection, purging))
                     .chain(() -> purging ? purge(connection) : Uni.createFrom().item(0L))
                     .call(() -> connections.delete(connection))

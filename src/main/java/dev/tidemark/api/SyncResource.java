@@ -115,9 +115,9 @@ public class SyncResource {
                 return Uni.createFrom().item(Response.accepted(Map.of("runId", id.toString(), "mode", mode.configName()))
                         .location(URI.create("/api/runs/" + id)).build());
             }
-            return leases.holder(target).map(holder -> Problem.response(Response.Status.CONFLICT,
-                    target + " is being synced by run " + holder.map(UUID::toString).orElse("(just finished)")
-                            + "; try again when it ends"));
+            return leases.holder(target).map(holder -> Problem.response(Response.Status.CONFLICT, target
+                    + holder.map(run -> " is being synced by run " + run).orElse(" is being synced: a replica has claimed it "
+                            + "and is starting its run, or the run has just ended") + "; try again when it ends"));
         }).onFailure(Accounts.Unavailable.class).recoverWithItem(failure -> Problem.response(Response.Status.CONFLICT,
                 failure.getMessage()))
                 // Refused rather than queued: the caller knows at once, and tries again when a run has ended.

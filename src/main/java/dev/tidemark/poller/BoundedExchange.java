@@ -80,7 +80,7 @@ final class BoundedExchange {
                     request.reset();
                     return;
                 }
-                request.response().onFailure(fail::accept).onSuccess(response -> read(response, maxBytes, fail, answer -> {
+                request.response().onFailure(fail::accept).onSuccess(response -> read(response, System.nanoTime(), maxBytes, fail, answer -> {
                     if (over.compareAndSet(false, true)) {
                         cancel(vertx, timer.get());
                         emitter.complete(answer);
@@ -98,7 +98,7 @@ final class BoundedExchange {
         }
     }
 
-    private static void read(HttpClientResponse response, long maxBytes, Consumer<Throwable> fail,
+    private static void read(HttpClientResponse response, long headNanos, long maxBytes, Consumer<Throwable> fail,
             Consumer<ProviderResponse> done) {
         // First, so the reset that refuses an answer is this exchange's failure, not an error Vert.x logs as unhandled.
         response.exceptionHandler(fail::accept);
@@ -116,7 +116,7 @@ final class BoundedExchange {
             }
         });
         response.endHandler(ended -> done.accept(new ProviderResponse(response.statusCode(), headers(response),
-                received.toString(StandardCharsets.UTF_8))));
+                received.toString(StandardCharsets.UTF_8), headNanos)));
     }
 
     private static boolean declaredOver(String declared, long maxBytes) {

@@ -137,12 +137,6 @@ public class CheckpointStore {
                 });
     }
 
-    /** Forgets every checkpoint of a connection (deleted): one created again with its id starts from the beginning. */
-    public Uni<Void> forget(Connection connection) {
-        return pool.preparedQuery("DELETE FROM poll_checkpoints WHERE source = $1 AND connection = $2")
-                .execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
-    }
-
     public Uni<ParentCheckpoints> parentCheckpoints(SyncTarget target) {
         return pool.preparedQuery(PARENT_CHECKPOINTS).execute(Tuple.of(target.source(), target.connection().id(), target.resource())).map(rows -> {
             Row row = rows.iterator().next();

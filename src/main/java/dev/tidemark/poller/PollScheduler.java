@@ -354,9 +354,4 @@ public class PollScheduler {
     static Duration firstDue(Duration every) {
         return FIRST_RUN_DELAY.plusMillis(ThreadLocalRandom.current().nextLong(Math.min(every.toMillis(), 60_000L) + 1));
     }
-
-    /** Removes a connection's rows: nothing of it falls due again. */
-    public Uni<Void> forget(Connection connection) {
-        return schedule.forget(connection);
-    }
 }

@@ -36,6 +36,7 @@ import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -103,7 +104,10 @@ public class ProviderClient {
         this.metrics = metrics;
         this.clock = clock;
         this.vertx = vertx.getDelegate();
-        this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxPoolSize(8)
+        // Connections per provider host: the accounts of one provider share its host, so the pool must carry a call
+        // of every run the replica may have in flight (max-runs), plus refetches and token calls; eight, as before
+        // connections, made a thousand accounts' runs queue for a socket behind one another.
+        this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxPoolSize(config.poller().maxRuns() + 8)
                 .setConnectTimeout((int) config.poller().requestTimeout().toMillis()));
     }
 
@@ -143,8 +147,11 @@ public class ProviderClient {
         if (pace.toNanos() > 0) {
             stats.waitedMillis.addAndGet(pace.toMillis());
         }
-        return delay(pace).chain(() -> pauseSince(budget.limiter(), uri))
-                .chain(() -> budget.gate().run(() -> guarded(budget, account, resource, uri, stats)))
+        AtomicBoolean sent = new AtomicBoolean();
+        Instant giveUp = clock.instant().plus(config.poller().maxRateLimitWait());
+        return delay(pace)
+                .chain(() -> budget.gate().run(() -> admitted(budget.limiter(), uri, stats, giveUp).chain(() -> counted(budget.limiter(),
+                        sent, guarded(budget, account, resource, uri, stats, sent)))))
                 .onFailure(CircuitBreakerOpenException.class).transform(open -> new ProviderCallException("GET " + uri.getRawPath()
                         + " not made: the circuit breaker of source " + connection + " is open after repeated provider failures; "
                         + "it lets a call through again after " + config.poller().circuitBreakerDelay().toSeconds() + " s", false, -1))
@@ -220,9 +227,10 @@ public class ProviderClient {
     }
 
     /** One attempt through the source's circuit breaker: the provider's own failures count against it. */
-    private Uni<ProviderResponse> guarded(SourceBudget budget, Account account, String resource, URI uri, CallStats stats) {
+    private Uni<ProviderResponse> guarded(SourceBudget budget, Account account, String resource, URI uri, CallStats stats,
+            AtomicBoolean sent) {
         // Deferred: a breaker that refuses synchronously still ends as a failed Uni, so the gate is left.
-        return Uni.createFrom().deferred(() -> budget.breaker().get(() -> send(account, resource, uri, stats).chain(response -> {
+        return Uni.createFrom().deferred(() -> budget.breaker().get(() -> send(account, resource, uri, stats, sent).chain(response -> {
             int status = response.status();
             return status >= 500 && status != 503
                     ? Uni.createFrom().failure(new ProviderFailure(response))
@@ -243,22 +251,22 @@ public class ProviderClient {
         return state.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    private Uni<ProviderResponse> send(Account account, String resource, URI uri, CallStats stats) {
+    private Uni<ProviderResponse> send(Account account, String resource, URI uri, CallStats stats, AtomicBoolean sent) {
         Connection connection = account.connection();
         Optional<TidemarkConfig.Auth> auth = account.auth();
         RequestOptions options = options(uri);
         if (auth.isEmpty()) {
-            return send(connection, resource, options, stats);
+            return send(connection, resource, options, stats, sent);
         }
         ProviderAuth kind = ProviderAuth.of(auth.get());
         if (kind.oauth2()) {
             return session(account).token().chain(token -> {
                 options.putHeader("Authorization", "Bearer " + token);
-                return send(connection, resource, options, stats).map(response -> response.withAccessToken(token));
+                return send(connection, resource, options, stats, sent).map(response -> response.withAccessToken(token));
             });
         }
         options.setAbsoluteURI(kind.authorize(auth.get(), options, uri).toString());
-        return send(connection, resource, options, stats);
+        return send(connection, resource, options, stats, sent);
     }
 
     private RequestOptions options(URI uri) {
@@ -269,12 +277,13 @@ public class ProviderClient {
                 .putHeader("Accept", "application/json");
     }
 
-    private Uni<ProviderResponse> send(Connection connection, String resource, RequestOptions options, CallStats stats) {
+    private Uni<ProviderResponse> send(Connection connection, String resource, RequestOptions options, CallStats stats, AtomicBoolean sent) {
         String source = connection.source();
         SourceBudget budget = budgets.get(connection);
         if (budget != null) {
             budget.limiter().sending();
         }
+        sent.set(true);
         stats.calls.incrementAndGet();
         long started = System.nanoTime();
         return BoundedExchange.send(vertx, http.getDelegate(), options, null, config.poller().requestDeadline(),
@@ -377,27 +386,56 @@ public class ProviderClient {
     }
 
     /**
-     * Waits out a pause the limiter learnt of while this call waited for its slot (another run of the connection was
-     * answered that none of the quota is left, after this slot was counted), then takes a fresh slot: calls that
-     * waited together must not all go the moment the pause ends.
+     * Waits until the limiter's window gate admits the call (see {@link RateLimiter#admit()}), at the latest until
+     * {@code giveUp} (max-rate-limit-wait from the call's start): past it the run ends partial rather than wait on. A
+     * pause learnt while the call waited for its slot (a 429 to another run of the connection) is waited out and then
+     * a fresh slot taken: calls that waited together must not all go the moment the pause ends. Deferred: the gate
+     * counts the call in flight when it is subscribed to, not when it is put together.
      */
-    private Uni<Void> pauseSince(RateLimiter limiter, URI uri) {
-        if (limiter.state().pausedUntil() == null) {
-            return Uni.createFrom().voidItem();
-        }
-        Duration wait = limiter.reserve(config.poller().maxRateLimitWait());
-        if (wait.compareTo(config.poller().maxRateLimitWait()) > 0) {
-            return Uni.createFrom().failure(new ProviderCallException("GET " + uri.getRawPath() + " not made: the source's quota is spent for "
-                    + wait.toSeconds() + " s, longer than tidemark.poller.max-rate-limit-wait ("
-                    + config.poller().maxRateLimitWait().toSeconds() + " s)", true, -1));
-        }
-        return delay(wait).chain(() -> pauseSince(limiter, uri));
+    private Uni<Void> admitted(RateLimiter limiter, URI uri, CallStats stats, Instant giveUp) {
+        return Uni.createFrom().deferred(() -> {
+            Duration wait;
+            if (limiter.state().pausedUntil() != null) {
+                wait = limiter.reserve(config.poller().maxRateLimitWait());
+            } else {
+                wait = limiter.admit();
+                if (wait.isZero()) {
+                    return Uni.createFrom().voidItem();
+                }
+            }
+            if (clock.instant().plus(wait).isAfter(giveUp)) {
+                return Uni.createFrom().failure(new ProviderCallException("GET " + uri.getRawPath() + " not made: the source's quota is spent for "
+                        + wait.toSeconds() + " s more, past tidemark.poller.max-rate-limit-wait ("
+                        + config.poller().maxRateLimitWait().toSeconds() + " s) from the call's start", true, -1));
+            }
+            stats.waitedMillis.addAndGet(wait.toMillis());
+            return delay(wait).chain(() -> admitted(limiter, uri, stats, giveUp));
+        });
     }
 
+    /**
+     * The admitted call's end, told to the limiter once: when its answer's head arrived, or now if none did; or, for
+     * a call never sent (no token, an open circuit), that the provider counted nothing.
+     */
+    private Uni<ProviderResponse> counted(RateLimiter limiter, AtomicBoolean sent, Uni<ProviderResponse> call) {
+        return call.onTermination().invoke((response, failure, cancelled) -> {
+            if (!sent.get()) {
+                limiter.released();
+                return;
+            }
+            ProviderResponse answer = response != null ? response
+                    : failure instanceof ProviderFailure provider ? provider.response : null;
+            long since = answer == null ? 0 : Math.max(0, System.nanoTime() - answer.answeredNanos());
+            limiter.answered(clock.instant().minusNanos(since));
+        });
+    }
+
+    /** Waits {@code wait}, rounded up to the millisecond: Mutiny's timers count whole ones, and a wait of 0.4 ms would end at once, early. */
     private static Uni<Void> delay(Duration wait) {
         if (wait.toNanos() <= 0) {
             return Uni.createFrom().voidItem();
         }
-        return Uni.createFrom().voidItem().onItem().delayIt().by(wait);
+        long millis = (wait.toNanos() + 999_999) / 1_000_000;
+        return Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(millis));
     }
 }

@@ -7,12 +7,19 @@ import java.util.Map;
 /**
  * A provider's answer: status, headers (lower-case names) and body, and the
  * OAuth2 access token the request carried (null for other auth), so a 401
- * rejects exactly that token. {@link #toString()} leaves the token and body out.
+ * rejects exactly that token, and when its head arrived ({@link System#nanoTime()}), which a rate limiter counting
+ * the provider's window takes as the latest time the provider can have counted the call.
+ * {@link #toString()} leaves the token and body out.
  */
-public record ProviderResponse(int status, Map<String, List<String>> headers, String body, String accessToken) {
+public record ProviderResponse(int status, Map<String, List<String>> headers, String body, String accessToken, long answeredNanos) {
 
+    /** An answer whose head arrived now. */
     public ProviderResponse(int status, Map<String, List<String>> headers, String body) {
-        this(status, headers, body, null);
+        this(status, headers, body, null, System.nanoTime());
+    }
+
+    public ProviderResponse(int status, Map<String, List<String>> headers, String body, long answeredNanos) {
+        this(status, headers, body, null, answeredNanos);
     }
 
     public List<String> header(String name) {
@@ -20,7 +27,7 @@ public record ProviderResponse(int status, Map<String, List<String>> headers, St
     }
 
     ProviderResponse withAccessToken(String token) {
-        return new ProviderResponse(status, headers, body, token);
+        return new ProviderResponse(status, headers, body, token, answeredNanos);
     }
 
     @Override

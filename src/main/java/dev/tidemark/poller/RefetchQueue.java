@@ -146,11 +146,6 @@ public class RefetchQueue {
     }
 
     /** Drops the waiting refetches of a connection (deleted). */
-    public Uni<Void> forget(Connection connection) {
-        return pool.preparedQuery("DELETE FROM refetch_pending WHERE source = $1 AND connection = $2")
-                .execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
-    }
-
     Uni<Long> size() {
         return pool.query(COUNT).execute().map(rows -> rows.iterator().next().getLong("n"));
     }

@@ -87,12 +87,6 @@ public class RunStore {
         });
     }
 
-    /** Forgets the runs of a connection (deleted): one created again with its id has a history of its own. */
-    public Uni<Void> forget(Connection connection) {
-        return pool.preparedQuery("DELETE FROM sync_runs WHERE source = $1 AND connection = $2")
-                .execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
-    }
-
     /** The newest run of each top-level resource of each of {@code connections} of a source, by connection. */
     public Uni<Map<String, List<SyncRun>>> latestRuns(String source, List<String> connections) {
         return pool.preparedQuery("SELECT DISTINCT ON (connection, resource) " + COLUMNS + """

@@ -118,7 +118,6 @@ public class ScheduleStore {
             UPDATE poll_schedule SET due_at = now() + make_interval(secs => every_ms / 1000.0 * (1 + $5::float8))
             WHERE source = $1 AND connection = $2 AND resource = $3 AND kind = $4""";
 
-    static final String FORGET = "DELETE FROM poll_schedule WHERE source = $1 AND connection = $2";
 
     private final Pool pool;
 
@@ -144,11 +143,6 @@ public class ScheduleStore {
             Row row = rows.iterator().next();
             return new Backlog(row.getLong("n"), Duration.ofMillis(Math.max(0, row.getLong("oldest_ms"))));
         });
-    }
-
-    /** Removes every row of a connection: it is polled no more. */
-    public Uni<Void> forget(Connection connection) {
-        return pool.preparedQuery(FORGET).execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
     }
 
     /**

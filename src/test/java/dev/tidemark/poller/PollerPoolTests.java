@@ -95,6 +95,18 @@ class PollerPoolTests {
                 .post("/api/sources/accounts/connections/" + busy + "/resources/items/sync").then().statusCode(503)
                 .header("Retry-After", "5").body("detail", org.hamcrest.Matchers.containsString("max-runs-per-connection"));
         pool.preparedQuery("DELETE FROM poll_leases WHERE owner = 'another-replica'").execute().await().atMost(Duration.ofSeconds(10));
+        // The resource itself taken by another replica, its row claimed there and its run not yet begun (no lease
+        // yet): a sync is refused as for a run under way, and says so.
+        io.vertx.mutiny.sqlclient.Tuple row = io.vertx.mutiny.sqlclient.Tuple.of(busy);
+        pool.preparedQuery("UPDATE poll_schedule SET claimed_until = now() + interval '1 minute' "
+                + "WHERE source = 'accounts' AND connection = $1 AND resource = 'items' AND kind = 'poll'").execute(row)
+                .await().atMost(Duration.ofSeconds(10));
+        given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body("{}")
+                .post("/api/sources/accounts/connections/" + busy + "/resources/items/sync").then().statusCode(409)
+                .body("detail", org.hamcrest.Matchers.containsString("claimed"));
+        // A claim that ran out (its replica died before the run) holds nothing.
+        pool.preparedQuery("UPDATE poll_schedule SET claimed_until = now() - interval '1 second' "
+                + "WHERE source = 'accounts' AND connection = $1 AND resource = 'items'").execute(row).await().atMost(Duration.ofSeconds(10));
         given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body("{}")
                 .post("/api/sources/accounts/connections/" + busy + "/resources/items/sync").then().statusCode(202);
         for (String id : ids) {

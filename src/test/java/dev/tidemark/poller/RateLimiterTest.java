@@ -52,51 +52,133 @@ class RateLimiterTest {
     }
 
     @Test
-    void anAdvertisedPolicyIsPacedJustUnderItsRateWithoutBurst() {
+    void anAdvertisedPolicyIsPacedAtItsRateWithoutBurst() {
         Clock clock = new Clock();
         RateLimiter limiter = new RateLimiter(1000, 50, clock);
         limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "20;w=1", "RateLimit-Remaining", "3",
                 "RateLimit-Reset", "1")), T0, HOUR));
-        // 20 a second is one every 50 ms; at 98 % of it, one every 51 ms, however few remain in this second.
+        // 20 a second is one every 50 ms, however few remain in this second.
         Duration first = limiter.reserve();
         Duration second = limiter.reserve();
-        assertThat(second.minus(first).toMillis()).isEqualTo(51);
-        // None left, and this limiter sent the window's calls: it frees when the oldest of them is a window old.
-        RateLimiter full = new RateLimiter(20, 1, clock);
-        for (int i = 0; i < 20; i++) {
-            full.reserve();
-            full.sending();
-            if (i < 19) {
-                full.observe(RateLimitHeaders.read(headers(Map.of()), clock.instant(), HOUR));   // answered at once
-            }
-            clock.advance(Duration.ofMillis(50));
-        }
-        full.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=1",
-                "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant(), HOUR));
-        // The oldest was answered at T0, so the next goes at T0 + 1 s + the margin: 25 ms from now, not the whole second the reset says.
-        assertThat(full.reserve()).isEqualTo(Duration.ofMillis(25));
-        // Answered late (a busy provider): the window is counted from the answers, so the next call waits for the
-        // oldest answer to be a window old, not the oldest sending.
-        RateLimiter slow = new RateLimiter(2, 1, clock);
-        Instant sentFirst = clock.instant();
-        slow.reserve();
-        slow.sending();
-        clock.advance(Duration.ofMillis(80));   // the first call's answer comes 80 ms after it went
-        slow.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "2;w=1", "RateLimit-Remaining", "1",
+        assertThat(second.minus(first).toMillis()).isEqualTo(50);
+    }
+
+    /**
+     * The window gate: a policy of q calls per rolling window w refuses a call that arrives less than w after the q-th
+     * before it, and counted each earlier one at the latest when it answered it.
+     */
+    @Test
+    void underAPolicyACallGoesOnlyOnceTheWindowHoldsFewerThanTheQuotaOfThisLimitersCalls() {
+        Clock clock = new Clock();
+        RateLimiter limiter = policy(clock, 2, "2;w=1");
+        // Two calls answered 80 ms after they went, 500 ms apart: the third may go 1 s (+ margin) after the first answer.
+        assertThat(limiter.admit()).isZero();
+        clock.advance(Duration.ofMillis(80));
+        Instant firstAnswer = clock.instant();
+        limiter.answered(firstAnswer);
+        clock.advance(Duration.ofMillis(420));
+        assertThat(limiter.admit()).isZero();
+        clock.advance(Duration.ofMillis(80));
+        Instant secondAnswer = clock.instant();
+        limiter.answered(secondAnswer);
+        limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "2;w=1", "RateLimit-Remaining", "0",
                 "RateLimit-Reset", "1")), clock.instant(), HOUR));
-        Instant answeredFirst = clock.instant();
-        clock.advance(Duration.ofMillis(430));
-        slow.reserve();
-        slow.sending();
-        slow.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "2;w=1", "RateLimit-Remaining", "0",
-                "RateLimit-Reset", "1")), clock.instant(), HOUR));
-        Instant third = clock.instant().plus(slow.reserve());
-        assertThat(third).isEqualTo(answeredFirst.plusSeconds(1).plus(RateLimiter.WINDOW_MARGIN)).isAfter(sentFirst.plusSeconds(1).plusMillis(75));
-        // Not its own calls: it waits for the reset.
+        Instant third = clock.instant().plus(limiter.admit());
+        assertThat(third).isEqualTo(firstAnswer.plusSeconds(1).plus(RateLimiter.WINDOW_MARGIN));
+        // "None left" was this limiter's own doing: no pause to the reset, the gate alone holds the call.
+        assertThat(limiter.state().pausedUntil()).isNull();
+        // Asked again at that time, it goes, and the one after it waits for the second answer to be a window old.
+        clock.now.set(third);
+        assertThat(limiter.admit()).isZero();
+        Instant fourth = clock.instant().plus(limiter.admit());
+        assertThat(fourth).isEqualTo(secondAnswer.plusSeconds(1).plus(RateLimiter.WINDOW_MARGIN));
+        // Unanswered calls count as if the provider counted them now: with two in flight, nothing goes for a window
+        // at least (one of them must be answered, and then leave the window).
+        RateLimiter busy = policy(clock, 2, "2;w=1");
+        assertThat(busy.admit()).isZero();
+        assertThat(busy.admit()).isZero();
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(busy.admit()).isEqualTo(Duration.ofSeconds(1).plus(RateLimiter.WINDOW_MARGIN));
+        busy.answered(clock.instant());
+        assertThat(busy.admit()).isEqualTo(Duration.ofSeconds(1).plus(RateLimiter.WINDOW_MARGIN));
+        // Callers held together do not go together: the first to ask again counts, and the next sees it.
+        clock.advance(Duration.ofSeconds(1).plus(RateLimiter.WINDOW_MARGIN));
+        assertThat(busy.admit()).isZero();   // the answered one left the window, the other is still in flight
+        assertThat(busy.admit()).isEqualTo(Duration.ofSeconds(1).plus(RateLimiter.WINDOW_MARGIN));
+    }
+
+    @Test
+    void underAPolicyNoneLeftThatThisLimiterDidNotSpendWaitsForTheReset() {
+        Clock clock = new Clock();
         RateLimiter shared = new RateLimiter(1000, 50, clock);
         shared.observe(RateLimitHeaders.read(headers(Map.of("RateLimit", "\"default\";r=0;t=2",
                 "RateLimit-Policy", "\"default\";q=20;w=1")), clock.instant(), HOUR));
         assertThat(shared.reserve()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(shared.admit()).isEqualTo(Duration.ofSeconds(2));
+        // One call of its own in the window, and none left: someone else spends the quota too.
+        RateLimiter one = policy(clock, 2, "2;w=1");
+        assertThat(one.admit()).isZero();
+        one.answered(clock.instant());
+        one.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "2;w=1", "RateLimit-Remaining", "0",
+                "RateLimit-Reset", "1")), clock.instant(), HOUR));
+        assertThat(one.admit()).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    /**
+     * Found by review: calls end in another order than their answers' heads arrive (a slow body), and the list the
+     * window is counted from was trimmed by order of ending: an answer still in the window was dropped, and a call let
+     * through too soon.
+     */
+    @Test
+    void answersTimedOutOfOrderStillCountInTheirWindow() {
+        Clock clock = new Clock();
+        RateLimiter limiter = policy(clock, 2, "2;w=1");
+        assertThat(limiter.admit()).isZero();                    // A at 0: its head at 100 ms, its body ends at 700 ms
+        clock.advance(Duration.ofMillis(500));
+        assertThat(limiter.admit()).isZero();                    // B at 500 ms, answered at 550 ms
+        clock.advance(Duration.ofMillis(50));
+        Instant b = clock.instant();
+        limiter.answered(b);
+        clock.advance(Duration.ofMillis(150));
+        limiter.answered(T0.plusMillis(100));                    // A ends now, its head long arrived
+        clock.now.set(T0.plusMillis(100).plusSeconds(1).plus(RateLimiter.WINDOW_MARGIN));
+        assertThat(limiter.admit()).isZero();                    // C: A has left the window
+        clock.advance(Duration.ofMillis(5));
+        limiter.answered(clock.instant());
+        // D: B and C are in the window, whatever order they ended in; it waits for B to leave it.
+        assertThat(clock.instant().plus(limiter.admit())).isEqualTo(b.plusSeconds(1).plus(RateLimiter.WINDOW_MARGIN));
+    }
+
+    @Test
+    void aCallAdmittedButNeverSentHoldsNoPlaceInTheWindow() {
+        Clock clock = new Clock();
+        RateLimiter limiter = policy(clock, 2, "2;w=1");
+        for (int i = 0; i < 100; i++) {   // an open circuit, a token that could not be had: nothing went
+            assertThat(limiter.admit()).isZero();
+            limiter.released();
+        }
+        assertThat(limiter.admit()).isZero();
+        assertThat(limiter.admit()).isZero();
+    }
+
+    /** Above the answers it remembers, the gate cannot see the window fill: the spacing keeps a margin instead. */
+    @Test
+    void aQuotaLargerThanTheRememberedAnswersIsPacedJustUnderItsRate() {
+        Clock clock = new Clock();
+        RateLimiter limiter = policy(clock, 1000, "5000;w=3600");
+        Duration first = limiter.reserve();
+        Duration second = limiter.reserve();
+        // 5,000 an hour is one every 720 ms; at 98 % of that, one every 734.7 ms.
+        assertThat(second.minus(first).toNanos()).isEqualTo((long) (3600e9 / 5000 / RateLimiter.LARGE_QUOTA_SHARE));
+        RateLimiter small = policy(clock, 1000, "20;w=1");
+        assertThat(small.reserve().minus(small.reserve()).abs().toMillis()).isEqualTo(50);
+    }
+
+    /** A limiter that has seen the policy, with nothing sent yet. */
+    private static RateLimiter policy(Clock clock, double perSecond, String policy) {
+        RateLimiter limiter = new RateLimiter(perSecond, 1, clock);
+        limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", policy)), clock.instant(), HOUR));
+        return limiter;
     }
 
     @Test
@@ -108,7 +190,7 @@ class RateLimiterTest {
         Duration due = limiter.reserve();
         clock.advance(due.plusMillis(30));   // it left 30 ms after its slot
         limiter.sending();
-        assertThat(limiter.reserve().toMillis()).isEqualTo(51);   // one spacing after it actually left, not after its slot
+        assertThat(limiter.reserve().toMillis()).isEqualTo(50);   // one spacing after it actually left, not after its slot
     }
 
     /** Found by review: refused callers each booked a slot, so a paused quota stayed out of reach long after its pause. */
