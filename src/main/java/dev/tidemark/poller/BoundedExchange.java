@@ -49,12 +49,18 @@ final class BoundedExchange {
      */
     static Uni<ProviderResponse> send(Vertx vertx, HttpClient http, RequestOptions options, Buffer body, Duration deadline,
             long maxBytes) {
+        return send(vertx, http, options, body, deadline, maxBytes, () -> { });
+    }
+
+    /** The same, running {@code sent} once a connection carries the request (the provider may count it from then on). */
+    static Uni<ProviderResponse> send(Vertx vertx, HttpClient http, RequestOptions options, Buffer body, Duration deadline,
+            long maxBytes, Runnable sent) {
         return Uni.createFrom().emitter(emitter -> {
             AtomicBoolean over = new AtomicBoolean();
-            AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+            AtomicReference<HttpClientRequest> sending = new AtomicReference<>();
             AtomicReference<Long> timer = new AtomicReference<>();
             Runnable reset = () -> {
-                HttpClientRequest request = sent.get();
+                HttpClientRequest request = sending.get();
                 if (request != null) {
                     request.reset();
                 }
@@ -75,11 +81,12 @@ final class BoundedExchange {
                 }
             });
             http.request(options).onFailure(fail::accept).onSuccess(request -> {
-                sent.set(request);
+                sending.set(request);
                 if (over.get()) {
                     request.reset();
                     return;
                 }
+                sent.run();
                 request.response().onFailure(fail::accept).onSuccess(response -> read(response, System.nanoTime(), maxBytes, fail, answer -> {
                     if (over.compareAndSet(false, true)) {
                         cancel(vertx, timer.get());

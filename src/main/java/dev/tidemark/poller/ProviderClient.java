@@ -274,8 +274,13 @@ public class ProviderClient {
                 .setIdleTimeout(config.poller().requestTimeout().toMillis())
                 // Waiting for a connection of the pool counts against the deadline too, not only the exchange.
                 .setConnectTimeout(config.poller().requestDeadline().toMillis())
-                .putHeader("Accept", "application/json");
+                .putHeader("Accept", "application/json")
+                // Some providers refuse a request that does not say what sends it (GitHub answers 403).
+                .putHeader("User-Agent", USER_AGENT);
     }
+
+    /** What Tidemark's calls to a provider say they are. */
+    static final String USER_AGENT = "Tidemark (webhook ingestion and reconciliation)";
 
     private Uni<ProviderResponse> send(Connection connection, String resource, RequestOptions options, CallStats stats, AtomicBoolean sent) {
         String source = connection.source();
@@ -283,11 +288,11 @@ public class ProviderClient {
         if (budget != null) {
             budget.limiter().sending();
         }
-        sent.set(true);
         stats.calls.incrementAndGet();
         long started = System.nanoTime();
+        // Sent once a connection carries the request: a refused connection or a pool wait that timed out reached no one.
         return BoundedExchange.send(vertx, http.getDelegate(), options, null, config.poller().requestDeadline(),
-                        config.poller().maxResponseSize().asLongValue())
+                        config.poller().maxResponseSize().asLongValue(), () -> sent.set(true))
                 .invoke(response -> record(source, resource, started, Integer.toString(response.status())))
                 .onFailure().invoke(failure -> record(source, resource, started, "error"));
     }
@@ -396,7 +401,10 @@ public class ProviderClient {
         return Uni.createFrom().deferred(() -> {
             Duration wait;
             if (limiter.state().pausedUntil() != null) {
-                wait = limiter.reserve(config.poller().maxRateLimitWait());
+                // Only a slot within what is left of the call's wait is taken: a slot booked by a call that then
+                // gives up would push every later call of the connection back by one spacing (review).
+                Duration left = Duration.between(clock.instant(), giveUp);
+                wait = limiter.reserve(left.isNegative() ? Duration.ZERO : left);
             } else {
                 wait = limiter.admit();
                 if (wait.isZero()) {

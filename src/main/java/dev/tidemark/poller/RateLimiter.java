@@ -50,6 +50,13 @@ public final class RateLimiter {
     /** The advertised policy (quota per window), once an answer gave it; 0 and null before. */
     private long policyQuota;
     private Duration policyWindow;
+    /**
+     * The largest quota and longest window any answer gave: the answers are kept for these, not the last policy's
+     * alone, so a provider whose endpoints advertise different policies (10 a second here, 100 a minute there) does
+     * not have the long window's answers trimmed by the short one's (review).
+     */
+    private long largestQuota;
+    private Duration longestWindow = Duration.ZERO;
     /** Calls admitted by the window gate whose answer has not come: the provider may count each of them any moment. */
     private int inFlight;
     /**
@@ -179,11 +186,11 @@ public final class RateLimiter {
         answered.add(index, at);
         // Only the answers a window can still hold are of use (a thousand connections keep a list each): under a
         // policy, those of the last window, at most the quota's; before one is known, a bounded few.
-        int keep = policyQuota > 0 ? (int) Math.min(policyQuota, REMEMBERED_CALLS) : REMEMBERED_BEFORE_POLICY;
+        int keep = largestQuota > 0 ? (int) Math.min(largestQuota, REMEMBERED_CALLS) : REMEMBERED_BEFORE_POLICY;
         int drop = Math.max(0, answered.size() - keep);
-        if (policyQuota > 0) {
+        if (largestQuota > 0) {
             // No call to come can be counted in a window with an answer a window older than the newest.
-            Instant cutoff = answered.get(answered.size() - 1).minus(policyWindow).minus(WINDOW_MARGIN);
+            Instant cutoff = answered.get(answered.size() - 1).minus(longestWindow).minus(WINDOW_MARGIN);
             while (drop < answered.size() - 1 && !answered.get(drop).isAfter(cutoff)) {
                 drop++;
             }
@@ -214,6 +221,8 @@ public final class RateLimiter {
             advertised = true;
             policyQuota = headers.quota().get();   // positive: RateLimitHeaders drops any other
             policyWindow = headers.window().get();
+            largestQuota = Math.max(largestQuota, policyQuota);
+            longestWindow = policyWindow.compareTo(longestWindow) > 0 ? policyWindow : longestWindow;
             double share = policyQuota > REMEMBERED_CALLS ? LARGE_QUOTA_SHARE : 1.0;
             intervalNanos = Math.max(configuredIntervalNanos, (long) (policyWindow.toNanos() / (double) policyQuota / share));
             // "None left" under a policy: if this limiter's own calls fill the window, the gate already holds the

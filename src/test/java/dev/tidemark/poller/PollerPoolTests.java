@@ -103,10 +103,11 @@ class PollerPoolTests {
                 .await().atMost(Duration.ofSeconds(10));
         given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body("{}")
                 .post("/api/sources/accounts/connections/" + busy + "/resources/items/sync").then().statusCode(409)
-                .body("detail", org.hamcrest.Matchers.containsString("claimed"));
+                .body("detail", org.hamcrest.Matchers.containsString("is being synced"));
         // A claim that ran out (its replica died before the run) holds nothing.
         pool.preparedQuery("UPDATE poll_schedule SET claimed_until = now() - interval '1 second' "
-                + "WHERE source = 'accounts' AND connection = $1 AND resource = 'items'").execute(row).await().atMost(Duration.ofSeconds(10));
+                + "WHERE source = 'accounts' AND connection = $1 AND resource = 'items' AND kind = 'poll'").execute(row)
+                .await().atMost(Duration.ofSeconds(10));
         given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body("{}")
                 .post("/api/sources/accounts/connections/" + busy + "/resources/items/sync").then().statusCode(202);
         for (String id : ids) {

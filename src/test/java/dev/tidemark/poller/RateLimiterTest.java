@@ -174,6 +174,24 @@ class RateLimiterTest {
         assertThat(small.reserve().minus(small.reserve()).abs().toMillis()).isEqualTo(50);
     }
 
+    /** Found by review: a provider whose endpoints advertise different policies must not have one window's answers trimmed by another's. */
+    @Test
+    void answersAreKeptForTheLongestWindowAnyAnswerGave() {
+        Clock clock = new Clock();
+        RateLimiter limiter = policy(clock, 1000, "3;w=60");
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.admit()).isZero();
+            limiter.answered(clock.instant());
+            clock.advance(Duration.ofSeconds(5));
+        }
+        limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "10;w=1")), clock.instant(), HOUR));
+        assertThat(limiter.admit()).isZero();   // ten a second: nothing in the last one
+        limiter.answered(clock.instant());
+        limiter.observe(RateLimitHeaders.read(headers(Map.of("RateLimit-Policy", "3;w=60")), clock.instant(), HOUR));
+        // Three a minute again: the minute holds the calls at 5, 10 and 15 s; the next waits for the one at 5 s to leave it.
+        assertThat(clock.instant().plus(limiter.admit())).isEqualTo(T0.plusSeconds(65).plus(RateLimiter.WINDOW_MARGIN));
+    }
+
     /** A limiter that has seen the policy, with nothing sent yet. */
     private static RateLimiter policy(Clock clock, double perSecond, String policy) {
         RateLimiter limiter = new RateLimiter(perSecond, 1, clock);

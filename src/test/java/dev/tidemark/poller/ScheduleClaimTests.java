@@ -109,8 +109,9 @@ class ScheduleClaimTests {
         all.addAll(claimedBySecond);
         assertThat(claimedByFirst.size() + claimedBySecond.size()).as("rows claimed in all").isEqualTo(200);
         assertThat(all).as("distinct rows claimed: none twice").hasSize(200);
-        assertThat(claimedByFirst).as("each replica took a share").isNotEmpty();
-        assertThat(claimedBySecond).as("each replica took a share").isNotEmpty();
+        // Not asserted: that each replica took a share. A replica that finds the other claiming passes its look (the
+        // claim lock is tried, not waited for), so one fast replica may take every row; a CI run once saw exactly
+        // that. How work spreads over replicas is ReplicasIT's and the benchmark's to show.
     }
 
     /** Claims batches of seven, at most {@code share} runs a connection, until five looks in a row claim nothing. */
