@@ -98,6 +98,13 @@ public interface TidemarkConfig {
          */
         @WithDefault("2000")
         int maxChangesPerDelivery();
+
+        /**
+         * The origin providers call Tidemark at, as they see it in front of any proxy ({@code https://hooks.example.com}):
+         * a signature over the URL ({@code {url}} in webhook.hmac.signed-content, HubSpot's v3) covers this with the
+         * request's path and query. Without it, the request's own scheme and host.
+         */
+        Optional<String> publicUrl();
     }
 
     interface Topics {
@@ -127,6 +134,12 @@ public interface TidemarkConfig {
     }
 
     interface Source {
+        /**
+         * A provider template shipped with Tidemark ({@code github}, {@code stripe}, ...: docs/providers/): its keys
+         * are this source's unless the source sets them itself ({@link ProviderTemplates}).
+         */
+        Optional<String> template();
+
         Optional<Webhook> webhook();
 
         @WithName("api")
@@ -180,6 +193,21 @@ public interface TidemarkConfig {
 
         /** Settings of the configurable generic HMAC scheme ({@code scheme: hmac}). */
         Hmac hmac();
+
+        /**
+         * A handshake the provider sends to check the URL before it sends events (Slack's url_verification): a
+         * verified delivery for which {@code when} holds changes nothing and is answered 200 with the text at
+         * {@code answer}.
+         */
+        Optional<Challenge> challenge();
+    }
+
+    interface Challenge {
+        /** CEL predicate over the delivery ({@code event}) and its headers ({@code headers}, by lower-case name). */
+        String when();
+
+        /** JSON pointer to the text to answer with (at most 512 printable ASCII characters). */
+        String answer();
     }
 
     interface Hmac {
@@ -197,10 +225,17 @@ public interface TidemarkConfig {
         /** Text before the signature in the header, e.g. {@code sha256=}. */
         Optional<String> prefix();
 
-        /** Header carrying the signing time in epoch seconds; when set, the tolerance applies. */
+        /**
+         * Header carrying the signing time, in epoch seconds, epoch milliseconds (HubSpot) or ISO-8601 (Zendesk);
+         * when set, the tolerance applies.
+         */
         Optional<String> timestampHeader();
 
-        /** What is signed: {@code {body}} and {@code {timestamp}} are replaced. */
+        /**
+         * What is signed: {@code {body}}, {@code {timestamp}} (the timestamp header's text), {@code {method}}
+         * ({@code POST}) and {@code {url}} (the URL the provider called: tidemark.receiver.public-url, or the
+         * request's own origin, with the request's path and query) are replaced.
+         */
         @WithDefault("{body}")
         String signedContent();
     }
@@ -344,6 +379,13 @@ public interface TidemarkConfig {
         /** Event types that delete a record of this resource. */
         Optional<List<String>> deleteEvents();
 
+        /**
+         * A CEL predicate over the event ({@code event}) and the request's headers ({@code headers}, by lower-case
+         * name): an event of {@link #events()} for which it holds deletes its record, for providers that say so in
+         * the event rather than its type (GitHub's {@code action: deleted}, a Slack user's {@code deleted: true}).
+         */
+        Optional<String> deleteWhen();
+
         /** JSON pointer to the record in the event; empty means the whole event. */
         Optional<String> record();
 
@@ -352,6 +394,12 @@ public interface TidemarkConfig {
 
         /** JSON pointer to updated_at in the event (e.g. the event's own time), where the record does not carry it. */
         Optional<String> updatedAt();
+
+        /**
+         * Header carrying the time of the change, read where neither the record nor the event has updated_at
+         * (Shopify's X-Shopify-Triggered-At on a delete whose body is only the id).
+         */
+        Optional<String> updatedAtHeader();
 
         /**
          * The delivery carries only an id: the change is a refetch, and the poller reads the record from the

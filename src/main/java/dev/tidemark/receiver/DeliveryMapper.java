@@ -2,6 +2,9 @@ package dev.tidemark.receiver;
 
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.tidemark.cel.CelJson;
+import dev.tidemark.cel.CelPredicate;
 import dev.tidemark.change.ChangeEnvelope;
 import dev.tidemark.change.Op;
 import dev.tidemark.change.Origin;
@@ -14,15 +17,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
+import java.util.Locale;
 
 /**
  * Turns one verified delivery of one source into record changes, purely from
  * configuration: where the event type is (a body pointer or a header), which
  * types feed which resource and which delete, where the record is, where its
  * id and updated_at are (in the record, or in the event around it), and
- * whether the delivery is thin (an id only: the record is refetched). A body
- * that is a JSON array carries several events.
+ * whether the delivery is thin (an id only: the record is refetched), and
+ * which of an event type's events are deletes (a CEL predicate over the event
+ * and the headers, {@code delete-when}). A body that is a JSON array carries
+ * several events.
  */
 public final class DeliveryMapper {
 
@@ -33,6 +38,14 @@ public final class DeliveryMapper {
     /** With connections routed by pointer: where each event names its account. */
     private final Optional<JsonPointer> routingPointer;
     private final String routingText;
+    /** How far past its arrival a time read from a header may be: a header no signature covers must not stamp a change in the future. */
+    private final java.time.Duration headerTimeSlack;
+    /** The provider's check of the URL, and where its answer is. */
+    private final Optional<CelPredicate> challenge;
+    private final JsonPointer challengeAnswer;
+    private final String challengeAnswerText;
+    /** The longest challenge answered: Slack's are about 50 characters; a longer one is not a handshake of theirs. */
+    static final int MAX_CHALLENGE = 512;
 
     /** Where a field is: a pointer and its text, into either the event or the record. */
     private record Field(JsonPointer pointer, String text, boolean inEvent) {
@@ -46,7 +59,12 @@ public final class DeliveryMapper {
         }
     }
 
-    private record Target(String resource, Op op, JsonPointer record, String recordText, Field id, Field updatedAt) {
+    /**
+     * @param deleteWhen      for an upsert's types: the events for which it holds are deletes
+     * @param updatedAtHeader read when neither the record nor the event has updated_at
+     */
+    private record Target(String resource, Op op, JsonPointer record, String recordText, Field id, Field updatedAt,
+            Optional<CelPredicate> deleteWhen, Optional<String> updatedAtHeader) {
     }
 
     public DeliveryMapper(String source, TidemarkConfig.Source config) {
@@ -56,6 +74,11 @@ public final class DeliveryMapper {
         this.routingText = config.connections().filter(c -> WebhookRouting.of(c) == WebhookRouting.POINTER)
                 .flatMap(TidemarkConfig.Connections::routingPointer).orElse("");
         this.routingPointer = routingText.isEmpty() ? Optional.empty() : Optional.of(JsonPointers.compile(routingText));
+        this.headerTimeSlack = config.webhook().map(TidemarkConfig.Webhook::tolerance).orElse(java.time.Duration.ofMinutes(5));
+        Optional<TidemarkConfig.Challenge> handshake = config.webhook().flatMap(TidemarkConfig.Webhook::challenge);
+        this.challenge = handshake.map(c -> CelPredicate.compile(c.when(), "event", "headers"));
+        this.challengeAnswerText = handshake.map(TidemarkConfig.Challenge::answer).orElse("");
+        this.challengeAnswer = JsonPointers.compile(challengeAnswerText);
         config.resources().forEach((name, resource) -> resource.webhook().ifPresent(webhook -> {
             for (String type : webhook.events().orElse(List.of())) {
                 targets.put(type, target(name, webhook.thin() ? Op.REFETCH : Op.UPSERT, resource, webhook));
@@ -68,8 +91,12 @@ public final class DeliveryMapper {
 
     private static Target target(String name, Op op, TidemarkConfig.Resource resource, TidemarkConfig.ResourceWebhook webhook) {
         String record = webhook.record().orElse("");
+        // Compiled again here (start-up checked it, naming the key): a mapper stands alone.
+        Optional<CelPredicate> deleteWhen = op == Op.DELETE ? Optional.empty()
+                : webhook.deleteWhen().map(when -> CelPredicate.compile(when, "event", "headers"));
         return new Target(name, op, JsonPointers.compile(record), record,
-                field(webhook.id(), resource.id()), field(webhook.updatedAt(), resource.updatedAt()));
+                field(webhook.id(), resource.id()), field(webhook.updatedAt(), resource.updatedAt()), deleteWhen,
+                webhook.updatedAtHeader());
     }
 
     private static Field field(Optional<String> inEvent, String inRecord) {
@@ -78,10 +105,10 @@ public final class DeliveryMapper {
     }
 
     /**
-     * @param headers    the request's headers, looked up case-insensitively
+     * @param headers    the request's headers by lower-case name (several values of one joined with ", ")
      * @param deliveryId the provider's delivery id, or one derived from the body
      */
-    public MappingResult map(JsonNode body, Function<String, String> headers, String deliveryId, Instant observedAt) {
+    public MappingResult map(JsonNode body, Map<String, String> headers, String deliveryId, Instant observedAt) {
         List<JsonNode> events = new ArrayList<>();
         if (body.isArray()) {
             body.forEach(events::add);
@@ -91,7 +118,21 @@ public final class DeliveryMapper {
         if (events.isEmpty()) {
             return new MappingResult.Ignored("empty array of events");
         }
-        Optional<String> headerType = eventTypeHeader.map(headers).filter(t -> !t.isBlank());
+        Map<String, Object> celHeaders = null;   // the headers as CEL sees them, made once a predicate needs them
+        if (challenge.isPresent() && body.isObject()) {
+            celHeaders = new HashMap<>(headers);
+            CelPredicate.Outcome handshake = challenge.get().evaluate(Map.of("event", CelJson.toCel(body), "headers", celHeaders));
+            if (handshake.holds()) {
+                JsonNode answer = body.at(challengeAnswer);
+                if (!answer.isTextual() || answer.textValue().isEmpty() || answer.textValue().length() > MAX_CHALLENGE
+                        || !answer.textValue().chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+                    return new MappingResult.Invalid(challengeAnswerText, "the challenge to answer is missing, or not a string of at most "
+                            + MAX_CHALLENGE + " printable ASCII characters");
+                }
+                return new MappingResult.Answer(answer.textValue());
+            }
+        }
+        Optional<String> headerType = eventTypeHeader.map(name -> headers.get(name.toLowerCase(Locale.ROOT))).filter(t -> !t.isBlank());
         if (eventTypeHeader.isPresent() && headerType.isEmpty()) {
             return new MappingResult.Invalid(eventTypeHeader.get(), "event type header is missing");
         }
@@ -130,16 +171,43 @@ public final class DeliveryMapper {
                 return new MappingResult.Invalid(target.id().describe(at, target.recordText()),
                         "record id is missing or not a string or integer");
             }
-            JsonNode updatedAtNode = target.updatedAt().read(event, record);
-            Optional<Instant> updatedAt = Timestamps.parse(updatedAtNode);
-            boolean thinWithoutTime = target.op() == Op.REFETCH && (updatedAtNode.isMissingNode() || updatedAtNode.isNull());
-            if (updatedAt.isEmpty() && !thinWithoutTime) {
-                return new MappingResult.Invalid(target.updatedAt().describe(at, target.recordText()),
-                        "updated_at is missing or not ISO-8601, epoch seconds or epoch milliseconds");
+            Op op = target.op();
+            if (target.deleteWhen().isPresent()) {
+                if (celHeaders == null) {
+                    celHeaders = new HashMap<>(headers);
+                }
+                CelPredicate.Outcome deletes = target.deleteWhen().get().evaluate(Map.of("event", CelJson.toCel(event), "headers", celHeaders));
+                if (deletes == CelPredicate.Outcome.ERROR) {
+                    return new MappingResult.Invalid(at.isEmpty() ? "delete-when" : at, "the delete-when predicate cannot be "
+                            + "evaluated on this event (a field it reads is missing, or of another type)");
+                }
+                op = deletes.holds() ? Op.DELETE : op;
             }
-            ChangeEnvelope change = new ChangeEnvelope(source, target.resource(), id.get(), target.op(),
+            JsonNode updatedAtNode = target.updatedAt().read(event, record);
+            boolean absent = updatedAtNode.isMissingNode() || updatedAtNode.isNull();
+            String updatedAtFrom = target.updatedAt().describe(at, target.recordText());
+            boolean fromHeader = false;
+            if (absent && target.updatedAtHeader().isPresent()) {
+                String header = headers.get(target.updatedAtHeader().get().toLowerCase(Locale.ROOT));
+                updatedAtNode = header == null ? updatedAtNode : TextNode.valueOf(header);
+                absent = header == null;
+                fromHeader = header != null;
+                updatedAtFrom = updatedAtFrom + " (or header " + target.updatedAtHeader().get() + ")";
+            }
+            Optional<Instant> updatedAt = Timestamps.parse(updatedAtNode);
+            if (fromHeader && updatedAt.isPresent() && updatedAt.get().isAfter(observedAt.plus(headerTimeSlack))) {
+                // Signatures cover the body, not this header: a replayed delivery with a time far ahead would write a
+                // change no later one could ever beat.
+                return new MappingResult.Invalid(updatedAtFrom, "the header's time is later than the delivery's arrival (by more "
+                        + "than the webhook's tolerance)");
+            }
+            boolean thinWithoutTime = op == Op.REFETCH && absent;
+            if (updatedAt.isEmpty() && !thinWithoutTime) {
+                return new MappingResult.Invalid(updatedAtFrom, "updated_at is missing or not ISO-8601, epoch seconds or epoch milliseconds");
+            }
+            ChangeEnvelope change = new ChangeEnvelope(source, target.resource(), id.get(), op,
                     updatedAt.orElse(Timestamps.micros(observedAt)),
-                    target.op() == Op.UPSERT ? record : null, Origin.WEBHOOK, deliveryId, observedAt);
+                    op == Op.UPSERT ? record : null, Origin.WEBHOOK, deliveryId, observedAt);
             if (routingPointer.isPresent()) {
                 JsonNode account = event.at(routingPointer.get());
                 Optional<String> key = account.isTextual() || account.isIntegralNumber()

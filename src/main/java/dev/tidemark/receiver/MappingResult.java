@@ -13,6 +13,10 @@ public sealed interface MappingResult {
     record Ignored(String reason) implements MappingResult {
     }
 
+    /** The provider's check of the URL (webhook.challenge): answered 200 with this text, and nothing else happens. */
+    record Answer(String text) implements MappingResult {
+    }
+
     /** The body or a mapped event lacks something required; answered 400 naming the field. */
     record Invalid(String field, String detail) implements MappingResult {
     }

@@ -23,6 +23,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.security.MessageDigest;
@@ -80,8 +81,8 @@ public class WebhookResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
-    public Uni<Response> receive(@PathParam("source") String sourceName, HttpHeaders headers, byte[] body) {
-        return receive(sourceName, null, headers, body);
+    public Uni<Response> receive(@PathParam("source") String sourceName, HttpHeaders headers, UriInfo uri, byte[] body) {
+        return receive(sourceName, null, headers, calledAt(uri), body);
     }
 
     /**
@@ -93,11 +94,26 @@ public class WebhookResource {
     @Consumes(MediaType.WILDCARD)
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
     public Uni<Response> receiveFor(@PathParam("source") String sourceName, @PathParam("connection") String connectionId,
-            HttpHeaders headers, byte[] body) {
-        return receive(sourceName, connectionId, headers, body);
+            HttpHeaders headers, UriInfo uri, byte[] body) {
+        return receive(sourceName, connectionId, headers, calledAt(uri), body);
     }
 
-    private Uni<Response> receive(String sourceName, String connectionId, HttpHeaders headers, byte[] body) {
+    /**
+     * The URL the provider called, as a scheme signing it ({url}) saw it: tidemark.receiver.public-url (the origin in
+     * front of any proxy) with the request's path and query, or the request's own.
+     */
+    private String calledAt(UriInfo uri) {
+        try {
+            java.net.URI request = uri.getRequestUri();
+            return config.receiver().publicUrl().map(origin -> origin.replaceAll("/+$", "") + request.getRawPath()
+                    + (request.getRawQuery() == null ? "" : "?" + request.getRawQuery())).orElse(request.toString());
+        } catch (RuntimeException e) {
+            // A request target the URI parser refuses (a query with a bare %): no URL, so no signature over one matches.
+            return "";
+        }
+    }
+
+    private Uni<Response> receive(String sourceName, String connectionId, HttpHeaders headers, String url, byte[] body) {
         Instant now = Instant.now(clock);
         if (!receiving) {
             return Uni.createFrom().item(Problem.response(Response.Status.NOT_FOUND,
@@ -116,7 +132,7 @@ public class WebhookResource {
                         Problem.response(Response.Status.NOT_FOUND, "Source '" + sourceName + "' routes webhooks by URL: post to "
                                 + "/webhooks/" + sourceName + "/{connection}")));
             }
-            return receive(source, source.scheme(), null, headers, body, now);
+            return receive(source, source.scheme(), null, headers, url, body, now);
         }
         if (!byUrl) {
             return Uni.createFrom().item(reject(sourceName, "not_found", "not_routed_by_url", null,
@@ -124,7 +140,7 @@ public class WebhookResource {
                             + sourceName)));
         }
         if (!CONNECTION_ID.matcher(connectionId).matches() || connectionId.matches("\\.+")) {
-            return Uni.createFrom().item(unknownConnection(source, connectionId, headers, body, now));
+            return Uni.createFrom().item(unknownConnection(source, connectionId, headers, url, body, now));
         }
         return directory.lookup(new Connection(sourceName, connectionId), source)
                 .ifNoItem().after(config.receiver().ackTimeout()).fail()
@@ -136,8 +152,8 @@ public class WebhookResource {
                                                 "The connection could not be looked up; retry later"))
                                         .header(HttpHeaders.RETRY_AFTER, config.receiver().retryAfterSeconds()).build()));
                     }
-                    return route.isEmpty() ? Uni.createFrom().item(unknownConnection(source, connectionId, headers, body, now))
-                            : receive(source, route.get().scheme(), connectionId, headers, body, now);
+                    return route.isEmpty() ? Uni.createFrom().item(unknownConnection(source, connectionId, headers, url, body, now))
+                            : receive(source, route.get().scheme(), connectionId, headers, url, body, now);
                 });
     }
 
@@ -146,9 +162,9 @@ public class WebhookResource {
      * source's secret (the provider, whose connection is not created yet), else the same 401 as a bad signature,
      * so an unsigned request cannot learn which connections exist.
      */
-    private Response unknownConnection(WebhookSources.WebhookSource source, String connectionId, HttpHeaders headers, byte[] body,
-            Instant now) {
-        SignedRequest signed = new SignedRequest(body == null ? new byte[0] : body, headers::getHeaderString);
+    private Response unknownConnection(WebhookSources.WebhookSource source, String connectionId, HttpHeaders headers, String url,
+            byte[] body, Instant now) {
+        SignedRequest signed = new SignedRequest(body == null ? new byte[0] : body, headers::getHeaderString, url);
         Verification verification = source.scheme().verify(signed, now);
         if (!verification.valid()) {
             metrics.counter(Metric.WEBHOOK_VERIFICATION_FAILURES, "source", source.name(), "reason", verification.reason()).increment();
@@ -165,10 +181,10 @@ public class WebhookResource {
      * header) for the processor to resolve, else the source's implicit connection's.
      */
     private Uni<Response> receive(WebhookSources.WebhookSource source, SignatureScheme scheme, String connectionId,
-            HttpHeaders headers, byte[] body, Instant now) {
+            HttpHeaders headers, String url, byte[] body, Instant now) {
         String sourceName = source.name();
         byte[] payload = body == null ? new byte[0] : body;
-        SignedRequest signed = new SignedRequest(payload, headers::getHeaderString);
+        SignedRequest signed = new SignedRequest(payload, headers::getHeaderString, url);
         String deliveryId = scheme.deliveryId(signed)
                 .or(() -> source.config().deliveryIdHeader().map(headers::getHeaderString))
                 .filter(id -> !id.isBlank())
@@ -193,10 +209,14 @@ public class WebhookResource {
             return Uni.createFrom().item(reject(sourceName, "bad_request", "not_json", deliveryId,
                     Problem.response(Response.Status.BAD_REQUEST, "body: not a JSON document")));
         }
-        MappingResult result = source.mapper().map(parsed, headers::getHeaderString, deliveryId, now);
+        MappingResult result = source.mapper().map(parsed, byLowerCaseName(headers), deliveryId, now);
         if (result instanceof MappingResult.Invalid invalid) {
             return Uni.createFrom().item(reject(sourceName, "bad_request", "invalid_field", deliveryId,
                     Problem.response(Response.Status.BAD_REQUEST, invalid.field() + ": " + invalid.detail())));
+        }
+        if (result instanceof MappingResult.Answer answer) {
+            count(sourceName, "challenge");
+            return Uni.createFrom().item(Response.ok(answer.text(), MediaType.TEXT_PLAIN).build());
         }
         if (result instanceof MappingResult.Ignored ignored) {
             count(sourceName, "ignored");
@@ -319,5 +339,13 @@ public class WebhookResource {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The request's headers by lower-case name, several values of one joined as HTTP would ("a, b"). */
+    static Map<String, String> byLowerCaseName(HttpHeaders headers) {
+        Map<String, String> byName = new java.util.HashMap<>();
+        headers.getRequestHeaders().forEach((name, values) -> byName.merge(name.toLowerCase(Locale.ROOT),
+                String.join(", ", values), (a, b) -> a + ", " + b));
+        return byName;
     }
 }

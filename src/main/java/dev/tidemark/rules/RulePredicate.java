@@ -1,16 +1,8 @@
 package dev.tidemark.rules;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cel.common.CelAbstractSyntaxTree;
-import dev.cel.common.CelOptions;
-import dev.cel.common.CelValidationException;
-import dev.cel.common.types.SimpleType;
-import dev.cel.compiler.CelCompiler;
-import dev.cel.compiler.CelCompilerFactory;
-import dev.cel.parser.CelStandardMacro;
-import dev.cel.runtime.CelEvaluationException;
-import dev.cel.runtime.CelRuntime;
-import dev.cel.runtime.CelRuntimeFactory;
+import dev.tidemark.cel.CelJson;
+import dev.tidemark.cel.CelPredicate;
 import java.util.Map;
 
 /**
@@ -30,36 +22,10 @@ public final class RulePredicate {
         }
     }
 
-    /**
-     * Iterations of all comprehensions (exists, all, map, filter) in one evaluation. A record is a provider's
-     * data: a nested comprehension over an array of a hundred thousand items would otherwise hold the
-     * processor for minutes. Past it, the evaluation is an {@link Outcome#ERROR} (false, and counted).
-     */
-    public static final int MAX_ITERATIONS = 100_000;
+    private final CelPredicate predicate;
 
-    /**
-     * JSON numbers become int or double; comparing the two (amount >= 10000 with amount 12000.5) must work.
-     * CEL programs always end, but their cost grows with the data: comprehensions are bounded above.
-     */
-    private static final CelOptions OPTIONS = CelOptions.current()
-            .enableHeterogeneousNumericComparisons(true)
-            .comprehensionMaxIterations(MAX_ITERATIONS)
-            .build();
-    private static final CelCompiler COMPILER = CelCompilerFactory.standardCelCompilerBuilder()
-            .setOptions(OPTIONS)
-            // has(record.x), exists, all, map, filter: what people reach for over JSON.
-            .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-            .addVar("record", SimpleType.DYN)
-            .setResultType(SimpleType.BOOL)
-            .build();
-    private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
-            .setOptions(OPTIONS)
-            .build();
-
-    private final CelRuntime.Program program;
-
-    private RulePredicate(CelRuntime.Program program) {
-        this.program = program;
+    private RulePredicate(CelPredicate predicate) {
+        this.predicate = predicate;
     }
 
     /**
@@ -68,14 +34,7 @@ public final class RulePredicate {
      * @throws IllegalArgumentException with CEL's own description of what is wrong and where
      */
     public static RulePredicate compile(String expression) {
-        try {
-            CelAbstractSyntaxTree ast = COMPILER.compile(expression).getAst();
-            return new RulePredicate(RUNTIME.createProgram(ast));
-        } catch (CelValidationException e) {
-            throw new IllegalArgumentException(e.getMessage().replace('\n', ' ').replaceAll("\\s+", " ").trim(), e);
-        } catch (CelEvaluationException e) {
-            throw new IllegalArgumentException("cannot be planned: " + e.getMessage(), e);
-        }
+        return new RulePredicate(CelPredicate.compile(expression, "record"));
     }
 
     /** The CEL variables for a record's data, or null for a record that is absent or deleted. */
@@ -96,11 +55,10 @@ public final class RulePredicate {
         if (variables == null) {
             return Outcome.FALSE;
         }
-        try {
-            Object result = program.eval(variables);
-            return Boolean.TRUE.equals(result) ? Outcome.TRUE : Outcome.FALSE;
-        } catch (CelEvaluationException | RuntimeException e) {
-            return Outcome.ERROR;
-        }
+        return switch (predicate.evaluate(variables)) {
+            case TRUE -> Outcome.TRUE;
+            case FALSE -> Outcome.FALSE;
+            case ERROR -> Outcome.ERROR;
+        };
     }
 }

@@ -14,9 +14,12 @@ import dev.tidemark.poller.ProviderAuth;
 import dev.tidemark.poller.SinceFormat;
 import dev.tidemark.receiver.signature.SchemeKind;
 import dev.tidemark.rules.Edge;
+import dev.tidemark.cel.CelPredicate;
+import dev.tidemark.config.ProviderTemplates;
 import dev.tidemark.rules.RulePredicate;
 import dev.tidemark.secrets.SecretBox;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -65,7 +68,28 @@ public final class TidemarkConfigCheck {
         if (poller.maxResponseSize().asLongValue() < 1024) {
             problems.add("tidemark.poller.max-response-size: must be at least 1K, was " + poller.maxResponseSize().asLongValue() + " bytes");
         }
+        config.receiver().publicUrl().ifPresent(url -> {
+            URI origin;
+            try {
+                origin = new URI(url);
+            } catch (URISyntaxException e) {
+                origin = null;
+            }
+            if (origin == null || !("https".equals(origin.getScheme()) || "http".equals(origin.getScheme())) || origin.getHost() == null
+                    || origin.getRawUserInfo() != null || origin.getRawQuery() != null || origin.getRawFragment() != null) {
+                problems.add("tidemark.receiver.public-url: must be an http(s) URL such as https://hooks.example.com, or with the path "
+                        + "a proxy strips, https://example.com/tidemark (no user, query or fragment), was '" + url + "'");
+            }
+        });
         config.sources().forEach((name, source) -> checkSource("tidemark.sources." + name, source, receiving, polling, problems));
+        // A signature over the URL, checked against the URL as this replica sees it (behind a TLS proxy, http://tidemark:8080/…),
+        // would refuse every delivery, and with the host the sender chose: the URL providers call must be set.
+        if (receiving && config.receiver().publicUrl().isEmpty()) {
+            config.sources().forEach((name, source) -> source.webhook().filter(w -> "hmac".equals(w.scheme()))
+                    .filter(w -> w.hmac().signedContent().contains("{url}")).ifPresent(w -> problems.add("tidemark.sources." + name
+                            + ".webhook.hmac.signed-content: signs {url}, but tidemark.receiver.public-url (the URL providers call, "
+                            + "e.g. https://hooks.example.com) is not set")));
+        }
         config.rules().forEach((name, rule) -> checkRule("tidemark.rules." + name, rule, config, problems));
         problems.addAll(SecretBox.problems(config.secrets()));
         return problems;
@@ -100,6 +124,14 @@ public final class TidemarkConfigCheck {
     }
 
     private static void checkSource(String key, TidemarkConfig.Source source, boolean receiving, boolean polling, List<String> problems) {
+        source.template().filter(name -> !ProviderTemplates.NAMES.contains(name.trim())).ifPresent(name -> problems.add(key
+                + ".template: no template named '" + name + "'; there are " + String.join(", ", ProviderTemplates.NAMES)));
+        // Named in the environment alone, a source's name is not known when the templates are read (TIDEMARK_SOURCES_A_B_TEMPLATE
+        // may be a-b's or a.b's): nothing of the template came, and the source would silently have no webhook or resources.
+        source.template().filter(name -> ProviderTemplates.NAMES.contains(name.trim()))
+                .filter(name -> source.webhook().isEmpty() && source.resources().isEmpty())
+                .ifPresent(name -> problems.add(key + ".template: '" + name + "' was not applied: name the source in a configuration "
+                        + "file (its name cannot be read from environment variables alone)"));
         source.webhook().ifPresent(webhook -> checkWebhook(key + ".webhook", webhook, receiving, problems));
         List<String> variables = source.connections().flatMap(TidemarkConfig.Connections::variables).orElse(List.of());
         source.connections().ifPresent(connections -> checkConnections(key, connections, source, problems));
@@ -135,6 +167,19 @@ public final class TidemarkConfigCheck {
                 webhook.record().ifPresent(record -> pointer(rkey + ".webhook.record", record, problems));
                 webhook.id().ifPresent(id -> pointer(rkey + ".webhook.id", id, problems));
                 webhook.updatedAt().ifPresent(at -> pointer(rkey + ".webhook.updated-at", at, problems));
+                webhook.updatedAtHeader().filter(String::isBlank).ifPresent(blank -> problems.add(rkey
+                        + ".webhook.updated-at-header: must name a header"));
+                webhook.deleteWhen().ifPresent(when -> {
+                    try {
+                        CelPredicate.compile(when, "event", "headers");
+                    } catch (IllegalArgumentException e) {
+                        problems.add(rkey + ".webhook.delete-when: not a boolean CEL predicate over event and headers: " + e.getMessage());
+                    }
+                    if (webhook.events().orElse(List.of()).isEmpty()) {
+                        problems.add(rkey + ".webhook.delete-when: decides which events of " + rkey
+                                + ".webhook.events delete their record, but none is listed");
+                    }
+                });
                 if (source.webhook().isEmpty()) {
                     problems.add(rkey + ".webhook: maps webhook events, but " + key + ".webhook (scheme and secrets) is not configured");
                 }
@@ -234,6 +279,14 @@ public final class TidemarkConfigCheck {
             problems.add(key + ".tolerance: must be positive, was " + webhook.tolerance());
         }
         pointer(key + ".event-type", webhook.eventType(), problems);
+        webhook.challenge().ifPresent(challenge -> {
+            try {
+                CelPredicate.compile(challenge.when(), "event", "headers");
+            } catch (IllegalArgumentException e) {
+                problems.add(key + ".challenge.when: not a boolean CEL predicate over event and headers: " + e.getMessage());
+            }
+            pointer(key + ".challenge.answer", challenge.answer(), problems);
+        });
     }
 
     /** The routing of a source's connections, and the variables they fill: named well, and none a resource or {id}. */

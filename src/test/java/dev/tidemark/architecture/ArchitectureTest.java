@@ -42,20 +42,21 @@ class ArchitectureTest {
     static final Map<String, List<String>> MAY_USE = new LinkedHashMap<>();
 
     static {
-        MAY_USE.put("startup", List.of("api", "receiver", "poller", "relay", "processor", "outbox", "rules", "http", "connections", "secrets", "change", "config", "metrics"));
+        MAY_USE.put("startup", List.of("api", "receiver", "poller", "relay", "processor", "outbox", "rules", "cel", "http", "connections", "secrets", "change", "config", "metrics"));
         MAY_USE.put("api", List.of("receiver", "poller", "processor", "outbox", "http", "connections", "secrets", "change", "config", "metrics"));
-        MAY_USE.put("receiver", List.of("http", "connections", "change", "config", "metrics"));
+        MAY_USE.put("receiver", List.of("http", "connections", "cel", "change", "config", "metrics"));
         MAY_USE.put("poller", List.of("processor", "rules", "connections", "change", "config", "metrics"));
         MAY_USE.put("relay", List.of("outbox", "change", "config", "metrics"));
         MAY_USE.put("processor", List.of("outbox", "rules", "connections", "change", "config", "metrics"));
         MAY_USE.put("connections", List.of("outbox", "secrets", "change", "config", "metrics"));
         MAY_USE.put("outbox", List.of("change", "config"));
-        MAY_USE.put("rules", List.of("change", "config", "metrics"));
+        MAY_USE.put("rules", List.of("cel", "change", "config", "metrics"));
         MAY_USE.put("http", List.of("config", "metrics"));
         MAY_USE.put("secrets", List.of("config"));
         MAY_USE.put("change", List.of("config"));
         MAY_USE.put("config", List.of());
         MAY_USE.put("metrics", List.of());
+        MAY_USE.put("cel", List.of());
     }
 
     static final JavaClasses MAIN = new ClassFileImporter()

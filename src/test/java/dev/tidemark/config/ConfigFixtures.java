@@ -17,6 +17,7 @@ public final class ConfigFixtures {
     public static TidemarkConfig load(String yaml) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withSources(new YamlConfigSource("test.yaml", yaml, 500))
+                .withSources(new ProviderTemplates())
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withConverter(MemorySize.class, 200, new MemorySizeConverter())
                 .withMapping(TidemarkConfig.class)

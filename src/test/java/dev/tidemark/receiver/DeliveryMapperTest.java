@@ -9,6 +9,7 @@ import dev.tidemark.change.Origin;
 import dev.tidemark.config.ConfigFixtures;
 import dev.tidemark.config.TidemarkConfig;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DeliveryMapperTest {
@@ -39,7 +40,7 @@ class DeliveryMapperTest {
     private final DeliveryMapper mapper = new DeliveryMapper("crm", config.sources().get("crm"));
 
     MappingResult map(String json) throws Exception {
-        return mapper.map(JSON.readTree(json), header -> null, "d-1", NOW);
+        return mapper.map(JSON.readTree(json), Map.of(), "d-1", NOW);
     }
 
     @Test
@@ -92,5 +93,110 @@ class DeliveryMapperTest {
                 .isEqualTo("[0]/updated_at");
         assertThat(((MappingResult.Invalid) map("[1]")).field()).isEqualTo("[0]");
         assertThat(((MappingResult.Invalid) map("\"text\"")).field()).isEqualTo("body");
+    }
+
+    private final TidemarkConfig providers = ConfigFixtures.load("""
+            tidemark:
+              sources:
+                gh:
+                  webhook:
+                    scheme: github
+                    secrets: [s]
+                    event-type-header: X-GitHub-Event
+                  resources:
+                    issues:
+                      webhook:
+                        events: [issues]
+                        record: /issue
+                        delete-when: "event.action == 'deleted' || ('x-test' in headers && headers['x-test'] == 'gone')"
+                shop:
+                  webhook:
+                    scheme: shopify
+                    secrets: [s]
+                    event-type-header: X-Shopify-Topic
+                  resources:
+                    products:
+                      webhook:
+                        events: [products/update]
+                        delete-events: [products/delete]
+                        updated-at-header: X-Shopify-Triggered-At
+                chat:
+                  webhook:
+                    scheme: slack
+                    secrets: [s]
+                    event-type: /event/type
+                    challenge: {when: "event.type == 'url_verification'", answer: /challenge}
+                  resources:
+                    users:
+                      webhook: {events: [user_change], record: /event/user, updated-at: /event_time}
+            """);
+
+    /** Slack checks the URL with a url_verification event (its docs' example) and wants the challenge back. */
+    @Test
+    void theProvidersCheckOfTheUrlIsAnsweredWithItsChallengeAndChangesNothing() throws Exception {
+        DeliveryMapper slack = new DeliveryMapper("chat", providers.sources().get("chat"));
+        MappingResult check = slack.map(JSON.readTree("{\"token\":\"Jhj5dZrVaK7ZwHHjRyZWjbDl\",\"challenge\":"
+                + "\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\",\"type\":\"url_verification\"}"), Map.of(), "d-1", NOW);
+        assertThat(check).isEqualTo(new MappingResult.Answer("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"));
+        // A challenge that is no handshake's (a newline to split a response, or far too long) is refused.
+        MappingResult split = slack.map(JSON.readTree("{\"challenge\":\"a\\r\\nSet-Cookie: x\",\"type\":\"url_verification\"}"),
+                Map.of(), "d-2", NOW);
+        assertThat(split).isInstanceOfSatisfying(MappingResult.Invalid.class, invalid -> assertThat(invalid.field()).isEqualTo("/challenge"));
+        // Any other event is mapped as ever.
+        MappingResult event = slack.map(JSON.readTree("{\"type\":\"event_callback\",\"event_time\":1700000000,"
+                + "\"event\":{\"type\":\"user_change\",\"user\":{\"id\":\"U1\"}}}"), Map.of(), "d-3", NOW);
+        assertThat(((MappingResult.Changes) event).changes()).singleElement().satisfies(c -> assertThat(c.id()).isEqualTo("U1"));
+    }
+
+    /** GitHub names the event by its header and the body's action: the action decides whether the issue is deleted. */
+    @Test
+    void aDeletePredicateOverTheEventAndItsHeadersTurnsAnEventOfAnUpsertTypeIntoADelete() throws Exception {
+        DeliveryMapper github = new DeliveryMapper("gh", providers.sources().get("gh"));
+        String issue = "{\"action\":\"%s\",\"issue\":{\"id\":7,\"updated_at\":\"2026-11-20T10:00:00Z\"}}";
+        MappingResult edited = github.map(JSON.readTree(issue.formatted("edited")), Map.of("x-github-event", "issues"), "d-1", NOW);
+        assertThat(((MappingResult.Changes) edited).changes()).singleElement().satisfies(c -> {
+            assertThat(c.op()).isEqualTo(Op.UPSERT);
+            assertThat(c.id()).isEqualTo("7");
+        });
+        MappingResult deleted = github.map(JSON.readTree(issue.formatted("deleted")), Map.of("x-github-event", "issues"), "d-2", NOW);
+        assertThat(((MappingResult.Changes) deleted).changes()).singleElement().satisfies(c -> {
+            assertThat(c.op()).isEqualTo(Op.DELETE);
+            assertThat(c.updatedAt()).isEqualTo(Instant.parse("2026-11-20T10:00:00Z"));
+        });
+        MappingResult byHeader = github.map(JSON.readTree(issue.formatted("edited")), Map.of("x-github-event", "issues", "x-test", "gone"),
+                "d-3", NOW);
+        assertThat(((MappingResult.Changes) byHeader).changes()).singleElement().satisfies(c -> assertThat(c.op()).isEqualTo(Op.DELETE));
+        // An event the predicate cannot be evaluated on (no action, a number where a string is compared) is refused, naming
+        // the predicate; it is not guessed to be an upsert.
+        MappingResult noAction = github.map(JSON.readTree("{\"issue\":{\"id\":7,\"updated_at\":\"2026-11-20T10:00:00Z\"}}"),
+                Map.of("x-github-event", "issues"), "d-4", NOW);
+        assertThat(noAction).isInstanceOfSatisfying(MappingResult.Invalid.class, invalid -> assertThat(invalid.field()).isEqualTo("delete-when"));
+    }
+
+    /** Shopify's products/delete body is only the id: the time of the change comes from its header. */
+    @Test
+    void aDeleteWithoutUpdatedAtTakesItsTimeFromTheNamedHeader() throws Exception {
+        DeliveryMapper shopify = new DeliveryMapper("shop", providers.sources().get("shop"));
+        Map<String, String> headers = Map.of("x-shopify-topic", "products/delete", "x-shopify-triggered-at", "2026-11-20T10:00:27.877041Z");
+        MappingResult deleted = shopify.map(JSON.readTree("{\"id\":788032119674292922}"), headers, "d-1", NOW);
+        assertThat(((MappingResult.Changes) deleted).changes()).singleElement().satisfies(c -> {
+            assertThat(c.op()).isEqualTo(Op.DELETE);
+            assertThat(c.id()).isEqualTo("788032119674292922");
+            assertThat(c.updatedAt()).isEqualTo(Instant.parse("2026-11-20T10:00:27.877041Z"));
+        });
+        // The record's own updated_at comes first.
+        MappingResult updated = shopify.map(JSON.readTree("{\"id\":1,\"updated_at\":\"2026-11-19T08:00:00-05:00\"}"),
+                Map.of("x-shopify-topic", "products/update", "x-shopify-triggered-at", "2026-11-20T10:00:27Z"), "d-2", NOW);
+        assertThat(((MappingResult.Changes) updated).changes()).singleElement()
+                .satisfies(c -> assertThat(c.updatedAt()).isEqualTo(Instant.parse("2026-11-19T13:00:00Z")));
+        // A header time ahead of the delivery's arrival (the header is not signed: a replay with a time far ahead would
+        // write a delete nothing could ever beat) is refused.
+        MappingResult ahead = shopify.map(JSON.readTree("{\"id\":1}"),
+                Map.of("x-shopify-topic", "products/delete", "x-shopify-triggered-at", "9999-12-31T00:00:00Z"), "d-4", NOW);
+        assertThat(ahead).isInstanceOfSatisfying(MappingResult.Invalid.class, invalid -> assertThat(invalid.detail()).contains("later than"));
+        // Neither: refused, naming both places.
+        MappingResult neither = shopify.map(JSON.readTree("{\"id\":1}"), Map.of("x-shopify-topic", "products/delete"), "d-3", NOW);
+        assertThat(neither).isInstanceOfSatisfying(MappingResult.Invalid.class,
+                invalid -> assertThat(invalid.field()).contains("/updated_at").contains("X-Shopify-Triggered-At"));
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -67,6 +68,62 @@ class ProviderDeliveryTests {
                 .header("X-Hub-Signature-256", "sha256=" + hex("gh-secret", body.getBytes(StandardCharsets.UTF_8)))
                 .body(body).post("/webhooks/gh")
                 .then().statusCode(400).contentType("application/problem+json").body("detail", containsString("X-GitHub-Event"));
+    }
+
+    /**
+     * The github template as Quarkus loads it (META-INF/services): GitHub's own issues.deleted example, signed, over
+     * HTTP, deletes the issue an earlier edit of it stored.
+     */
+    @Test
+    void theGithubTemplateMapsGitHubsOwnDeletedExampleToADeleteOverHttp() throws Exception {
+        JsonNode examples = dev.tidemark.providers.GithubTemplateTest.examples();
+        JsonNode issues = null;
+        for (JsonNode event : examples) {
+            issues = event.get("name").textValue().equals("issues") ? event : issues;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode edited = null;
+        com.fasterxml.jackson.databind.node.ObjectNode deleted = null;
+        for (JsonNode example : issues.get("examples")) {
+            if (example.get("action").textValue().equals("deleted")) {
+                deleted = example.deepCopy();
+            } else if (example.get("action").textValue().equals("edited")) {
+                edited = example.deepCopy();
+            }
+        }
+        // A number of this test run's own, so an earlier run's record is not the one found.
+        long number = System.nanoTime() % 1_000_000_000L;
+        ((com.fasterxml.jackson.databind.node.ObjectNode) edited.get("issue")).put("number", number)
+                .put("updated_at", "2026-11-30T10:00:00Z");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) deleted.get("issue")).put("number", number)
+                .put("updated_at", "2026-11-30T10:05:00Z");
+        for (JsonNode example : new JsonNode[] {edited, deleted}) {
+            byte[] body = JSON.writeValueAsBytes(example);
+            given().contentType("application/json").header("X-GitHub-Event", "issues").header("X-GitHub-Delivery", UUID.randomUUID().toString())
+                    .header("X-Hub-Signature-256", "sha256=" + hex("ghtemplate-secret", body)).body(body).post("/webhooks/ghtemplate")
+                    .then().statusCode(202).body("changes", equalTo(1));
+        }
+        Records.await("ghtemplate/issues/" + number, r -> r.body("deleted", equalTo(true)));
+        // Signed with another secret: refused.
+        byte[] body = JSON.writeValueAsBytes(edited);
+        given().contentType("application/json").header("X-GitHub-Event", "issues").header("X-Hub-Signature-256", "sha256=" + hex("gh-secret", body))
+                .body(body).post("/webhooks/ghtemplate").then().statusCode(401);
+    }
+
+    /** Slack's check of the Request URL (its docs' example), signed as Slack signs it: the challenge comes back as text. */
+    @Test
+    void slacksUrlCheckIsAnsweredWithItsChallengeOnceVerified() throws Exception {
+        String body = "{\"token\":\"Jhj5dZrVaK7ZwHHjRyZWjbDl\",\"challenge\":\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\","
+                + "\"type\":\"url_verification\"}";
+        String ts = Long.toString(Instant.now().getEpochSecond());
+        given().contentType("application/json").header("X-Slack-Request-Timestamp", ts)
+                .header("X-Slack-Signature", "v0=" + hex("slack-secret", ("v0:" + ts + ":" + body).getBytes(StandardCharsets.UTF_8)))
+                .body(body).post("/webhooks/chat")
+                .then().statusCode(200).contentType(startsWith("text/plain")).body(equalTo("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"));
+        // Unsigned, or signed with another secret: 401, and no challenge is echoed.
+        given().contentType("application/json").header("X-Slack-Request-Timestamp", ts)
+                .header("X-Slack-Signature", "v0=" + hex("other", ("v0:" + ts + ":" + body).getBytes(StandardCharsets.UTF_8)))
+                .body(body).post("/webhooks/chat")
+                .then().statusCode(401).body(org.hamcrest.Matchers.not(containsString("3eZbrw1a")));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.tidemark.receiver.signature;
 
+import dev.tidemark.change.Timestamps;
 import dev.tidemark.config.ConfigKind;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,8 +14,9 @@ import java.util.Optional;
 /**
  * A configurable HMAC for providers without a named scheme: which header holds
  * the signature, SHA-256 or SHA-512, hex or base64, an optional prefix
- * ({@code sha256=}), an optional timestamp header, and a template of what is
- * signed ({@code {timestamp}.{body}}).
+ * ({@code sha256=}), an optional timestamp header (epoch seconds or
+ * milliseconds, or ISO-8601), and a template of what is signed
+ * ({@code {timestamp}.{body}}, or HubSpot's {@code {method}{url}{body}{timestamp}}).
  */
 public final class GenericHmacScheme implements SignatureScheme {
 
@@ -64,7 +66,8 @@ public final class GenericHmacScheme implements SignatureScheme {
                 return Verification.invalid(Verification.MISSING_TIMESTAMP);
             }
             timestamp = ts.get();
-            if (!Hmac.withinTolerance(timestamp, now, tolerance)) {
+            Optional<Instant> signedAt = Timestamps.parse(timestamp);
+            if (signedAt.isEmpty() || !Hmac.within(signedAt.get(), now, tolerance)) {
                 return Verification.invalid(Verification.TIMESTAMP_OUTSIDE_TOLERANCE);
             }
         }
@@ -76,20 +79,49 @@ public final class GenericHmacScheme implements SignatureScheme {
         if (signature == null) {
             return Verification.invalid(Verification.MALFORMED_SIGNATURE);
         }
-        return Verification.matched(Hmac.anyMatches(jcaAlgorithm, secrets, content(timestamp, request.body()), List.of(signature)));
+        return Verification.matched(Hmac.anyMatches(jcaAlgorithm, secrets, content(timestamp, request.url(), request.body()),
+                List.of(signature)));
     }
 
     /** The signature a provider would send for this body; used by tests, the demo and docs. */
     public String sign(String secret, String timestamp, byte[] body) {
-        byte[] mac = Hmac.sign(jcaAlgorithm, secret.getBytes(StandardCharsets.UTF_8), content(timestamp, body));
+        return sign(secret, timestamp, "", body);
+    }
+
+    /** The signature a provider would send for this body, called at {@code url}. */
+    public String sign(String secret, String timestamp, String url, byte[] body) {
+        byte[] mac = Hmac.sign(jcaAlgorithm, secret.getBytes(StandardCharsets.UTF_8), content(timestamp, url, body));
         return prefix + (encoding == Encoding.HEX ? HexFormat.of().formatHex(mac) : Base64.getEncoder().encodeToString(mac));
     }
 
-    private byte[] content(String timestamp, byte[] body) {
+    /** Webhooks are POSTed: {@code {method}} is always this. */
+    static final String METHOD = "POST";
+
+    private byte[] content(String timestamp, String url, byte[] body) {
         int at = signedContent.indexOf("{body}");
-        String before = signedContent.substring(0, at).replace("{timestamp}", timestamp);
-        String after = signedContent.substring(at + "{body}".length()).replace("{timestamp}", timestamp);
-        return Hmac.concat(Hmac.utf8(before), body, Hmac.utf8(after));
+        return Hmac.concat(Hmac.utf8(fill(signedContent.substring(0, at), timestamp, url)), body,
+                Hmac.utf8(fill(signedContent.substring(at + "{body}".length()), timestamp, url)));
+    }
+
+    /** One pass over the template, so a header's text that looks like a placeholder is signed as it is. */
+    private static String fill(String template, String timestamp, String url) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < template.length()) {
+            if (template.startsWith("{timestamp}", i)) {
+                out.append(timestamp);
+                i += "{timestamp}".length();
+            } else if (template.startsWith("{url}", i)) {
+                out.append(url);
+                i += "{url}".length();
+            } else if (template.startsWith("{method}", i)) {
+                out.append(METHOD);
+                i += "{method}".length();
+            } else {
+                out.append(template.charAt(i++));
+            }
+        }
+        return out.toString();
     }
 
     private byte[] decode(String text) {

@@ -93,10 +93,14 @@ public final class Hmac {
     /** Whether a signing time in epoch seconds (as text) is within {@code tolerance} of now, either way. */
     public static boolean withinTolerance(String epochSeconds, Instant now, Duration tolerance) {
         try {
-            Instant signedAt = Instant.ofEpochSecond(Long.parseLong(epochSeconds.trim()));
-            return Duration.between(signedAt, now).abs().compareTo(tolerance) <= 0;
+            return within(Instant.ofEpochSecond(Long.parseLong(epochSeconds.trim())), now, tolerance);
         } catch (NumberFormatException | DateTimeException e) {
             return false;
         }
+    }
+
+    /** Whether {@code signedAt} is within {@code tolerance} of now, either way. */
+    public static boolean within(Instant signedAt, Instant now, Duration tolerance) {
+        return Duration.between(signedAt, now).abs().compareTo(tolerance) <= 0;
     }
 }

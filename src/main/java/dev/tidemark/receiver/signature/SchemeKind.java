@@ -150,6 +150,11 @@ public enum SchemeKind implements ConfigKind {
             return base.hmac();
         }
 
+        @Override
+        public Optional<TidemarkConfig.Challenge> challenge() {
+            return base.challenge();
+        }
+
         /** Never the secrets. */
         @Override
         public String toString() {

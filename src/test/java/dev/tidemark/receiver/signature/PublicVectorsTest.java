@@ -73,4 +73,46 @@ class PublicVectorsTest {
                 Map.of("X-Shopify-Hmac-Sha256", "whoops_this_is_wrong"));
         assertThat(scheme.verify(wrong, Instant.now()).valid()).isFalse();
     }
+
+    /**
+     * HubSpot's v3 signature, as its Python client tests it (HubSpot/hubspot-api-python, tests/spec/utils/
+     * test_signature.py, Apache-2.0): base64 HMAC-SHA256 of method, URL, body and the timestamp in epoch
+     * milliseconds, with the generic scheme as the hubspot template sets it.
+     */
+    @Test
+    void hubspotV3ClientLibraryVector() {
+        var scheme = new GenericHmacScheme("X-HubSpot-Signature-v3", "sha256", GenericHmacScheme.Encoding.BASE64, "",
+                java.util.Optional.of("X-HubSpot-Request-Timestamp"), "{method}{url}{body}{timestamp}", TOLERANCE,
+                List.of("yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"));
+        byte[] body = "{'example_field':'example_value'}".getBytes(StandardCharsets.UTF_8);
+        Map<String, String> headers = Map.of("X-HubSpot-Request-Timestamp", "1693657560000",
+                "X-HubSpot-Signature-v3", "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y=");
+        var request = at(body, headers, "https://www.example.com/webhook_uri");
+        Instant signedAt = Instant.ofEpochMilli(1693657560000L);
+        assertThat(scheme.verify(request, signedAt)).isEqualTo(Verification.VALID);
+        // Called at another URL (a proxy in between, public-url unset): not the signature of this request.
+        assertThat(scheme.verify(at(body, headers, "http://tidemark:8080/webhook_uri"), signedAt).valid()).isFalse();
+        // Six minutes on: a replay.
+        assertThat(scheme.verify(request, signedAt.plusSeconds(360)))
+                .isEqualTo(Verification.invalid(Verification.TIMESTAMP_OUTSIDE_TOLERANCE));
+    }
+
+    /** An ISO-8601 signing time (Zendesk's X-Zendesk-Webhook-Signature-Timestamp) is read as one, and checked the same. */
+    @Test
+    void anIsoSigningTimeIsHeldToTheTolerance() {
+        var scheme = new GenericHmacScheme("X-Zendesk-Webhook-Signature", "sha256", GenericHmacScheme.Encoding.BASE64, "",
+                java.util.Optional.of("X-Zendesk-Webhook-Signature-Timestamp"), "{timestamp}{body}", TOLERANCE, List.of("secret"));
+        byte[] body = "{\"say\": \"hello\"}".getBytes(StandardCharsets.UTF_8);
+        String signature = scheme.sign("secret", "2021-07-25T10:00:00Z", body);
+        var request = Requests.of(body, Map.of("X-Zendesk-Webhook-Signature-Timestamp", "2021-07-25T10:00:00Z",
+                "X-Zendesk-Webhook-Signature", signature));
+        assertThat(scheme.verify(request, Instant.parse("2021-07-25T10:04:00Z"))).isEqualTo(Verification.VALID);
+        assertThat(scheme.verify(request, Instant.parse("2021-07-25T10:06:00Z")))
+                .isEqualTo(Verification.invalid(Verification.TIMESTAMP_OUTSIDE_TOLERANCE));
+    }
+
+    private static SignedRequest at(byte[] body, Map<String, String> headers, String url) {
+        SignedRequest plain = Requests.of(body, headers);
+        return new SignedRequest(plain.body(), plain.headers(), url);
+    }
 }

@@ -1,4 +1,4 @@
-package dev.tidemark.rules;
+package dev.tidemark.cel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cel.common.values.NullValue;
@@ -8,17 +8,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A record's JSON as CEL values: objects become maps, arrays lists, integral
+ * JSON as CEL values: objects become maps, arrays lists, integral
  * numbers int (long), other numbers double, and JSON null CEL's null. CEL has
  * no JSON-node binding of its own, only protobuf Struct, which would make every
  * number a double (so {@code record.count == 3} would need {@code 3.0}).
  */
-final class CelJson {
+public final class CelJson {
 
     private CelJson() {
     }
 
-    static Object toCel(JsonNode node) {
+    public static Object toCel(JsonNode node) {
         switch (node.getNodeType()) {
             case OBJECT: {
                 Map<String, Object> map = new LinkedHashMap<>();
