@@ -9,12 +9,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.spi.ConfigSource;
@@ -44,7 +45,7 @@ public class ProviderTemplates implements ConfigSourceFactory {
         Map<String, String> properties = new HashMap<>();
         // Every source any key names, then its template looked up by name: the environment answers for
         // TIDEMARK_SOURCES_ACME_GH_TEMPLATE when asked for acme-gh's, though it lists the name as acme.gh.
-        java.util.Set<String> sources = new java.util.LinkedHashSet<>();
+        Set<String> sources = new LinkedHashSet<>();
         for (Iterator<String> names = context.iterateNames(); names.hasNext();) {
             Matcher matcher = SOURCE_KEY.matcher(names.next());
             if (matcher.matches()) {
@@ -84,22 +85,16 @@ public class ProviderTemplates implements ConfigSourceFactory {
     }
 
     /** A template's settings, flattened as SmallRye flattens any YAML file (lists both indexed and joined). */
-    public static Map<String, String> settings(String template) {
+    static Map<String, String> settings(String template) {
         String resource = "templates/" + template + ".yaml";
         try (InputStream in = ProviderTemplates.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException(resource + " is missing from the build");
             }
-            return new HashMap<>(new YamlConfigSource(resource, new String(in.readAllBytes(), StandardCharsets.UTF_8), ORDINAL)
-                    .getProperties());
+            return new YamlConfigSource(resource, new String(in.readAllBytes(), StandardCharsets.UTF_8), ORDINAL).getProperties();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** The keys a template sets, for documentation and tests. */
-    public static List<String> keys(String template) {
-        return new ArrayList<>(settings(template).keySet());
     }
 
     @Override

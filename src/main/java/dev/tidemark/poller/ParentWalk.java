@@ -1,5 +1,6 @@
 package dev.tidemark.poller;
 
+import dev.tidemark.cel.CelPredicate;
 import dev.tidemark.metrics.Metric;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -136,13 +137,13 @@ class ParentWalk {
         if (nest.when().isEmpty()) {
             return true;
         }
-        RulePredicate.Outcome outcome;
+        CelPredicate.Outcome outcome;
         try {
             outcome = nest.when().get().test(json.readTree(parent.data()));
         } catch (JsonProcessingException e) {
-            outcome = RulePredicate.Outcome.ERROR;
+            outcome = CelPredicate.Outcome.ERROR;
         }
-        if (outcome == RulePredicate.Outcome.ERROR) {
+        if (outcome == CelPredicate.Outcome.ERROR) {
             countParent(target, "when-error");
         } else if (!outcome.holds()) {
             countParent(target, "filtered");

@@ -140,9 +140,7 @@ public class ProviderClient {
         Duration pace = budget.limiter().reserve(config.poller().maxRateLimitWait());
         if (pace.compareTo(config.poller().maxRateLimitWait()) > 0) {
             // The provider said its quota is spent until then: the run stops here, checkpoint kept, rather than hold its lease.
-            return Uni.createFrom().failure(new ProviderCallException("GET " + uri.getRawPath() + " not made: the source's quota is spent for "
-                    + pace.toSeconds() + " s, longer than tidemark.poller.max-rate-limit-wait ("
-                    + config.poller().maxRateLimitWait().toSeconds() + " s)", true, -1));
+            return Uni.createFrom().failure(quotaSpent(uri, pace));
         }
         if (pace.toNanos() > 0) {
             stats.waitedMillis.addAndGet(pace.toMillis());
@@ -412,13 +410,18 @@ public class ProviderClient {
                 }
             }
             if (clock.instant().plus(wait).isAfter(giveUp)) {
-                return Uni.createFrom().failure(new ProviderCallException("GET " + uri.getRawPath() + " not made: the source's quota is spent for "
-                        + wait.toSeconds() + " s more, past tidemark.poller.max-rate-limit-wait ("
-                        + config.poller().maxRateLimitWait().toSeconds() + " s) from the call's start", true, -1));
+                return Uni.createFrom().failure(quotaSpent(uri, wait));
             }
             stats.waitedMillis.addAndGet(wait.toMillis());
             return delay(wait).chain(() -> admitted(limiter, uri, stats, giveUp));
         });
+    }
+
+    /** A call not made because it would wait past max-rate-limit-wait from its start: the run ends partial. */
+    private ProviderCallException quotaSpent(URI uri, Duration wait) {
+        return new ProviderCallException("GET " + uri.getRawPath() + " not made: the source's quota is spent for another "
+                + wait.toSeconds() + " s, past tidemark.poller.max-rate-limit-wait (" + config.poller().maxRateLimitWait().toSeconds()
+                + " s) from the call's start", true, -1);
     }
 
     /**

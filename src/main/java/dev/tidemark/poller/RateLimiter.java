@@ -152,22 +152,21 @@ public final class RateLimiter {
      * earliest: one of them must be answered (no sooner than now) and then leave the window.
      */
     private Instant windowOpens(Instant now) {
+        // The answers are in time order (answered() keeps them so): those in the window are the newest, at most the quota's.
         Instant cutoff = now.minus(policyWindow).minus(WINDOW_MARGIN);
-        ArrayList<Instant> inWindow = new ArrayList<>();
-        for (int i = answered.size() - 1; i >= 0 && inWindow.size() < policyQuota; i--) {
-            if (answered.get(i).isAfter(cutoff)) {
-                inWindow.add(answered.get(i));
-            }
+        int inWindow = 0;
+        for (int i = answered.size() - 1; i >= 0 && inWindow < policyQuota && answered.get(i).isAfter(cutoff); i--) {
+            inWindow++;
         }
-        long over = inWindow.size() + inFlight - policyQuota + 1;
+        long over = inWindow + inFlight - policyQuota + 1;
         if (over <= 0) {
             return null;
         }
-        if (over > inWindow.size()) {
+        if (over > inWindow) {
             return now.plus(policyWindow).plus(WINDOW_MARGIN);
         }
-        inWindow.sort(null);
-        return inWindow.get((int) over - 1).plus(policyWindow).plus(WINDOW_MARGIN);
+        // The over-th oldest of those in the window must leave it.
+        return answered.get(answered.size() - inWindow + (int) over - 1).plus(policyWindow).plus(WINDOW_MARGIN);
     }
 
     /**

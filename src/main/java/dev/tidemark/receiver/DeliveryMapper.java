@@ -11,6 +11,7 @@ import dev.tidemark.change.Origin;
 import dev.tidemark.change.Timestamps;
 import dev.tidemark.change.JsonPointers;
 import dev.tidemark.config.TidemarkConfig;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,7 +40,7 @@ public final class DeliveryMapper {
     private final Optional<JsonPointer> routingPointer;
     private final String routingText;
     /** How far past its arrival a time read from a header may be: a header no signature covers must not stamp a change in the future. */
-    private final java.time.Duration headerTimeSlack;
+    private final Duration headerTimeSlack;
     /** The provider's check of the URL, and where its answer is. */
     private final Optional<CelPredicate> challenge;
     private final JsonPointer challengeAnswer;
@@ -74,9 +75,9 @@ public final class DeliveryMapper {
         this.routingText = config.connections().filter(c -> WebhookRouting.of(c) == WebhookRouting.POINTER)
                 .flatMap(TidemarkConfig.Connections::routingPointer).orElse("");
         this.routingPointer = routingText.isEmpty() ? Optional.empty() : Optional.of(JsonPointers.compile(routingText));
-        this.headerTimeSlack = config.webhook().map(TidemarkConfig.Webhook::tolerance).orElse(java.time.Duration.ofMinutes(5));
+        this.headerTimeSlack = config.webhook().map(TidemarkConfig.Webhook::tolerance).orElse(Duration.ofMinutes(5));
         Optional<TidemarkConfig.Challenge> handshake = config.webhook().flatMap(TidemarkConfig.Webhook::challenge);
-        this.challenge = handshake.map(c -> CelPredicate.compile(c.when(), "event", "headers"));
+        this.challenge = handshake.map(c -> predicate(c.when()));
         this.challengeAnswerText = handshake.map(TidemarkConfig.Challenge::answer).orElse("");
         this.challengeAnswer = JsonPointers.compile(challengeAnswerText);
         config.resources().forEach((name, resource) -> resource.webhook().ifPresent(webhook -> {
@@ -93,7 +94,7 @@ public final class DeliveryMapper {
         String record = webhook.record().orElse("");
         // Compiled again here (start-up checked it, naming the key): a mapper stands alone.
         Optional<CelPredicate> deleteWhen = op == Op.DELETE ? Optional.empty()
-                : webhook.deleteWhen().map(when -> CelPredicate.compile(when, "event", "headers"));
+                : webhook.deleteWhen().map(DeliveryMapper::predicate);
         return new Target(name, op, JsonPointers.compile(record), record,
                 field(webhook.id(), resource.id()), field(webhook.updatedAt(), resource.updatedAt()), deleteWhen,
                 webhook.updatedAtHeader());
@@ -118,11 +119,8 @@ public final class DeliveryMapper {
         if (events.isEmpty()) {
             return new MappingResult.Ignored("empty array of events");
         }
-        Map<String, Object> celHeaders = null;   // the headers as CEL sees them, made once a predicate needs them
         if (challenge.isPresent() && body.isObject()) {
-            celHeaders = new HashMap<>(headers);
-            CelPredicate.Outcome handshake = challenge.get().evaluate(Map.of("event", CelJson.toCel(body), "headers", celHeaders));
-            if (handshake.holds()) {
+            if (challenge.get().evaluate(celVariables(body, headers)).holds()) {
                 JsonNode answer = body.at(challengeAnswer);
                 if (!answer.isTextual() || answer.textValue().isEmpty() || answer.textValue().length() > MAX_CHALLENGE
                         || !answer.textValue().chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
@@ -173,10 +171,7 @@ public final class DeliveryMapper {
             }
             Op op = target.op();
             if (target.deleteWhen().isPresent()) {
-                if (celHeaders == null) {
-                    celHeaders = new HashMap<>(headers);
-                }
-                CelPredicate.Outcome deletes = target.deleteWhen().get().evaluate(Map.of("event", CelJson.toCel(event), "headers", celHeaders));
+                CelPredicate.Outcome deletes = target.deleteWhen().get().evaluate(celVariables(event, headers));
                 if (deletes == CelPredicate.Outcome.ERROR) {
                     return new MappingResult.Invalid(at.isEmpty() ? "delete-when" : at, "the delete-when predicate cannot be "
                             + "evaluated on this event (a field it reads is missing, or of another type)");
@@ -224,5 +219,19 @@ public final class DeliveryMapper {
             return new MappingResult.Ignored("event type " + String.join(", ", unmapped) + " is not mapped to a resource");
         }
         return new MappingResult.Changes(changes);
+    }
+
+    /**
+     * A webhook's CEL predicate (delete-when, challenge.when) over {@code event} and {@code headers}.
+     *
+     * @throws IllegalArgumentException with CEL's own description of what is wrong
+     */
+    public static CelPredicate predicate(String expression) {
+        return CelPredicate.compile(expression, "event", "headers");
+    }
+
+    /** What a webhook's CEL predicates see: the event, and the request's headers by lower-case name. */
+    private static Map<String, Object> celVariables(JsonNode event, Map<String, String> headers) {
+        return Map.of("event", CelJson.toCel(event), "headers", headers);
     }
 }

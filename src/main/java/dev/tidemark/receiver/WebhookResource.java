@@ -29,6 +29,7 @@ import jakarta.ws.rs.core.Response;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
@@ -343,7 +344,7 @@ public class WebhookResource {
 
     /** The request's headers by lower-case name, several values of one joined as HTTP would ("a, b"). */
     static Map<String, String> byLowerCaseName(HttpHeaders headers) {
-        Map<String, String> byName = new java.util.HashMap<>();
+        Map<String, String> byName = new HashMap<>();
         headers.getRequestHeaders().forEach((name, values) -> byName.merge(name.toLowerCase(Locale.ROOT),
                 String.join(", ", values), (a, b) -> a + ", " + b));
         return byName;

@@ -3,6 +3,7 @@ package dev.tidemark.rules;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.cel.CelJson;
 import dev.tidemark.cel.CelPredicate;
+import dev.tidemark.cel.CelPredicate.Outcome;
 import java.util.Map;
 
 /**
@@ -13,14 +14,6 @@ import java.util.Map;
  * caller counts and treats as false.
  */
 public final class RulePredicate {
-
-    public enum Outcome {
-        TRUE, FALSE, ERROR;
-
-        public boolean holds() {
-            return this == TRUE;
-        }
-    }
 
     private final CelPredicate predicate;
 
@@ -52,13 +45,6 @@ public final class RulePredicate {
      * several rules on one state convert its JSON once.
      */
     public Outcome evaluate(Map<String, Object> variables) {
-        if (variables == null) {
-            return Outcome.FALSE;
-        }
-        return switch (predicate.evaluate(variables)) {
-            case TRUE -> Outcome.TRUE;
-            case FALSE -> Outcome.FALSE;
-            case ERROR -> Outcome.ERROR;
-        };
+        return variables == null ? Outcome.FALSE : predicate.evaluate(variables);
     }
 }

@@ -1,5 +1,6 @@
 package dev.tidemark.rules;
 
+import dev.tidemark.cel.CelPredicate;
 import dev.tidemark.metrics.Metric;
 import dev.tidemark.change.RecordKey;
 import dev.tidemark.config.ConfigKind;
@@ -90,8 +91,8 @@ public class RuleSet {
     }
 
     private boolean holds(Rule rule, Map<String, Object> variables) {
-        RulePredicate.Outcome outcome = rule.predicate().evaluate(variables);
-        if (outcome == RulePredicate.Outcome.ERROR) {
+        CelPredicate.Outcome outcome = rule.predicate().evaluate(variables);
+        if (outcome == CelPredicate.Outcome.ERROR) {
             metrics.counter(Metric.RULE_EVALUATION_ERRORS, "rule", rule.name()).increment();
         }
         return outcome.holds();

@@ -12,9 +12,9 @@ import dev.tidemark.poller.NestedIds;
 import dev.tidemark.poller.PaginationKind;
 import dev.tidemark.poller.ProviderAuth;
 import dev.tidemark.poller.SinceFormat;
+import dev.tidemark.receiver.DeliveryMapper;
 import dev.tidemark.receiver.signature.SchemeKind;
 import dev.tidemark.rules.Edge;
-import dev.tidemark.cel.CelPredicate;
 import dev.tidemark.config.ProviderTemplates;
 import dev.tidemark.rules.RulePredicate;
 import dev.tidemark.secrets.SecretBox;
@@ -170,11 +170,7 @@ public final class TidemarkConfigCheck {
                 webhook.updatedAtHeader().filter(String::isBlank).ifPresent(blank -> problems.add(rkey
                         + ".webhook.updated-at-header: must name a header"));
                 webhook.deleteWhen().ifPresent(when -> {
-                    try {
-                        CelPredicate.compile(when, "event", "headers");
-                    } catch (IllegalArgumentException e) {
-                        problems.add(rkey + ".webhook.delete-when: not a boolean CEL predicate over event and headers: " + e.getMessage());
-                    }
+                    webhookPredicate(rkey + ".webhook.delete-when", when, problems);
                     if (webhook.events().orElse(List.of()).isEmpty()) {
                         problems.add(rkey + ".webhook.delete-when: decides which events of " + rkey
                                 + ".webhook.events delete their record, but none is listed");
@@ -280,13 +276,17 @@ public final class TidemarkConfigCheck {
         }
         pointer(key + ".event-type", webhook.eventType(), problems);
         webhook.challenge().ifPresent(challenge -> {
-            try {
-                CelPredicate.compile(challenge.when(), "event", "headers");
-            } catch (IllegalArgumentException e) {
-                problems.add(key + ".challenge.when: not a boolean CEL predicate over event and headers: " + e.getMessage());
-            }
+            webhookPredicate(key + ".challenge.when", challenge.when(), problems);
             pointer(key + ".challenge.answer", challenge.answer(), problems);
         });
+    }
+
+    private static void webhookPredicate(String key, String expression, List<String> problems) {
+        try {
+            DeliveryMapper.predicate(expression);
+        } catch (IllegalArgumentException e) {
+            problems.add(key + ": not a boolean CEL predicate over event and headers: " + e.getMessage());
+        }
     }
 
     /** The routing of a source's connections, and the variables they fill: named well, and none a resource or {id}. */

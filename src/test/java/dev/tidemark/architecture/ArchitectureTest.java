@@ -45,7 +45,7 @@ class ArchitectureTest {
         MAY_USE.put("startup", List.of("api", "receiver", "poller", "relay", "processor", "outbox", "rules", "cel", "http", "connections", "secrets", "change", "config", "metrics"));
         MAY_USE.put("api", List.of("receiver", "poller", "processor", "outbox", "http", "connections", "secrets", "change", "config", "metrics"));
         MAY_USE.put("receiver", List.of("http", "connections", "cel", "change", "config", "metrics"));
-        MAY_USE.put("poller", List.of("processor", "rules", "connections", "change", "config", "metrics"));
+        MAY_USE.put("poller", List.of("processor", "rules", "cel", "connections", "change", "config", "metrics"));
         MAY_USE.put("relay", List.of("outbox", "change", "config", "metrics"));
         MAY_USE.put("processor", List.of("outbox", "rules", "connections", "change", "config", "metrics"));
         MAY_USE.put("connections", List.of("outbox", "secrets", "change", "config", "metrics"));

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tidemark.rules.RulePredicate.Outcome;
+import dev.tidemark.cel.CelPredicate.Outcome;
 import org.junit.jupiter.api.Test;
 
 class RulePredicateTest {
