@@ -195,16 +195,18 @@ class RefreshTokenRotationTests {
 
     @Test
     void twoReplicasRenewingAtOnceRenewOnceAndNeverEndInNeedsReauthorization() throws Exception {
-        // Tokens live 2 s; the rotated token's save lands 600 ms after the grant: without the grant's lock, the
-        // replica that lost the race would be refused while the winner's token is not stored yet.
-        provider.oauth("tidemark", "s3cret", 2_000, "seed-replicas-token");
+        // Tokens live 4 s; the rotated token's save lands 600 ms after the grant: without the grant's lock, the
+        // replica that lost the race would be refused while the winner's token is not stored yet. The waiter looks
+        // for the lock every 50–450 ms and takes the winner's token only while it is not due (renewed 10–25 % of its
+        // lifetime before it expires): a lifetime of 2 s left it 350 ms, which a loaded CI runner once overran.
+        provider.oauth("tidemark", "s3cret", 4_000, "seed-replicas-token");
         injectIntoAuthWrites("simreplicas", "PERFORM pg_sleep(0.6)");
         TidemarkConfig.Auth auth = config.sources().get("simreplicas").api().orElseThrow().auth().orElseThrow();
         var http = vertx.getDelegate().createHttpClient();
         try {
             OAuth2Session a = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(), config.poller());
             OAuth2Session b = new OAuth2Session("simreplicas", auth, vertx.getDelegate(), http, store, InstantSource.system(), config.poller());
-            for (int round = 0; round < 4; round++) {
+            for (int round = 0; round < 3; round++) {
                 int before = provider.tokenRequests();
                 CompletableFuture<String> first = a.token().subscribeAsCompletionStage();
                 CompletableFuture<String> second = b.token().subscribeAsCompletionStage();
@@ -215,7 +217,7 @@ class RefreshTokenRotationTests {
                 assertThat(second.get()).as("round %d, the same token", round).isEqualTo(first.get());
                 assertThat(a.refused()).isFalse();
                 assertThat(b.refused()).isFalse();
-                Thread.sleep(2_100);   // the access token expires: the next round renews on both at once
+                Thread.sleep(4_100);   // the access token expires: the next round renews on both at once
             }
             Row row = stored("simreplicas").orElseThrow();
             assertThat(row.getBoolean("needs_reauthorization")).isFalse();
