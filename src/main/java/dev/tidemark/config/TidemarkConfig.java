@@ -321,6 +321,12 @@ public interface TidemarkConfig {
         /** JSON pointer to the record in the single-record endpoint's answer; empty means the whole body. */
         Optional<String> fetchRecord();
 
+        /**
+         * A CEL predicate over the single-record endpoint's record ({@code record}) that means the record is gone,
+         * as a 404 would: for providers that answer a deleted record with a marker (Stripe's {@code deleted: true}).
+         */
+        Optional<String> fetchGoneWhen();
+
         /** Interval of incremental polls. */
         Optional<Duration> schedule();
 
@@ -453,17 +459,25 @@ public interface TidemarkConfig {
     }
 
     interface Pagination {
-        /** cursor, next-url, link-header, page, offset. */
+        /** cursor, last-item, next-url, link-header, page, offset. */
         @WithDefault("cursor")
         String type();
 
-        /** cursor: the query parameter that carries the token. */
+        /** cursor, last-item: the query parameter that carries the token (last-item: the last item's id). */
         @WithDefault("cursor")
         String cursorParam();
 
         /** cursor: JSON pointer to the next page's token in the body (missing, null or empty on the last page). */
         @WithDefault("/next_cursor")
         String cursorPath();
+
+        /** last-item: JSON pointer to the body's true or false for "there are more pages" (Stripe's has_more). */
+        @WithDefault("/has_more")
+        String hasMorePath();
+
+        /** last-item: JSON pointer, inside the page's last item, to the value the next page starts after. */
+        @WithDefault("/id")
+        String lastItemPath();
 
         /** next-url: JSON pointer to the next page's URL in the body. */
         @WithDefault("/next")

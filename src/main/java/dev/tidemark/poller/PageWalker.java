@@ -170,8 +170,8 @@ class PageWalker {
                 pump();
                 return;
             }
-            PageWalker.this.fetch(walk, uri, stats, 1).subscribe().with(fetched -> {
-                PageResult result = walk.pagination().read(position, fetched.page());
+            PageWalker.this.fetch(walk, uri, position, stats, 1).subscribe().with(fetched -> {
+                PageResult result = fetched.result();
                 synchronized (this) {
                     fetching = false;
                     if (!result.last() && !beyond(result.next(), furthest)) {
@@ -248,12 +248,15 @@ class PageWalker {
         return false;
     }
 
-    /** A page as read, and how long the provider took to answer it (retries and waits included). */
-    private record Fetched(ListPage page, long millis) {
+    /** A page as read and what it yields at its position, and how long the provider took to answer it (retries and waits included). */
+    private record Fetched(PageResult result, long millis) {
     }
 
-    /** The page at {@code uri}, parsed; a body that is not the configured shape is fetched again, like a 5xx. */
-    private Uni<Fetched> fetch(Walk walk, URI uri, CallStats stats, int attempt) {
+    /**
+     * The page at {@code uri}, parsed and read by the walk's pagination; a body that is not the configured shape
+     * (its items, or what its pagination needs from it) is fetched again, like a 5xx.
+     */
+    private Uni<Fetched> fetch(Walk walk, URI uri, Position position, CallStats stats, int attempt) {
         long started = System.nanoTime();
         return client.get(walk.account(), walk.target().resource(), uri, stats).chain(response -> {
             try {
@@ -261,8 +264,8 @@ class PageWalker {
                 if (body == null) {
                     throw new MalformedPageException("the body is empty");
                 }
-                return Uni.createFrom().item(new Fetched(new ListPage(walk.reader().read(body), body, response.headers()),
-                        (System.nanoTime() - started) / 1_000_000));
+                ListPage page = new ListPage(walk.reader().read(body), body, response.headers());
+                return Uni.createFrom().item(new Fetched(walk.pagination().read(position, page), (System.nanoTime() - started) / 1_000_000));
             } catch (JsonProcessingException | MalformedPageException e) {
                 String reason = e instanceof MalformedPageException ? e.getMessage() : "the body is not JSON";
                 if (attempt >= Backoff.of(config.poller()).attempts()) {
@@ -275,7 +278,7 @@ class PageWalker {
                         reason, attempt, wait.toMillis());
                 // Full jitter can draw no wait at all, which Mutiny's delay refuses.
                 Uni<Void> pause = wait.toMillis() > 0 ? Uni.createFrom().voidItem().onItem().delayIt().by(wait) : Uni.createFrom().voidItem();
-                return pause.chain(() -> fetch(walk, uri, stats, attempt + 1));
+                return pause.chain(() -> fetch(walk, uri, position, stats, attempt + 1));
             }
         });
     }

@@ -24,6 +24,18 @@ public enum PaginationKind implements ConfigKind {
             JsonPointers.problem(key + ".cursor-path", settings.cursorPath()).ifPresent(problems::add);
         }
     },
+    LAST_ITEM(false) {
+        @Override
+        Pagination create(ListQuery query, TidemarkConfig.Pagination settings) {
+            return new LastItemPagination(query, settings.cursorParam(), settings.hasMorePath(), settings.lastItemPath());
+        }
+
+        @Override
+        void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {
+            JsonPointers.problem(key + ".has-more-path", settings.hasMorePath()).ifPresent(problems::add);
+            JsonPointers.problem(key + ".last-item-path", settings.lastItemPath()).ifPresent(problems::add);
+        }
+    },
     NEXT_URL(false) {
         @Override
         Pagination create(ListQuery query, TidemarkConfig.Pagination settings) {

@@ -14,6 +14,8 @@ import dev.tidemark.change.JsonPointers;
 import dev.tidemark.config.Roles;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.connections.ConnectionVariables;
+import dev.tidemark.cel.CelPredicate;
+import dev.tidemark.rules.RulePredicate;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -72,6 +74,8 @@ public class RefetchConsumer {
     private final Accounts accounts;
     private final ChangePublisher changes;
     private final ObjectMapper json;
+    /** Each fetch-gone-when compiled once, by its text. */
+    private final Map<String, RulePredicate> goneWhen = new ConcurrentHashMap<>();
     private final MeterRegistry metrics;
     private final InstantSource clock = InstantSource.system();
     private final Map<String, Instant> servedAt = new ConcurrentHashMap<>();
@@ -316,12 +320,14 @@ public class RefetchConsumer {
                     // the record went since, after any state a poll may have stored meanwhile.
                     boolean late = request.observedAt().plus(READ_LAG).isBefore(reading);
                     Instant deletedAt = late || reading.isBefore(request.updatedAt()) ? reading : request.updatedAt();
-                    ChangeEnvelope answer = response.isEmpty()
+                    JsonNode record = response.map(answer -> record(resource, answer.body())).orElse(null);
+                    boolean gone = record == null || goneWhen(resource, record);
+                    ChangeEnvelope answer = gone
                             ? ChangeEnvelope.of(request.owner(), request.resource(), request.id(), Op.DELETE,
                                     Timestamps.micros(deletedAt), null, Origin.POLL, "refetch", reading)
-                            : record(request, resource, response.get().body(), reading);
+                            : upsert(request, resource, record, reading);
                     return changes.publish(answer).invoke(() -> remember(key, reading))
-                            .chain(() -> count(request, response.isEmpty() ? "gone" : "fetched"));
+                            .chain(() -> count(request, gone ? "gone" : "fetched"));
                 });
     }
 
@@ -334,14 +340,33 @@ public class RefetchConsumer {
         }
     }
 
-    private ChangeEnvelope record(ChangeEnvelope request, TidemarkConfig.Resource resource, String body, Instant reading) {
+    private JsonNode record(TidemarkConfig.Resource resource, String body) {
         JsonNode root;
         try {
             root = json.readTree(body);
         } catch (Exception e) {
             throw new MalformedPageException("the single-record answer is not JSON");
         }
-        JsonNode record = resource.fetchRecord().filter(p -> !p.isEmpty()).map(p -> root.at(JsonPointers.compile(p))).orElse(root);
+        if (root == null) {
+            throw new MalformedPageException("the single-record answer is empty");
+        }
+        return resource.fetchRecord().filter(p -> !p.isEmpty()).map(p -> root.at(JsonPointers.compile(p))).orElse(root);
+    }
+
+    /** Whether fetch-gone-when says the answer is the provider's marker of a deleted record; one it cannot be evaluated on is no record. */
+    private boolean goneWhen(TidemarkConfig.Resource resource, JsonNode record) {
+        if (resource.fetchGoneWhen().isEmpty()) {
+            return false;
+        }
+        RulePredicate predicate = goneWhen.computeIfAbsent(resource.fetchGoneWhen().get(), RulePredicate::compile);
+        CelPredicate.Outcome outcome = predicate.test(record);
+        if (outcome == CelPredicate.Outcome.ERROR) {
+            throw new MalformedPageException("fetch-gone-when cannot be evaluated on the single-record answer");
+        }
+        return outcome.holds();
+    }
+
+    private ChangeEnvelope upsert(ChangeEnvelope request, TidemarkConfig.Resource resource, JsonNode record, Instant reading) {
         Instant at;
         if (ChangeDetection.of(resource) == ChangeDetection.HASH) {
             at = Timestamps.micros(reading);   // no updated_at: stamped with the time it was read, as polls do

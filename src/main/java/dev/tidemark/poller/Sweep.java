@@ -75,7 +75,7 @@ class Sweep {
      */
     static RunOutcome refused() {
         return new RunOutcome(RunStatus.FAILED, "a reconciliation sweep needs a walk that cannot miss a record "
-                + "while the list changes: cursor, next-url or link-header pagination, or updated-since.after-id-param; "
+                + "while the list changes: cursor, last-item, next-url or link-header pagination, or updated-since.after-id-param; "
                 + "nothing was deleted");
     }
 

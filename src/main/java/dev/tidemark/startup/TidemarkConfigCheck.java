@@ -154,7 +154,7 @@ public final class TidemarkConfigCheck {
                     .ifPresent(every -> problems.add(rkey + ".schedule: must be positive, was " + every));
             if (resource.reconcile().isPresent() && resource.list().map(PaginationKind::mayShift).orElse(false)) {
                 problems.add(rkey + ".reconcile: a sweep needs a walk that cannot miss a record while the list changes: "
-                        + "cursor, next-url or link-header pagination, or list.updated-since.after-id-param");
+                        + "cursor, last-item, next-url or link-header pagination, or list.updated-since.after-id-param");
             }
             bounds(rkey + ".max-pages", resource.maxPages().orElse(1), rkey + ".max-run-duration",
                     resource.maxRunDuration().orElse(Duration.ofSeconds(1)), problems);
@@ -163,6 +163,18 @@ public final class TidemarkConfigCheck {
                 problems.add(rkey + ".lookback: must not be negative, was " + resource.lookback());
             }
             checkNesting(key, name, resource, source, problems);
+            resource.fetchGoneWhen().ifPresent(when -> {
+                try {
+                    RulePredicate.compile(when);
+                } catch (IllegalArgumentException e) {
+                    problems.add(rkey + ".fetch-gone-when: not a boolean CEL predicate over record (the fetched record): "
+                            + e.getMessage());
+                }
+                if (resource.fetch().isEmpty()) {
+                    problems.add(rkey + ".fetch-gone-when: reads the single-record endpoint's answer, but " + rkey
+                            + ".fetch is not set");
+                }
+            });
             resource.webhook().ifPresent(webhook -> {
                 webhook.record().ifPresent(record -> pointer(rkey + ".webhook.record", record, problems));
                 webhook.id().ifPresent(id -> pointer(rkey + ".webhook.id", id, problems));

@@ -96,6 +96,32 @@ class PaginationTest {
     }
 
     @Test
+    void aLastItemWalkStartsEachPageAfterThePreviousPagesLastIdWhileTheProviderSaysThereIsMore() throws Exception {
+        Pagination stripe = new LastItemPagination(query(2, false, null), "starting_after", "/has_more", "/id");
+        assertThat(stripe.request(Position.START).query()).containsEntry("limit", "2").doesNotContainKey("starting_after");
+        // The shape of stripe-java's own list fixture (model_fixtures/pageable_model_page_1.json).
+        String body = "{\"data\":[{\"id\":\"pm_125\",\"object\":\"pageablemodel\"},{\"id\":\"pm_126\",\"object\":\"pageablemodel\"}],"
+                + "\"has_more\":true,\"object\":\"list\",\"url\":\"/v1/pageablemodels\"}";
+        List<ListItem> two = List.of(item("pm_125", null), item("pm_126", null));
+        PageResult first = stripe.read(Position.START, page(two, body));
+        assertThat(first.last()).isFalse();
+        assertThat(first.next().token()).isEqualTo("pm_126");
+        assertThat(stripe.request(first.next()).query()).containsEntry("starting_after", "pm_126").containsEntry("limit", "2");
+        assertThat(stripe.read(first.next(), page(List.of(item("pm_127", null)), "{\"data\":[],\"has_more\":false}")).last()).isTrue();
+        // "More" with nothing on the page ends the walk rather than asking for the same page again.
+        assertThat(stripe.read(first.next(), page(List.of(), "{\"data\":[],\"has_more\":true}")).last()).isTrue();
+
+        // A page that does not say whether there is more, or says so without an id to go on from, cannot be walked on.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> stripe.read(Position.START, page(two, "{\"data\":[]}")))
+                .isInstanceOf(MalformedPageException.class).hasMessageContaining("/has_more");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> stripe.read(Position.START, page(two, "{\"has_more\":\"yes\"}")))
+                .isInstanceOf(MalformedPageException.class);
+        ListItem noId = new ListItem("x", null, JSON.createObjectNode().put("name", "no id here"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> stripe.read(Position.START, page(List.of(noId), "{\"has_more\":true}")))
+                .isInstanceOf(MalformedPageException.class).hasMessageContaining("last-item-path");
+    }
+
+    @Test
     void anOffsetWalkStepsThroughARunOfEqualTimestampsLongerThanAPageTakingEachItemOnce() throws Exception {
         ListQuery query = query(100, true, null);
         Pagination offset = new OffsetPagination(query, "offset");

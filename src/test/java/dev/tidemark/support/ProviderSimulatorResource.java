@@ -9,6 +9,12 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
 
     private static volatile ProviderSimulator simulator;
     private static volatile TenantProvider tenants;
+    private static volatile StripeApi stripe;
+
+    /** Stripe's API as the stripe template reads it, for the "stripetemplate" source. */
+    public static StripeApi stripe() {
+        return stripe;
+    }
 
     /** The provider of many accounts that the "accounts" source (connections) calls. */
     public static TenantProvider tenants() {
@@ -30,7 +36,8 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     public Map<String, String> start() {
         simulator = new ProviderSimulator(FreePorts.next());
         tenants = new TenantProvider(FreePorts.next());
-        return Map.ofEntries(Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
+        stripe = new StripeApi(FreePorts.next(), "sk_test_tidemark");
+        return Map.ofEntries(Map.entry("tidemark.sources.stripetemplate.api.base-url", stripe.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.oauthaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.auth.token-url", "http://127.0.0.1:" + tenants.port() + "/oauth/token"),
@@ -62,6 +69,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         }
         if (tenants != null) {
             tenants.close();
+        }
+        if (stripe != null) {
+            stripe.close();
         }
     }
 }

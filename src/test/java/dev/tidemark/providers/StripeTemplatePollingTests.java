@@ -1,0 +1,159 @@
+package dev.tidemark.providers;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.stripe.net.Webhook;
+import dev.tidemark.change.ChangeEnvelope;
+import dev.tidemark.change.ChangePublisher;
+import dev.tidemark.change.Op;
+import dev.tidemark.change.Origin;
+import dev.tidemark.local.LocalInfraResource;
+import dev.tidemark.poller.ResourceSync;
+import dev.tidemark.poller.SyncMode;
+import dev.tidemark.poller.SyncRun;
+import dev.tidemark.poller.SyncTarget;
+import dev.tidemark.support.ProviderSimulatorResource;
+import dev.tidemark.support.Records;
+import dev.tidemark.support.StripeApi;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stripe template's poller and webhook, as the README's five lines set them up ({@code stripetemplate} in
+ * application.yaml's test profile), against an API shaped like Stripe's ({@link StripeApi}: newest first,
+ * {@code starting_after} and {@code has_more}, deleted objects answered with {@code deleted: true}) holding
+ * Stripe's own published objects.
+ */
+@QuarkusTest
+@QuarkusTestResource(LocalInfraResource.class)
+@QuarkusTestResource(ProviderSimulatorResource.class)
+class StripeTemplatePollingTests {
+
+    @Inject
+    ResourceSync sync;
+
+    @Inject
+    ChangePublisher changes;
+
+    @Inject
+    io.vertx.mutiny.sqlclient.Pool pool;
+
+    StripeApi stripe;
+    String prefix;
+
+    @BeforeEach
+    void fresh() {
+        // The template's schedule polls each resource 2 s after it is first registered: that run over, the next is an
+        // hour away, and this test's runs and calls are its own.
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> pool.query(
+                "SELECT count(DISTINCT resource) FILTER (WHERE status <> 'running') AS done, count(*) FILTER (WHERE status = 'running') AS running "
+                        + "FROM sync_runs WHERE source = 'stripetemplate' AND trigger = 'schedule'").execute()
+                .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") == 5 && row.getLong("running") == 0)
+                .await().atMost(Duration.ofSeconds(10)));
+        stripe = ProviderSimulatorResource.stripe();
+        stripe.clear();
+        prefix = "cus_" + Long.toString(System.nanoTime(), 36) + "_";
+    }
+
+    ObjectNode customer(int i) {
+        ObjectNode customer = StripeApi.fixture("customer");
+        return customer.put("id", prefix + String.format("%03d", i)).put("created", 1_722_000_000L + i)
+                .put("email", "customer" + i + "@example.com");
+    }
+
+    SyncRun run(String resource, SyncMode mode) {
+        // The template's schedule may have a run of this resource under way (the first is due 2 s after start-up).
+        AtomicReference<SyncRun> run = new AtomicReference<>();
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            Optional<SyncRun> done = sync.run(SyncTarget.of("stripetemplate", resource), mode, "api").await().atMost(Duration.ofSeconds(60));
+            done.ifPresent(run::set);
+            return done.isPresent();
+        });
+        return run.get();
+    }
+
+    @Test
+    void customersArePagedAfterEachPagesLastIdChangesAreFoundByContentAndDeletionsBySweepsAndRefetches() {
+        for (int i = 0; i < 250; i++) {
+            stripe.put("customers", customer(i));
+        }
+        SyncRun full = run("customers", SyncMode.FULL);
+        assertThat(full.status()).isEqualTo("completed");
+        assertThat(full.records()).isEqualTo(250);
+        // Newest first, 100 a page, each page after the last id of the one before, until has_more is false.
+        List<String> lists = stripe.calls().stream().filter(call -> call.startsWith("GET /v1/customers?")).toList();
+        assertThat(lists).containsExactly("GET /v1/customers?limit=100", "GET /v1/customers?limit=100&starting_after=" + prefix + "150",
+                "GET /v1/customers?limit=100&starting_after=" + prefix + "050");
+        Records.await("stripetemplate/customers/" + prefix + "000", r -> r.body("data.email", equalTo("customer0@example.com"))
+                .body("data.object", equalTo("customer")));
+        Records.awaitExists("stripetemplate/customers/" + prefix + "249");
+
+        // One customer changes, one is deleted: a poll (a whole walk, Stripe has no updated-since) sends on the change;
+        // the sweep finds the deletion that no webhook brought.
+        stripe.put("customers", customer(7).put("email", "changed@example.com"));
+        stripe.delete("customers", prefix + "008");
+        SyncRun poll = run("customers", SyncMode.INCREMENTAL);
+        assertThat(poll.status()).isEqualTo("completed");
+        Records.await("stripetemplate/customers/" + prefix + "007", r -> r.body("data.email", equalTo("changed@example.com")));
+        assertThat(run("customers", SyncMode.RECONCILE).status()).isEqualTo("completed");
+        Records.await("stripetemplate/customers/" + prefix + "008", r -> r.body("deleted", equalTo(true)));
+
+        // Stripe answers a deleted customer 200 {"id", "object", "deleted": true}: a refetch of it deletes, and never
+        // stores that marker as the customer.
+        stripe.delete("customers", prefix + "009");
+        Instant asked = Instant.now();
+        changes.publish(new ChangeEnvelope("stripetemplate", "customers", prefix + "009", Op.REFETCH, asked, null, Origin.WEBHOOK,
+                "test-" + UUID.randomUUID(), asked)).await().atMost(Duration.ofSeconds(10));
+        Records.await("stripetemplate/customers/" + prefix + "009", r -> r.body("deleted", equalTo(true)));
+        assertThat(stripe.calls()).contains("GET /v1/customers/" + prefix + "009");
+    }
+
+    @Test
+    void canceledSubscriptionsAreListedAndKeptWithTheirStatus() {
+        ObjectNode active = StripeApi.fixture("subscription").put("id", "sub_" + prefix + "a").put("created", 1_722_000_001L);
+        ObjectNode canceled = StripeApi.fixture("subscription").put("id", "sub_" + prefix + "c").put("created", 1_722_000_002L)
+                .put("status", "canceled");
+        stripe.put("subscriptions", active);
+        stripe.put("subscriptions", canceled);
+        assertThat(run("subscriptions", SyncMode.FULL).records()).isEqualTo(2);
+        assertThat(stripe.calls()).contains("GET /v1/subscriptions?limit=100&status=all");
+        Records.await("stripetemplate/subscriptions/sub_" + prefix + "c", r -> r.body("data.status", equalTo("canceled"))
+                .body("deleted", equalTo(false)));
+    }
+
+    @Test
+    void aSignedCustomerDeletedEventDeletesTheCustomerAPollStored() throws Exception {
+        stripe.put("customers", customer(1));
+        run("customers", SyncMode.FULL);
+        Records.awaitExists("stripetemplate/customers/" + prefix + "001");
+        // stripe-java's customer.deleted fixture, for this customer, sent now and signed by Stripe's own signer.
+        ObjectNode event = (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                StripeTemplateTest.class.getResourceAsStream("/providers/stripe/webhook-events.json")).get(2);
+        assertThat(event.get("type").asText()).isEqualTo("customer.deleted");
+        ((ObjectNode) event.at("/data/object")).put("id", prefix + "001");
+        event.put("created", Instant.now().getEpochSecond() + 1);
+        String body = event.toString();
+        long t = Instant.now().getEpochSecond();
+        String signature = "t=" + t + ",v1=" + Webhook.Util.computeHmacSha256("whsec_stripetemplate", t + "." + body);
+        given().contentType("application/json").header("Stripe-Signature", signature).body(body).post("/webhooks/stripetemplate")
+                .then().statusCode(202).body("changes", equalTo(1));
+        Records.await("stripetemplate/customers/" + prefix + "001", r -> r.body("deleted", equalTo(true)));
+        // Signed with another secret: refused, nothing changes.
+        String forged = "t=" + t + ",v1=" + Webhook.Util.computeHmacSha256("whsec_other", t + "." + body);
+        given().contentType("application/json").header("Stripe-Signature", forged).body(body).post("/webhooks/stripetemplate")
+                .then().statusCode(401);
+    }
+}
