@@ -388,7 +388,7 @@ public interface TidemarkConfig {
         /**
          * A CEL predicate over the event ({@code event}) and the request's headers ({@code headers}, by lower-case
          * name): an event of {@link #events()} for which it holds deletes its record, for providers that say so in
-         * the event rather than its type (GitHub's {@code action: deleted}, a Slack user's {@code deleted: true}).
+         * the event rather than its type (GitHub's {@code action: deleted}).
          */
         Optional<String> deleteWhen();
 

@@ -10,6 +10,12 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     private static volatile ProviderSimulator simulator;
     private static volatile TenantProvider tenants;
     private static volatile StripeApi stripe;
+    private static volatile SlackApi slack;
+
+    /** Slack's Web API as the slack template reads it, for the "slacktemplate" source. */
+    public static SlackApi slack() {
+        return slack;
+    }
 
     /** Stripe's API as the stripe template reads it, for the "stripetemplate" source. */
     public static StripeApi stripe() {
@@ -37,7 +43,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         simulator = new ProviderSimulator(FreePorts.next());
         tenants = new TenantProvider(FreePorts.next());
         stripe = new StripeApi(FreePorts.next(), "sk_test_tidemark");
-        return Map.ofEntries(Map.entry("tidemark.sources.stripetemplate.api.base-url", stripe.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
+        slack = new SlackApi(FreePorts.next(), "xoxb-tidemark");
+        return Map.ofEntries(Map.entry("tidemark.sources.stripetemplate.api.base-url", stripe.baseUrl()),
+                Map.entry("tidemark.sources.slacktemplate.api.base-url", slack.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.oauthaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.auth.token-url", "http://127.0.0.1:" + tenants.port() + "/oauth/token"),
@@ -72,6 +80,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         }
         if (stripe != null) {
             stripe.close();
+        }
+        if (slack != null) {
+            slack.close();
         }
     }
 }
