@@ -11,6 +11,12 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     private static volatile TenantProvider tenants;
     private static volatile StripeApi stripe;
     private static volatile SlackApi slack;
+    private static volatile ShopifyApi shopify;
+
+    /** Shopify's REST Admin API as the shopify template reads it, for the "shopifytemplate" source. */
+    public static ShopifyApi shopify() {
+        return shopify;
+    }
 
     /** Slack's Web API as the slack template reads it, for the "slacktemplate" source. */
     public static SlackApi slack() {
@@ -44,8 +50,10 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         tenants = new TenantProvider(FreePorts.next());
         stripe = new StripeApi(FreePorts.next(), "sk_test_tidemark");
         slack = new SlackApi(FreePorts.next(), "xoxb-tidemark");
+        shopify = new ShopifyApi(FreePorts.next(), "shpat_tidemark");
         return Map.ofEntries(Map.entry("tidemark.sources.stripetemplate.api.base-url", stripe.baseUrl()),
-                Map.entry("tidemark.sources.slacktemplate.api.base-url", slack.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
+                Map.entry("tidemark.sources.slacktemplate.api.base-url", slack.baseUrl()),
+                Map.entry("tidemark.sources.shopifytemplate.api.base-url", shopify.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.oauthaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.auth.token-url", "http://127.0.0.1:" + tenants.port() + "/oauth/token"),
@@ -83,6 +91,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         }
         if (slack != null) {
             slack.close();
+        }
+        if (shopify != null) {
+            shopify.close();
         }
     }
 }

@@ -1,0 +1,210 @@
+package dev.tidemark.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+
+/**
+ * Shopify's REST Admin API as far as the shopify template reads it, really served over HTTP:
+ * {@code GET /admin/api/<version>/<collection>.json?limit=} lists by id, 1–250 a page, the next page in a
+ * {@code Link: <…?limit=…&page_info=…>; rel="next"} header, and a request with {@code page_info} may carry only
+ * {@code limit} and {@code fields} (anything else is Shopify's 400); {@code GET …/<collection>/<id>.json} is
+ * {@code {"<singular>": {...}}} or a 404. The access token in {@code X-Shopify-Access-Token} or a 401; every answer
+ * says {@code X-Shopify-Shop-Api-Call-Limit}; a leaky bucket ({@link #bucket}) answers 429 with Retry-After once full.
+ */
+public final class ShopifyApi implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> PAGE_INFO_ALLOWED = Set.of("limit", "fields", "page_info");
+
+    private final HttpServer server;
+    private final String token;
+    private final Map<String, NavigableMap<BigInteger, ObjectNode>> collections = new ConcurrentHashMap<>();
+    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+    private int bucket = 40;
+    private double leakPerSecond = 1_000;
+    private double level;
+    private long leakedAt = System.nanoTime();
+
+    public ShopifyApi(int port, String token) {
+        this.token = token;
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.setExecutor(Executors.newFixedThreadPool(2));
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    /** The shop's API root, as the template's base-url names it: …/admin/api/2026-07. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/admin/api/2026-07";
+    }
+
+    public void put(String collection, ObjectNode record) {
+        collections.computeIfAbsent(collection, c -> new ConcurrentSkipListMap<>()).put(record.get("id").bigIntegerValue(), record);
+    }
+
+    public void delete(String collection, BigInteger id) {
+        collections.getOrDefault(collection, new ConcurrentSkipListMap<>()).remove(id);
+    }
+
+    /** Shopify's leaky bucket: {@code size} calls, emptied at {@code leakPerSecond}; a call into a full one is a 429. */
+    public synchronized void bucket(int size, double leakPerSecond) {
+        this.bucket = size;
+        this.leakPerSecond = leakPerSecond;
+        this.level = 0;
+        this.leakedAt = System.nanoTime();
+    }
+
+    public synchronized void clear() {
+        collections.clear();
+        calls.clear();
+        bucket(40, 1_000);
+    }
+
+    public List<String> calls() {
+        synchronized (calls) {
+            return List.copyOf(calls);
+        }
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String raw = exchange.getRequestURI().getRawQuery();
+            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
+            if (!token.equals(exchange.getRequestHeaders().getFirst("X-Shopify-Access-Token"))) {
+                send(exchange, 401, JSON.createObjectNode().put("errors", "[API] Invalid API key or access token (unrecognized login or wrong password)"));
+                return;
+            }
+            int filled;
+            synchronized (this) {
+                long now = System.nanoTime();
+                level = Math.max(0, level - (now - leakedAt) / 1e9 * leakPerSecond);
+                leakedAt = now;
+                if (level + 1 > bucket) {
+                    exchange.getResponseHeaders().set("Retry-After", "1.0");
+                    send(exchange, 429, JSON.createObjectNode().put("errors", "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."));
+                    return;
+                }
+                level += 1;
+                filled = (int) Math.ceil(level);
+            }
+            exchange.getResponseHeaders().set("X-Shopify-Shop-Api-Call-Limit", filled + "/" + bucket);
+            String path = exchange.getRequestURI().getPath();
+            String prefix = "/admin/api/2026-07/";
+            if (!path.startsWith(prefix) || !path.endsWith(".json")) {
+                send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
+                return;
+            }
+            String[] rest = path.substring(prefix.length(), path.length() - ".json".length()).split("/");
+            Map<String, String> query = query(raw);
+            if (rest.length == 1) {
+                list(exchange, rest[0], query);
+            } else if (rest.length == 2) {
+                ObjectNode record;
+                try {
+                    record = collections.getOrDefault(rest[0], new ConcurrentSkipListMap<>()).get(new BigInteger(rest[1]));
+                } catch (NumberFormatException e) {
+                    record = null;
+                }
+                if (record == null) {
+                    send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
+                } else {
+                    ObjectNode body = JSON.createObjectNode();
+                    body.set(rest[0].substring(0, rest[0].length() - 1), record);
+                    send(exchange, 200, body);
+                }
+            } else {
+                send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
+            }
+        }
+    }
+
+    private void list(HttpExchange exchange, String collection, Map<String, String> query) throws IOException {
+        if (query.containsKey("page_info") && !PAGE_INFO_ALLOWED.containsAll(query.keySet())) {
+            send(exchange, 400, JSON.createObjectNode().put("errors", "page_info - Invalid value."));
+            return;
+        }
+        int limit = Integer.parseInt(query.getOrDefault("limit", "50"));
+        if (limit < 1 || limit > 250) {
+            send(exchange, 400, JSON.createObjectNode().put("errors", "limit - Invalid value."));
+            return;
+        }
+        NavigableMap<BigInteger, ObjectNode> all = collections.getOrDefault(collection, new ConcurrentSkipListMap<>());
+        NavigableMap<BigInteger, ObjectNode> view = all;
+        if (query.containsKey("page_info")) {
+            BigInteger after = new BigInteger(new String(Base64.getUrlDecoder().decode(query.get("page_info")), StandardCharsets.UTF_8));
+            view = all.tailMap(after, false);
+        }
+        List<ObjectNode> page = new ArrayList<>();
+        for (ObjectNode record : view.values()) {
+            if (page.size() == limit) {
+                break;
+            }
+            if ("orders".equals(collection) && !"any".equals(query.get("status")) && !query.containsKey("page_info")
+                    && record.hasNonNull("cancelled_at")) {
+                continue;   // Shopify's default, status=open, leaves cancelled ones out
+            }
+            page.add(record);
+        }
+        ObjectNode body = JSON.createObjectNode();
+        ArrayNode items = body.putArray(collection);
+        page.forEach(items::add);
+        if (!page.isEmpty() && all.higherKey(page.get(page.size() - 1).get("id").bigIntegerValue()) != null) {
+            String pageInfo = Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString(page.get(page.size() - 1).get("id").bigIntegerValue().toString().getBytes(StandardCharsets.UTF_8));
+            exchange.getResponseHeaders().set("Link", "<" + baseUrl() + "/" + collection + ".json?limit=" + limit + "&page_info=" + pageInfo
+                    + ">; rel=\"next\"");
+        }
+        send(exchange, 200, body);
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> query = new HashMap<>();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return query;
+    }
+
+    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
