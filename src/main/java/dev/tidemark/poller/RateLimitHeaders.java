@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * the common {@code X-RateLimit-*} (a reset larger than a billion is an epoch
  * time, as GitHub sends it, and one larger than a hundred billion is epoch
  * milliseconds), and {@code RateLimit-Policy} for the quota per window.
- * {@code Retry-After} is seconds or an HTTP date.
+ * {@code Retry-After} is seconds (Shopify's with a fraction, {@code 2.0}) or an HTTP date.
  *
  * <p>These are a provider's words, not facts: every duration read is clamped
  * to {@code longest} (a reset in the year 55,000 or a Retry-After of a
@@ -82,11 +82,19 @@ public record RateLimitHeaders(Optional<Long> remaining, Optional<Duration> rese
         return new RateLimitHeaders(remaining.map(r -> Math.max(0, r)), reset, retryAfter, quota.filter(q -> q > 0), window);
     }
 
+    /** Seconds with a fraction, at most twelve digits before the point and nine after it. */
+    private static final java.util.regex.Pattern DECIMAL_SECONDS = java.util.regex.Pattern.compile("[0-9]{1,12}\\.[0-9]{1,9}");
+
     static Optional<Duration> retryAfter(String value, Instant now, Duration longest) {
         String trimmed = value.trim();
         Optional<Long> seconds = parseLong(trimmed);
         if (seconds.isPresent()) {
             return Optional.of(seconds(seconds.get(), longest));
+        }
+        if (DECIMAL_SECONDS.matcher(trimmed).matches()) {
+            // Not RFC 9110's form, but Shopify's ("2.0"): whole milliseconds, rounded up.
+            long millis = new java.math.BigDecimal(trimmed).movePointRight(3).setScale(0, java.math.RoundingMode.CEILING).longValueExact();
+            return Optional.of(millis >= longest.toMillis() ? longest : Duration.ofMillis(millis));
         }
         try {
             Instant at = ZonedDateTime.parse(trimmed, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();

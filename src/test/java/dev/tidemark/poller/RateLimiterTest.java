@@ -255,6 +255,11 @@ class RateLimiterTest {
         assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "Thu, 26 Nov 2026 10:01:00 GMT")), now, HOUR).retryAfter())
                 .contains(Duration.ofSeconds(60));
         assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "soon")), now, HOUR).retryAfter()).isEmpty();
+        // Shopify's REST Admin API sends seconds with a fraction.
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "2.0")), now, HOUR).retryAfter()).contains(Duration.ofSeconds(2));
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "0.0015")), now, HOUR).retryAfter()).contains(Duration.ofMillis(2));
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "1.5e3")), now, HOUR).retryAfter()).isEmpty();
+        assertThat(RateLimitHeaders.read(headers(Map.of("Retry-After", "999999999999.5")), now, HOUR).retryAfter()).contains(HOUR);
         assertThat(RateLimitHeaders.read(headers(Map.of()), now, HOUR)).isEqualTo(RateLimitHeaders.NONE);
     }
 

@@ -87,7 +87,7 @@ class ShopifyTemplatePollingTests {
         for (int i = 0; i < 600; i++) {
             shopify.put("products", product(i));
         }
-        shopify.bucket(2, 2);   // a bucket of 2 emptied at 2 a second: the third call at once is a 429
+        shopify.bucket(1, 0.5);   // a bucket of 1 emptied at 0.5 a second: a call within 2 s of the last is a 429
         SyncRun full = run("products", SyncMode.FULL);
         assertThat(full.status()).isEqualTo("completed");
         assertThat(full.records()).isEqualTo(600);

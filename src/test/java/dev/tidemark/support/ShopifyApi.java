@@ -105,7 +105,7 @@ public final class ShopifyApi implements AutoCloseable {
                 level = Math.max(0, level - (now - leakedAt) / 1e9 * leakPerSecond);
                 leakedAt = now;
                 if (level + 1 > bucket) {
-                    exchange.getResponseHeaders().set("Retry-After", "1.0");
+                    exchange.getResponseHeaders().set("Retry-After", "2.0");
                     send(exchange, 429, JSON.createObjectNode().put("errors", "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."));
                     return;
                 }
