@@ -64,6 +64,7 @@ class ProviderTemplatesTest {
         for (String name : ProviderTemplates.NAMES) {
             TidemarkConfig config = ConfigFixtures.load("""
                     tidemark:
+                      receiver: {public-url: "https://hooks.example.com"}
                       sources:
                         s:
                           template: %s

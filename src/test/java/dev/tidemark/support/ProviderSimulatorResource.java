@@ -12,6 +12,12 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     private static volatile StripeApi stripe;
     private static volatile SlackApi slack;
     private static volatile ShopifyApi shopify;
+    private static volatile HubspotApi hubspot;
+
+    /** HubSpot's CRM API as the hubspot template reads it, for the "hubspottemplate" source. */
+    public static HubspotApi hubspot() {
+        return hubspot;
+    }
 
     /** Shopify's REST Admin API as the shopify template reads it, for the "shopifytemplate" source. */
     public static ShopifyApi shopify() {
@@ -51,9 +57,11 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         stripe = new StripeApi(FreePorts.next(), "sk_test_tidemark");
         slack = new SlackApi(FreePorts.next(), "xoxb-tidemark");
         shopify = new ShopifyApi(FreePorts.next(), "shpat_tidemark");
+        hubspot = new HubspotApi(FreePorts.next(), "pat-na1-tidemark");
         return Map.ofEntries(Map.entry("tidemark.sources.stripetemplate.api.base-url", stripe.baseUrl()),
                 Map.entry("tidemark.sources.slacktemplate.api.base-url", slack.baseUrl()),
-                Map.entry("tidemark.sources.shopifytemplate.api.base-url", shopify.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
+                Map.entry("tidemark.sources.shopifytemplate.api.base-url", shopify.baseUrl()),
+                Map.entry("tidemark.sources.hubspottemplate.api.base-url", hubspot.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.oauthaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.auth.token-url", "http://127.0.0.1:" + tenants.port() + "/oauth/token"),
@@ -94,6 +102,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         }
         if (shopify != null) {
             shopify.close();
+        }
+        if (hubspot != null) {
+            hubspot.close();
         }
     }
 }

@@ -1,0 +1,174 @@
+package dev.tidemark.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+
+/**
+ * HubSpot's CRM objects API as far as the hubspot template reads it, really served over HTTP:
+ * {@code GET /crm/v3/objects/<type>?limit=&after=} ({@code limit} 1–100; {@code {"results": [...], "paging":
+ * {"next": {"after", "link"}}}}, no paging on the last page), {@code GET /crm/v3/objects/<type>/<id>} the object or
+ * a 404 with HubSpot's error body. A bearer token or a 401; every answer says its ten-second quota
+ * ({@code X-HubSpot-RateLimit-*}).
+ */
+public final class HubspotApi implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final String token;
+    private final Map<String, NavigableMap<Long, ObjectNode>> objects = new ConcurrentHashMap<>();
+    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+
+    public HubspotApi(int port, String token) {
+        this.token = token;
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.setExecutor(Executors.newFixedThreadPool(2));
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/crm/v3/objects";
+    }
+
+    /** A contact as the CRM API answers one: its id as text, its properties, createdAt, updatedAt, archived. */
+    public static ObjectNode contact(long id, String email, String updatedAt) {
+        ObjectNode contact = JSON.createObjectNode().put("id", Long.toString(id));
+        contact.putObject("properties").put("createdate", "2019-10-30T03:30:17.883Z").put("email", email)
+                .put("firstname", "Brian").put("hs_object_id", Long.toString(id)).put("lastmodifieddate", updatedAt)
+                .put("lastname", "Halligan");
+        return contact.put("createdAt", "2019-10-30T03:30:17.883Z").put("updatedAt", updatedAt).put("archived", false);
+    }
+
+    public void put(String type, ObjectNode object) {
+        objects.computeIfAbsent(type, t -> new ConcurrentSkipListMap<>()).put(Long.parseLong(object.get("id").asText()), object);
+    }
+
+    public void delete(String type, long id) {
+        objects.getOrDefault(type, new ConcurrentSkipListMap<>()).remove(id);
+    }
+
+    public void clear() {
+        objects.clear();
+        calls.clear();
+    }
+
+    public List<String> calls() {
+        synchronized (calls) {
+            return List.copyOf(calls);
+        }
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String raw = exchange.getRequestURI().getRawQuery();
+            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
+            exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Interval-Milliseconds", "10000");
+            exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Max", "100");
+            exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Remaining", "99");
+            if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                send(exchange, 401, error("Authentication credentials not found.", "INVALID_AUTHENTICATION"));
+                return;
+            }
+            String[] path = exchange.getRequestURI().getPath().split("/");
+            // "", "crm", "v3", "objects", type[, id]
+            if (path.length < 5 || path.length > 6 || !path[1].equals("crm") || !path[2].equals("v3") || !path[3].equals("objects")) {
+                send(exchange, 404, error("Unable to infer object type from: " + exchange.getRequestURI().getPath(), "OBJECT_NOT_FOUND"));
+                return;
+            }
+            NavigableMap<Long, ObjectNode> type = objects.getOrDefault(path[4], new ConcurrentSkipListMap<>());
+            if (path.length == 6) {
+                ObjectNode object;
+                try {
+                    object = type.get(Long.parseLong(path[5]));
+                } catch (NumberFormatException e) {
+                    object = null;
+                }
+                if (object == null) {
+                    send(exchange, 404, error("resource not found", "OBJECT_NOT_FOUND"));
+                } else {
+                    send(exchange, 200, object);
+                }
+                return;
+            }
+            Map<String, String> query = query(raw);
+            int limit = Integer.parseInt(query.getOrDefault("limit", "10"));
+            if (limit < 1 || limit > 100) {
+                send(exchange, 400, error("limit must be between 1 and 100", "VALIDATION_ERROR"));
+                return;
+            }
+            long after = Long.parseLong(query.getOrDefault("after", "0"));
+            List<ObjectNode> page = new ArrayList<>();
+            for (ObjectNode object : type.tailMap(after, true).values()) {
+                if (page.size() == limit) {
+                    break;
+                }
+                page.add(object);
+            }
+            ObjectNode body = JSON.createObjectNode();
+            ArrayNode results = body.putArray("results");
+            page.forEach(results::add);
+            if (!page.isEmpty()) {
+                Long next = type.higherKey(Long.parseLong(page.get(page.size() - 1).get("id").asText()));
+                if (next != null) {
+                    body.putObject("paging").putObject("next").put("after", next.toString())
+                            .put("link", "https://api.hubapi.com" + exchange.getRequestURI().getPath() + "?after=" + next);
+                }
+            }
+            send(exchange, 200, body);
+        }
+    }
+
+    private static ObjectNode error(String message, String category) {
+        return JSON.createObjectNode().put("status", "error").put("message", message).put("correlationId", "aeb5f871-7f07-4993-9211-075dc63e7cbf")
+                .put("category", category);
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> query = new HashMap<>();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return query;
+    }
+
+    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json;charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
