@@ -31,7 +31,7 @@ import org.eclipse.microprofile.config.spi.ConfigSource;
 public class ProviderTemplates implements ConfigSourceFactory {
 
     /** The templates there are, each documented in docs/providers/&lt;name&gt;.md. */
-    public static final List<String> NAMES = List.of("github", "hubspot", "shopify", "slack", "stripe");
+    public static final List<String> NAMES = List.of("github", "hubspot", "shopify", "slack", "stripe", "zendesk");
 
     /** Below the roles' switches (150), every file (250 and up) and the environment (300). */
     static final int ORDINAL = 140;

@@ -69,7 +69,7 @@ class ProviderTemplatesTest {
                         s:
                           template: %s
                           webhook: {secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}
-                          api: {base-url: "https://api.example.com", auth: {token: t}}
+                          api: {base-url: "https://api.example.com", auth: {token: t, username: "agent@example.com/token", password: t}}
                     """.formatted(name));
             assertThat(TidemarkConfigCheck.problems(config)).as(name).isEmpty();
         }

@@ -13,6 +13,12 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     private static volatile SlackApi slack;
     private static volatile ShopifyApi shopify;
     private static volatile HubspotApi hubspot;
+    private static volatile ZendeskApi zendesk;
+
+    /** Zendesk's Support API as the zendesk template reads users with it, for the "zendesktemplate" source. */
+    public static ZendeskApi zendesk() {
+        return zendesk;
+    }
 
     /** HubSpot's CRM API as the hubspot template reads it, for the "hubspottemplate" source. */
     public static HubspotApi hubspot() {
@@ -58,10 +64,12 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         slack = new SlackApi(FreePorts.next(), "xoxb-tidemark");
         shopify = new ShopifyApi(FreePorts.next(), "shpat_tidemark");
         hubspot = new HubspotApi(FreePorts.next(), "pat-na1-tidemark");
+        zendesk = new ZendeskApi(FreePorts.next(), "agent@acme.com", "zd-tidemark");
         return Map.ofEntries(Map.entry("tidemark.sources.stripetemplate.api.base-url", stripe.baseUrl()),
                 Map.entry("tidemark.sources.slacktemplate.api.base-url", slack.baseUrl()),
                 Map.entry("tidemark.sources.shopifytemplate.api.base-url", shopify.baseUrl()),
-                Map.entry("tidemark.sources.hubspottemplate.api.base-url", hubspot.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
+                Map.entry("tidemark.sources.hubspottemplate.api.base-url", hubspot.baseUrl()),
+                Map.entry("tidemark.sources.zendesktemplate.api.base-url", zendesk.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.oauthaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.auth.token-url", "http://127.0.0.1:" + tenants.port() + "/oauth/token"),
@@ -105,6 +113,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         }
         if (hubspot != null) {
             hubspot.close();
+        }
+        if (zendesk != null) {
+            zendesk.close();
         }
     }
 }

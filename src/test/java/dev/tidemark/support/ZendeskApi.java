@@ -1,0 +1,200 @@
+package dev.tidemark.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Zendesk's Support API as far as the zendesk template reads users with it, really served over HTTP: the incremental
+ * export {@code GET /api/v2/incremental/users/cursor.json?start_time=&per_page=} (or {@code ?cursor=}) in
+ * (updated_at, id) order, {@code {"users", "after_url", "after_cursor", "end_of_stream"}}, a start_time less than a
+ * minute old refused ({@code 400 InvalidValue}, as Zendesk does); {@code GET /api/v2/users/<id>.json} the user or a
+ * 404. HTTP Basic with an API token ({@code <email>/token:<token>}) or a 401; every n-th call a 429 with Retry-After.
+ */
+public final class ZendeskApi implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final String authorization;
+    private final Map<Long, ObjectNode> users = new ConcurrentHashMap<>();
+    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicInteger count = new AtomicInteger();
+    private volatile int limitedEvery;
+
+    public ZendeskApi(int port, String email, String token) {
+        this.authorization = "Basic " + Base64.getEncoder().encodeToString((email + "/token:" + token).getBytes(StandardCharsets.UTF_8));
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.setExecutor(Executors.newFixedThreadPool(2));
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/api/v2";
+    }
+
+    /** A user as the Support API answers one. */
+    public static ObjectNode user(long id, String name, Instant updatedAt) {
+        return JSON.createObjectNode().put("id", id).put("url", "https://acme.zendesk.com/api/v2/users/" + id + ".json")
+                .put("name", name).put("email", name.toLowerCase().replace(' ', '.') + "@example.com")
+                .put("created_at", "2026-01-05T10:00:00Z").put("updated_at", updatedAt.toString()).put("active", true)
+                .put("role", "end-user");
+    }
+
+    public void put(ObjectNode user) {
+        users.put(user.get("id").asLong(), user);
+    }
+
+    public void rateLimitEvery(int n) {
+        limitedEvery = n;
+    }
+
+    public void clear() {
+        users.clear();
+        calls.clear();
+        count.set(0);
+        limitedEvery = 0;
+    }
+
+    public List<String> calls() {
+        synchronized (calls) {
+            return List.copyOf(calls);
+        }
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String raw = exchange.getRequestURI().getRawQuery();
+            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
+            if (limitedEvery > 0 && count.incrementAndGet() % limitedEvery == 0) {
+                exchange.getResponseHeaders().set("Retry-After", "1");
+                send(exchange, 429, JSON.createObjectNode().put("error", "APIRateLimitExceeded"));
+                return;
+            }
+            if (!authorization.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                send(exchange, 401, JSON.createObjectNode().put("error", "Couldn't authenticate you"));
+                return;
+            }
+            String path = exchange.getRequestURI().getPath();
+            if (path.equals("/api/v2/incremental/users/cursor.json")) {
+                export(exchange, query(raw));
+            } else if (path.startsWith("/api/v2/users/") && path.endsWith(".json")) {
+                ObjectNode user;
+                try {
+                    user = users.get(Long.parseLong(path.substring("/api/v2/users/".length(), path.length() - ".json".length())));
+                } catch (NumberFormatException e) {
+                    user = null;
+                }
+                if (user == null) {
+                    send(exchange, 404, JSON.createObjectNode().put("error", "RecordNotFound").put("description", "Not found"));
+                } else {
+                    ObjectNode body = JSON.createObjectNode();
+                    body.set("user", user);
+                    send(exchange, 200, body);
+                }
+            } else {
+                send(exchange, 404, JSON.createObjectNode().put("error", "InvalidEndpoint"));
+            }
+        }
+    }
+
+    private void export(HttpExchange exchange, Map<String, String> query) throws IOException {
+        int perPage = Integer.parseInt(query.getOrDefault("per_page", "1000"));
+        List<ObjectNode> ordered = new ArrayList<>(users.values());
+        ordered.sort(Comparator.comparing((ObjectNode u) -> Instant.parse(u.get("updated_at").asText())).thenComparingLong(u -> u.get("id").asLong()));
+        int from;
+        if (query.containsKey("cursor")) {
+            String[] at = new String(Base64.getUrlDecoder().decode(query.get("cursor")), StandardCharsets.UTF_8).split("\\|");
+            Instant updated = Instant.parse(at[0]);
+            long id = Long.parseLong(at[1]);
+            from = 0;
+            while (from < ordered.size() && key(ordered.get(from), updated, id) <= 0) {
+                from++;
+            }
+        } else {
+            String start = query.get("start_time");
+            if (start == null) {
+                send(exchange, 400, JSON.createObjectNode().put("error", "InvalidValue").put("description", "start_time is required"));
+                return;
+            }
+            long startTime = Long.parseLong(start);
+            if (startTime > Instant.now().getEpochSecond() - 60) {
+                send(exchange, 400, JSON.createObjectNode().put("error", "InvalidValue")
+                        .put("description", "Too recent start_time. Use a start_time older than 1 minute"));
+                return;
+            }
+            from = 0;
+            while (from < ordered.size() && Instant.parse(ordered.get(from).get("updated_at").asText()).getEpochSecond() < startTime) {
+                from++;
+            }
+        }
+        List<ObjectNode> page = ordered.subList(from, Math.min(ordered.size(), from + perPage));
+        ObjectNode body = JSON.createObjectNode();
+        ArrayNode items = body.putArray("users");
+        page.forEach(items::add);
+        // Zendesk always hands out where to go on from, the end of the stream included (to come back later).
+        ObjectNode last = page.isEmpty() ? null : page.get(page.size() - 1);
+        String cursor = last == null ? query.getOrDefault("cursor", "")
+                : Base64.getUrlEncoder().withoutPadding().encodeToString((last.get("updated_at").asText() + "|" + last.get("id").asText())
+                        .getBytes(StandardCharsets.UTF_8));
+        body.put("after_url", baseUrl() + "/incremental/users/cursor.json?cursor=" + cursor + "&per_page=" + perPage);
+        body.put("after_cursor", cursor);
+        body.put("end_of_stream", from + page.size() >= ordered.size());
+        send(exchange, 200, body);
+    }
+
+    private static int key(ObjectNode user, Instant updated, long id) {
+        int byTime = Instant.parse(user.get("updated_at").asText()).compareTo(updated);
+        return byTime != 0 ? byTime : Long.compare(user.get("id").asLong(), id);
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> query = new HashMap<>();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return query;
+    }
+
+    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
