@@ -113,7 +113,14 @@ class TidemarkConfigCheckTest {
     void pollingMistakesNameTheirKeys() {
         String base = "tidemark.sources.billing";
         assertThat(problemsOf(VALID.replace("pagination: {type: cursor}", "pagination: {type: scroll}")))
-                .contains(base + ".resources.subscriptions.list.pagination.type: 'scroll' is not one of cursor, link-header, next-url, offset, page");
+                .contains(base + ".resources.subscriptions.list.pagination.type: 'scroll' is not one of cursor, last-item, link-header, next-url, offset, page");
+        assertThat(problemsOf(VALID.replace("pagination: {type: cursor}", "pagination: {type: last-item, has-more-path: has_more}")))
+                .contains(base + ".resources.subscriptions.list.pagination.has-more-path: ");
+        assertThat(problemsOf(VALID.replace("fetch: /v1/subscriptions/{id}", "fetch: /v1/subscriptions/{id}\n          fetch-gone-when: \"record.deleted +\"")))
+                .contains(base + ".resources.subscriptions.fetch-gone-when: not a boolean CEL predicate over record");
+        assertThat(problemsOf(VALID.replace("fetch: /v1/subscriptions/{id}", "fetch-gone-when: \"record.deleted == true\"")))
+                .contains(base + ".resources.subscriptions.fetch-gone-when: reads the single-record endpoint's answer, but "
+                        + base + ".resources.subscriptions.fetch is not set");
         assertThat(problemsOf(VALID.replace("base-url: https://api.billing.example", "base-url: api.billing.example")))
                 .contains(base + ".api.base-url: must be an absolute http(s) URL, was 'api.billing.example'");
         assertThat(problemsOf(VALID.replace("token-url: https://auth.example/token, ", "")))
