@@ -483,6 +483,12 @@ public interface TidemarkConfig {
         @WithDefault("/next")
         String nextUrlPath();
 
+        /**
+         * next-url: JSON pointer to a true or false in the body, true on the last page, for an API that hands out a
+         * next URL on every page (Zendesk's end_of_stream with its after_url).
+         */
+        Optional<String> endPath();
+
         /** page: the query parameter of the page number. */
         @WithDefault("page")
         String pageParam();

@@ -40,8 +40,12 @@ final class LastItemPagination extends TokenWalk {
             throw new MalformedPageException("no true or false at " + hasMoreAt + " (has-more-path)");
         }
         List<ListItem> items = page.items();
-        if (!hasMore.booleanValue() || items.isEmpty()) {
+        if (!hasMore.booleanValue()) {
             return Optional.empty();
+        }
+        if (items.isEmpty()) {
+            // Ending here would make a sweep take what it did not reach for deleted.
+            throw new MalformedPageException("more pages, but no item to go on from (" + hasMoreAt + " is true on an empty page)");
         }
         JsonNode id = items.get(items.size() - 1).data().at(idAt);
         if (!(id.isTextual() || id.isIntegralNumber()) || id.asText().isBlank()) {

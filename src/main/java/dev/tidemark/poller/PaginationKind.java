@@ -32,19 +32,20 @@ public enum PaginationKind implements ConfigKind {
 
         @Override
         void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {
-            JsonPointers.problem(key + ".has-more-path", settings.hasMorePath()).ifPresent(problems::add);
-            JsonPointers.problem(key + ".last-item-path", settings.lastItemPath()).ifPresent(problems::add);
+            nonEmptyPointer(key + ".has-more-path", settings.hasMorePath(), problems);
+            nonEmptyPointer(key + ".last-item-path", settings.lastItemPath(), problems);
         }
     },
     NEXT_URL(false) {
         @Override
         Pagination create(ListQuery query, TidemarkConfig.Pagination settings) {
-            return new NextUrlPagination(query, settings.nextUrlPath());
+            return new NextUrlPagination(query, settings.nextUrlPath(), settings.endPath());
         }
 
         @Override
         void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {
             JsonPointers.problem(key + ".next-url-path", settings.nextUrlPath()).ifPresent(problems::add);
+            settings.endPath().ifPresent(end -> nonEmptyPointer(key + ".end-path", end, problems));
         }
     },
     LINK_HEADER(false) {
@@ -74,6 +75,15 @@ public enum PaginationKind implements ConfigKind {
     }
 
     abstract Pagination create(ListQuery query, TidemarkConfig.Pagination settings);
+
+    /** A pointer that must name something inside: the empty pointer (the whole document) is never a flag or an id. */
+    private static void nonEmptyPointer(String key, String pointer, List<String> problems) {
+        if (pointer.isEmpty()) {
+            problems.add(key + ": must point inside the document, e.g. /has_more; was empty");
+        } else {
+            JsonPointers.problem(key, pointer).ifPresent(problems::add);
+        }
+    }
 
     /** What is wrong with this kind's own settings, each problem naming its key under {@code key} (the pagination's). */
     void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {

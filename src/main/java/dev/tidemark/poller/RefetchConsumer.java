@@ -321,7 +321,7 @@ public class RefetchConsumer {
                     boolean late = request.observedAt().plus(READ_LAG).isBefore(reading);
                     Instant deletedAt = late || reading.isBefore(request.updatedAt()) ? reading : request.updatedAt();
                     JsonNode record = response.map(answer -> record(resource, answer.body())).orElse(null);
-                    boolean gone = record == null || goneWhen(resource, record);
+                    boolean gone = record == null || goneWhen(resource, record) || another(request, resource, record);
                     ChangeEnvelope answer = gone
                             ? ChangeEnvelope.of(request.owner(), request.resource(), request.id(), Op.DELETE,
                                     Timestamps.micros(deletedAt), null, Origin.POLL, "refetch", reading)
@@ -347,10 +347,27 @@ public class RefetchConsumer {
         } catch (Exception e) {
             throw new MalformedPageException("the single-record answer is not JSON");
         }
-        if (root == null) {
-            throw new MalformedPageException("the single-record answer is empty");
+        JsonNode record = root == null ? null
+                : resource.fetchRecord().filter(p -> !p.isEmpty()).map(p -> root.at(JsonPointers.compile(p))).orElse(root);
+        if (record == null || !record.isObject()) {
+            // An empty answer, null, or a pointer that misses is no record: never stored as one.
+            throw new MalformedPageException("the single-record answer has no record (an object)"
+                    + resource.fetchRecord().map(p -> " at " + p).orElse(""));
         }
-        return resource.fetchRecord().filter(p -> !p.isEmpty()).map(p -> root.at(JsonPointers.compile(p))).orElse(root);
+        return record;
+    }
+
+    /**
+     * Whether the provider answered with another record than the one asked for: an id it merged into another answers
+     * with the survivor (HubSpot), which is stored under its own id, never under the one asked for. Nested records
+     * carry their ancestors' ids here and their own in the answer: not compared.
+     */
+    private static boolean another(ChangeEnvelope request, TidemarkConfig.Resource resource, JsonNode record) {
+        if (resource.parent().isPresent()) {
+            return false;
+        }
+        JsonNode id = record.at(JsonPointers.compile(resource.id()));
+        return (id.isTextual() || id.isIntegralNumber()) && !id.asText().equals(request.id());
     }
 
     /** Whether fetch-gone-when says the answer is the provider's marker of a deleted record; one it cannot be evaluated on is no record. */

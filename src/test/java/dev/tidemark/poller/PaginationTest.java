@@ -84,7 +84,7 @@ class PaginationTest {
 
     @Test
     void aNextUrlOrLinkWalkCallsTheUrlItWasGiven() throws Exception {
-        Pagination next = new NextUrlPagination(query(2, true, null), "/links/next");
+        Pagination next = new NextUrlPagination(query(2, true, null), "/links/next", Optional.empty());
         PageResult first = next.read(Position.START, page(items(T, 0, 2), "{\"links\":{\"next\":\"/v2/items?page=2\"}}"));
         assertThat(next.request(first.next())).isEqualTo(PageRequest.url("/v2/items?page=2"));
         assertThat(next.read(first.next(), page(List.of(), "{\"links\":{}}")).last()).isTrue();
@@ -93,6 +93,19 @@ class PaginationTest {
                 .contains("https://a.example/i?page=3");
         assertThat(LinkHeaderPagination.next("<https://a.example/i?page=3>; rel=next; title=\"a, b\"")).contains("https://a.example/i?page=3");
         assertThat(LinkHeaderPagination.next("<https://a.example/i?page=1>; rel=\"prev\"")).isEmpty();
+    }
+
+    @Test
+    void aNextUrlWalkWithAnEndPointerStopsWhereTheProviderSaysTheStreamEnds() throws Exception {
+        // Zendesk's incremental export: after_url on every page, end_of_stream true on the last.
+        Pagination export = new NextUrlPagination(query(2, true, null), "/after_url", Optional.of("/end_of_stream"));
+        PageResult first = export.read(Position.START, page(items(T, 0, 2), "{\"after_url\":\"/x?cursor=a\",\"end_of_stream\":false}"));
+        assertThat(first.last()).isFalse();
+        assertThat(export.request(first.next())).isEqualTo(PageRequest.url("/x?cursor=a"));
+        assertThat(export.read(first.next(), page(items(T, 2, 1), "{\"after_url\":\"/x?cursor=b\",\"end_of_stream\":true}")).last())
+                .isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> export.read(Position.START, page(items(T, 0, 2), "{\"after_url\":\"/x\"}")))
+                .isInstanceOf(MalformedPageException.class).hasMessageContaining("end-path");
     }
 
     @Test
@@ -108,8 +121,9 @@ class PaginationTest {
         assertThat(first.next().token()).isEqualTo("pm_126");
         assertThat(stripe.request(first.next()).query()).containsEntry("starting_after", "pm_126").containsEntry("limit", "2");
         assertThat(stripe.read(first.next(), page(List.of(item("pm_127", null)), "{\"data\":[],\"has_more\":false}")).last()).isTrue();
-        // "More" with nothing on the page ends the walk rather than asking for the same page again.
-        assertThat(stripe.read(first.next(), page(List.of(), "{\"data\":[],\"has_more\":true}")).last()).isTrue();
+        // "More" with nothing on the page to go on from: malformed, not an end (a sweep would delete the rest).
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> stripe.read(first.next(), page(List.of(), "{\"data\":[],\"has_more\":true}")))
+                .isInstanceOf(MalformedPageException.class);
 
         // A page that does not say whether there is more, or says so without an id to go on from, cannot be walked on.
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> stripe.read(Position.START, page(two, "{\"data\":[]}")))
@@ -224,6 +238,14 @@ class PaginationTest {
         assertThat(ResumePolicy.startPosition(Optional.of(failed), SyncMode.INCREMENTAL, query, java.time.Duration.ZERO))
                 .isEqualTo(new Position(T, T, "r5", 3, null));
         assertThat(ResumePolicy.startPosition(Optional.of(failed), SyncMode.FULL, query, java.time.Duration.ZERO)).isEqualTo(Position.START);
+        // A resource without updated_at (hash) has no time to continue from: a failed token (Stripe's starting_after
+        // naming an object deleted since) starts the walk over rather than failing on it every run.
+        Checkpoint failedWithoutTime = new Checkpoint(SyncMode.INCREMENTAL, RunStatus.FAILED, run, new Position(null, null, "cus_9", 3, "cus_9"), T);
+        assertThat(ResumePolicy.startPosition(Optional.of(failedWithoutTime), SyncMode.INCREMENTAL, query(100, false, null),
+                java.time.Duration.ZERO)).isEqualTo(Position.START);
+        Checkpoint cutWithoutTime = new Checkpoint(SyncMode.INCREMENTAL, RunStatus.PARTIAL, run, new Position(null, null, "cus_9", 3, "cus_9"), T);
+        assertThat(ResumePolicy.startPosition(Optional.of(cutWithoutTime), SyncMode.INCREMENTAL, query(100, false, null),
+                java.time.Duration.ZERO)).as("cut short, not failed: resumed").isEqualTo(cutWithoutTime.position());
         Checkpoint done = new Checkpoint(SyncMode.FULL, RunStatus.COMPLETED, run, mid.withToken(null), T);
         assertThat(ResumePolicy.startPosition(Optional.of(done), SyncMode.FULL, query, java.time.Duration.ZERO)).isEqualTo(Position.START);
         assertThat(ResumePolicy.startPosition(Optional.of(done), SyncMode.INCREMENTAL, query, java.time.Duration.ZERO))

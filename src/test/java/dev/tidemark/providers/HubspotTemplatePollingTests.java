@@ -112,6 +112,19 @@ class HubspotTemplatePollingTests {
         Records.await("hubspottemplate/contacts/" + (base + 2), r -> r.body("deleted", equalTo(true)));
         assertThat(hubspot.calls()).contains("GET /crm/v3/objects/contacts/" + (base + 1));
 
+        // Contact 3 is merged into contact 1: reading 3 answers with 1. A late event for 3 deletes 3, and never stores
+        // contact 1's record under 3's id.
+        hubspot.put("contacts", HubspotApi.contact(base + 3, "merged@hubspot.com", "2026-11-30T10:00:00Z"));
+        run("contacts", SyncMode.FULL);
+        Records.await("hubspottemplate/contacts/" + (base + 3), r -> r.body("data.properties.email", equalTo("merged@hubspot.com")));
+        hubspot.merge("contacts", base + 3, base + 1);
+        ArrayNode late = JSON.createArrayNode();
+        late.add(changed.deepCopy().put("eventId", 3).put("subscriptionType", "contact.propertyChange").put("objectId", base + 3)
+                .put("occurredAt", System.currentTimeMillis()));
+        post(late.toString(), "https://hooks.example.com/webhooks/hubspottemplate").then().statusCode(202).body("changes", equalTo(1));
+        Records.await("hubspottemplate/contacts/" + (base + 3), r -> r.body("deleted", equalTo(true)));
+        Records.await("hubspottemplate/contacts/" + (base + 1), r -> r.body("data.properties.email", equalTo("after@hubspot.com")));
+
         // Signed for another URL (not the one HubSpot was given): refused.
         post(batch.toString(), "https://elsewhere.example.com/webhooks/hubspottemplate").then().statusCode(401);
     }

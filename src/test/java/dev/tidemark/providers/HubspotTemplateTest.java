@@ -92,7 +92,10 @@ public class HubspotTemplateTest {
         // hubspot-api-python HEAD: a signing time in epoch milliseconds, checked against the tolerance.
         assertThat(verifies(scheme, body, "1693657560000", "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y=",
                 Instant.ofEpochMilli(1693657560000L))).isTrue();
-        // Its older test signs the time 15000000 (in 1970): a replay's time, refused.
+        // Its older test signs the time 15000000 (in 1970; a number that short reads as epoch seconds): right at its time,
+        // a replay's now.
+        assertThat(verifies(scheme, body, "15000000", "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=", Instant.ofEpochSecond(15000000L)))
+                .isTrue();
         assertThat(verifies(scheme, body, "15000000", "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=", Instant.now())).isFalse();
         assertThat(verifies(scheme, "{'example_field':'other'}".getBytes(StandardCharsets.UTF_8), "1693657560000",
                 "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y=", Instant.ofEpochMilli(1693657560000L))).isFalse();

@@ -73,7 +73,7 @@ class ZendeskTemplatePollingTests {
         for (int i = 0; i < 1500; i++) {
             zendesk.put(ZendeskApi.user(base + i, "User " + i, t.plusSeconds(i)));
         }
-        zendesk.rateLimitEvery(3);
+        zendesk.rateLimitEvery(2);   // every other call: 429, Retry-After 1
         SyncRun full = run(SyncMode.FULL);
         assertThat(full.status()).isEqualTo("completed");
         assertThat(full.records()).isEqualTo(1500);
@@ -93,6 +93,21 @@ class ZendeskTemplatePollingTests {
         SyncRun again = run(SyncMode.INCREMENTAL);
         assertThat(again.status()).as(again.error().orElse("")).isEqualTo("completed");
         Records.await("zendesktemplate/users/" + (base + 8), r -> r.body("data.name", equalTo("Renamed too")));
+    }
+
+    @Test
+    void aWalkEndsWhereTheExportSaysTheStreamEndsThoughAnAccountInUseKeepsChanging() {
+        Instant t = Instant.parse("2026-11-01T00:00:00Z");
+        for (int i = 0; i < 5; i++) {
+            zendesk.put(ZendeskApi.user(base + i, "User " + i, t.plusSeconds(i)));
+        }
+        // Each call finds one more change after it: following after_url until a page comes back empty would walk on for
+        // as long as the account is in use. end_of_stream ends the walk.
+        zendesk.busy(true);
+        SyncRun full = run(SyncMode.FULL);
+        assertThat(full.status()).isEqualTo("completed");
+        assertThat(full.calls()).isEqualTo(1);
+        assertThat(full.records()).isEqualTo(6);
     }
 
     @Test

@@ -25,7 +25,7 @@ import java.util.concurrent.Executors;
  * HubSpot's CRM objects API as far as the hubspot template reads it, really served over HTTP:
  * {@code GET /crm/v3/objects/<type>?limit=&after=} ({@code limit} 1–100; {@code {"results": [...], "paging":
  * {"next": {"after", "link"}}}}, no paging on the last page), {@code GET /crm/v3/objects/<type>/<id>} the object or
- * a 404 with HubSpot's error body. A bearer token or a 401; every answer says its ten-second quota
+ * a 404 with HubSpot's error body; an id merged into another answers with the survivor. A bearer token or a 401; every answer says its ten-second quota
  * ({@code X-HubSpot-RateLimit-*}).
  */
 public final class HubspotApi implements AutoCloseable {
@@ -36,6 +36,7 @@ public final class HubspotApi implements AutoCloseable {
     private final String token;
     private final Map<String, NavigableMap<Long, ObjectNode>> objects = new ConcurrentHashMap<>();
     private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+    private final Map<Long, Long> merged = new ConcurrentHashMap<>();
 
     public HubspotApi(int port, String token) {
         this.token = token;
@@ -70,7 +71,14 @@ public final class HubspotApi implements AutoCloseable {
         objects.getOrDefault(type, new ConcurrentSkipListMap<>()).remove(id);
     }
 
+    /** Merges {@code from} into {@code into}: {@code from} leaves the list, and reading it answers with {@code into}. */
+    public void merge(String type, long from, long into) {
+        delete(type, from);
+        merged.put(from, into);
+    }
+
     public void clear() {
+        merged.clear();
         objects.clear();
         calls.clear();
     }
@@ -102,7 +110,8 @@ public final class HubspotApi implements AutoCloseable {
             if (path.length == 6) {
                 ObjectNode object;
                 try {
-                    object = type.get(Long.parseLong(path[5]));
+                    long id = Long.parseLong(path[5]);
+                    object = type.get(merged.getOrDefault(id, id));
                 } catch (NumberFormatException e) {
                     object = null;
                 }

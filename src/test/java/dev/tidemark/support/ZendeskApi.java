@@ -40,6 +40,9 @@ public final class ZendeskApi implements AutoCloseable {
     private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger count = new AtomicInteger();
     private volatile int limitedEvery;
+    /** A busy account: each export call finds one more user changed just now. */
+    private volatile boolean busy;
+    private final AtomicInteger born = new AtomicInteger();
 
     public ZendeskApi(int port, String email, String token) {
         this.authorization = "Basic " + Base64.getEncoder().encodeToString((email + "/token:" + token).getBytes(StandardCharsets.UTF_8));
@@ -73,11 +76,17 @@ public final class ZendeskApi implements AutoCloseable {
         limitedEvery = n;
     }
 
+    /** Every export call from now on finds a user changed a moment before it, as in an account in use. */
+    public void busy(boolean on) {
+        busy = on;
+    }
+
     public void clear() {
         users.clear();
         calls.clear();
         count.set(0);
         limitedEvery = 0;
+        busy = false;
     }
 
     public List<String> calls() {
@@ -123,6 +132,10 @@ public final class ZendeskApi implements AutoCloseable {
     }
 
     private void export(HttpExchange exchange, Map<String, String> query) throws IOException {
+        if (busy) {
+            long id = 9_000_000_000L + born.incrementAndGet();
+            put(user(id, "Newcomer " + id, Instant.now().minusMillis(100)));
+        }
         int perPage = Integer.parseInt(query.getOrDefault("per_page", "1000"));
         List<ObjectNode> ordered = new ArrayList<>(users.values());
         ordered.sort(Comparator.comparing((ObjectNode u) -> Instant.parse(u.get("updated_at").asText())).thenComparingLong(u -> u.get("id").asLong()));
