@@ -28,6 +28,13 @@ final class CursorPagination extends TokenWalk {
     @Override
     protected Optional<String> nextToken(ListPage page) {
         JsonNode token = page.body() == null ? null : page.body().at(tokenAt);
-        return token == null || token.isMissingNode() || token.isNull() ? Optional.empty() : Optional.of(token.asText());
+        if (token == null || token.isMissingNode() || token.isNull()) {
+            return Optional.empty();
+        }
+        if (!token.isTextual() && !token.isIntegralNumber()) {
+            // An object or a list read as text is "": the walk would end as if the list did, and a sweep delete the rest.
+            throw new MalformedPageException("the next page's token at " + tokenAt + " is not a string or a number");
+        }
+        return Optional.of(token.asText());
     }
 }

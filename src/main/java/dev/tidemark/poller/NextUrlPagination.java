@@ -28,6 +28,7 @@ final class NextUrlPagination extends TokenWalk {
 
     @Override
     protected Optional<String> nextToken(ListPage page) {
+        boolean more = false;
         if (endAt.isPresent()) {
             JsonNode end = page.body() == null ? null : page.body().at(endAt.get());
             if (end == null || !end.isBoolean()) {
@@ -36,8 +37,24 @@ final class NextUrlPagination extends TokenWalk {
             if (end.booleanValue()) {
                 return Optional.empty();
             }
+            more = true;
         }
         JsonNode url = page.body() == null ? null : page.body().at(urlAt);
-        return url == null || url.isMissingNode() || url.isNull() ? Optional.empty() : Optional.of(url.asText());
+        if (url == null || url.isMissingNode() || url.isNull()) {
+            if (more) {
+                throw new MalformedPageException("the stream goes on (" + endAt.get() + " is false) but there is no next URL at " + urlAt);
+            }
+            return Optional.empty();
+        }
+        if (!url.isTextual() || url.asText().isBlank()) {
+            throw new MalformedPageException("the next page's URL at " + urlAt + " is not a string");
+        }
+        return Optional.of(url.asText());
+    }
+
+    /** With an end pointer, only the provider's "this is the end" ends the walk: an empty page before it is not the end. */
+    @Override
+    protected boolean endsOnEmptyPage() {
+        return endAt.isEmpty();
     }
 }

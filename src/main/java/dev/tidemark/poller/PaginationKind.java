@@ -21,7 +21,7 @@ public enum PaginationKind implements ConfigKind {
 
         @Override
         void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {
-            JsonPointers.problem(key + ".cursor-path", settings.cursorPath()).ifPresent(problems::add);
+            nonEmptyPointer(key + ".cursor-path", settings.cursorPath(), problems);
         }
     },
     LAST_ITEM(false) {
@@ -44,7 +44,7 @@ public enum PaginationKind implements ConfigKind {
 
         @Override
         void problems(String key, TidemarkConfig.Pagination settings, List<String> problems) {
-            JsonPointers.problem(key + ".next-url-path", settings.nextUrlPath()).ifPresent(problems::add);
+            nonEmptyPointer(key + ".next-url-path", settings.nextUrlPath(), problems);
             settings.endPath().ifPresent(end -> nonEmptyPointer(key + ".end-path", end, problems));
         }
     },

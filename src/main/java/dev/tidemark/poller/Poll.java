@@ -36,6 +36,23 @@ class Poll {
         this.publisher = publisher;
     }
 
+    /**
+     * Whether the provider refused a request outright (a 4xx other than authentication, a timeout or its quota): on a
+     * walk that follows the provider's tokens, the token it was asked with is dead.
+     */
+    static boolean refusedToken(Throwable failure) {
+        if (!(failure instanceof ProviderCallException call) || call.quota()) {
+            return false;
+        }
+        int status = call.status();
+        return status >= 400 && status < 500 && status != 401 && status != 403 && status != 408 && status != 429;
+    }
+
+    /** A position whose token was refused: kept where the last item's time lets the next run go on without it. */
+    private static Position withoutDeadToken(Position at) {
+        return at.updatedAt() == null ? at.withToken(null) : at;
+    }
+
     Uni<RunOutcome> run(Walk walk, SyncMode mode, RunContext run) {
         return checkpoints.checkpoint(walk.target()).chain(checkpoint -> run(walk, mode, run, checkpoint));
     }
@@ -55,11 +72,24 @@ class Poll {
                 .replaceWith(RunOutcome.COMPLETED)
                 .onFailure().recoverWithUni(failure -> {
                     RunStatus status = RunOutcome.status(failure);
-                    // The checkpoint already holds the last page Kafka acknowledged; only its status changes.
+                    boolean refused = refusedToken(failure);
+                    // The checkpoint already holds the last page Kafka acknowledged; only its status changes. A next-page
+                    // token the provider refused (a cursor expired, Stripe's starting_after naming an object deleted
+                    // since) must not be tried again: the failure is recorded even when this run saved no page (it
+                    // failed on the token it resumed at), so the next run continues from the last item's time instead
+                    // (ResumePolicy), and where there is none, the token is dropped and the walk starts over.
                     return checkpoints.checkpoint(walk.target())
-                            .chain(saved -> saved.filter(c -> c.runId().equals(run.id()))
-                                    .map(c -> checkpoints.save(walk.target(), c.mode(), status, run.id(), c.position()))
-                                    .orElse(Uni.createFrom().voidItem()))
+                            .chain(saved -> {
+                                Optional<Checkpoint> own = saved.filter(c -> c.runId().equals(run.id()));
+                                if (own.isPresent()) {
+                                    return checkpoints.save(walk.target(), own.get().mode(), status, run.id(),
+                                            refused ? withoutDeadToken(own.get().position()) : own.get().position());
+                                }
+                                if (refused && from.token() != null) {
+                                    return checkpoints.save(walk.target(), walkMode, RunStatus.FAILED, run.id(), withoutDeadToken(from));
+                                }
+                                return Uni.createFrom().voidItem();
+                            })
                             .onFailure().recoverWithNull()
                             .invoke(() -> LOG.warnf("sync %s run=%s %s: %s", walk.target(), run.id(), status, failure.getMessage()))
                             .replaceWith(RunOutcome.of(failure));

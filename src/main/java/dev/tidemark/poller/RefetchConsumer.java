@@ -360,10 +360,13 @@ public class RefetchConsumer {
     /**
      * Whether the provider answered with another record than the one asked for: an id it merged into another answers
      * with the survivor (HubSpot), which is stored under its own id, never under the one asked for. Nested records
-     * carry their ancestors' ids here and their own in the answer: not compared.
+     * carry their ancestors' ids here and their own in the answer: not compared. Nor where the resource's id pointer
+     * may not be the id its records are kept by: a resource only fetched, whose webhook names records by another
+     * field (webhook.id), has never had that pointer checked against a listed record.
      */
     private static boolean another(ChangeEnvelope request, TidemarkConfig.Resource resource, JsonNode record) {
-        if (resource.parent().isPresent()) {
+        boolean webhookNamesById = resource.webhook().flatMap(TidemarkConfig.ResourceWebhook::id).isPresent();
+        if (resource.parent().isPresent() || (resource.list().isEmpty() && webhookNamesById)) {
             return false;
         }
         JsonNode id = record.at(JsonPointers.compile(resource.id()));

@@ -44,9 +44,9 @@ final class ResumePolicy {
                 // item taken with the filter instead, which takes at most that page again.
                 return new Position(at.updatedAt(), at.updatedAt(), at.id(), at.seen(), null);
             }
-            if (last.status() == RunStatus.FAILED && at.token() != null) {
-                // No time to continue from (a resource without updated_at, whose polls walk the whole list anyway):
-                // a token that fails (Stripe's starting_after naming an object deleted since) would fail every run.
+            if (last.status() == RunStatus.FAILED && at.token() == null && at.updatedAt() == null) {
+                // A token the provider refused was dropped (Poll), and there is no time to continue from (a resource
+                // without updated_at, whose polls walk the whole list anyway): start over.
                 return Position.START;
             }
             return at;

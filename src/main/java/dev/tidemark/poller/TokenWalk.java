@@ -38,8 +38,16 @@ abstract class TokenWalk implements Pagination {
     @Override
     public final PageResult read(Position position, ListPage page) {
         Optional<String> token = nextToken(page).filter(t -> !t.isBlank());
-        PageResult taken = PageResult.taken(page.items(), position, token.isEmpty() || page.items().isEmpty());
+        PageResult taken = PageResult.taken(page.items(), position, token.isEmpty() || (page.items().isEmpty() && endsOnEmptyPage()));
         return new PageResult(taken.take(), taken.next().withToken(token.orElse(null)), taken.last(), false);
+    }
+
+    /**
+     * Whether an empty page ends the walk though it hands out a next token: so for APIs that say nothing else about
+     * the end; not for one that marks its last page (a walk of pages without progress still ends, failing, after a few).
+     */
+    protected boolean endsOnEmptyPage() {
+        return true;
     }
 
     /** The request for the page a token names. */

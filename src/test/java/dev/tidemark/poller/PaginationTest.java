@@ -106,6 +106,14 @@ class PaginationTest {
                 .isTrue();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> export.read(Position.START, page(items(T, 0, 2), "{\"after_url\":\"/x\"}")))
                 .isInstanceOf(MalformedPageException.class).hasMessageContaining("end-path");
+        // Not the end until the provider says so: an empty page goes on; more to come without a URL is malformed.
+        assertThat(export.read(first.next(), page(List.of(), "{\"after_url\":\"/x?cursor=b\",\"end_of_stream\":false}")).last()).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> export.read(Position.START, page(items(T, 0, 2), "{\"end_of_stream\":false}")))
+                .isInstanceOf(MalformedPageException.class);
+        // A token that is an object, not a string: malformed, not an end a sweep would delete after.
+        Pagination cursor = new CursorPagination(query(2, true, null), "cursor", "/paging/next");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> cursor.read(Position.START,
+                page(items(T, 0, 2), "{\"paging\":{\"next\":{\"after\":\"x\"}}}"))).isInstanceOf(MalformedPageException.class);
     }
 
     @Test
@@ -238,11 +246,20 @@ class PaginationTest {
         assertThat(ResumePolicy.startPosition(Optional.of(failed), SyncMode.INCREMENTAL, query, java.time.Duration.ZERO))
                 .isEqualTo(new Position(T, T, "r5", 3, null));
         assertThat(ResumePolicy.startPosition(Optional.of(failed), SyncMode.FULL, query, java.time.Duration.ZERO)).isEqualTo(Position.START);
-        // A resource without updated_at (hash) has no time to continue from: a failed token (Stripe's starting_after
-        // naming an object deleted since) starts the walk over rather than failing on it every run.
+        // A resource without updated_at (hash) has no time to continue from: once Poll dropped a token the provider
+        // refused (Stripe's starting_after naming an object deleted since), the walk starts over; a run that failed
+        // otherwise (a 5xx, Kafka away) keeps its token and resumes there.
+        Checkpoint refusedWithoutTime = new Checkpoint(SyncMode.INCREMENTAL, RunStatus.FAILED, run, new Position(null, null, "cus_9", 3, null), T);
+        assertThat(ResumePolicy.startPosition(Optional.of(refusedWithoutTime), SyncMode.INCREMENTAL, query(100, false, null),
+                java.time.Duration.ZERO)).isEqualTo(Position.START);
         Checkpoint failedWithoutTime = new Checkpoint(SyncMode.INCREMENTAL, RunStatus.FAILED, run, new Position(null, null, "cus_9", 3, "cus_9"), T);
         assertThat(ResumePolicy.startPosition(Optional.of(failedWithoutTime), SyncMode.INCREMENTAL, query(100, false, null),
-                java.time.Duration.ZERO)).isEqualTo(Position.START);
+                java.time.Duration.ZERO)).isEqualTo(failedWithoutTime.position());
+        assertThat(Poll.refusedToken(new ProviderCallException("400 resource_missing", false, 400))).isTrue();
+        assertThat(Poll.refusedToken(new ProviderCallException("503", false, 503))).isFalse();
+        assertThat(Poll.refusedToken(new ProviderCallException("429", false, 429))).isFalse();
+        assertThat(Poll.refusedToken(new ProviderCallException("quota", true, 400))).isFalse();
+        assertThat(Poll.refusedToken(new ProviderCallException("401", false, 401))).isFalse();
         Checkpoint cutWithoutTime = new Checkpoint(SyncMode.INCREMENTAL, RunStatus.PARTIAL, run, new Position(null, null, "cus_9", 3, "cus_9"), T);
         assertThat(ResumePolicy.startPosition(Optional.of(cutWithoutTime), SyncMode.INCREMENTAL, query(100, false, null),
                 java.time.Duration.ZERO)).as("cut short, not failed: resumed").isEqualTo(cutWithoutTime.position());

@@ -58,6 +58,8 @@ class ShopifyTemplatePollingTests {
                         + "FROM sync_runs WHERE source = 'shopifytemplate' AND trigger = 'schedule'").execute()
                 .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") == 3 && row.getLong("running") == 0)
                 .await().atMost(Duration.ofSeconds(10)));
+        // Each test's walks start from scratch, not from where another test's stopped.
+        pool.query("DELETE FROM poll_checkpoints WHERE source = 'shopifytemplate'").execute().await().atMost(Duration.ofSeconds(10));
         shopify = ProviderSimulatorResource.shopify();
         shopify.clear();
         // Above 2^53, as Shopify's ids are: a double would lose the last digits.

@@ -55,6 +55,8 @@ class SlackTemplatePollingTests {
                         + "FROM sync_runs WHERE source = 'slacktemplate' AND trigger = 'schedule'").execute()
                 .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") >= 1 && row.getLong("running") == 0)
                 .await().atMost(Duration.ofSeconds(10)));
+        // Each test's walks start from scratch, not from where another test's stopped.
+        pool.query("DELETE FROM poll_checkpoints WHERE source = 'slacktemplate'").execute().await().atMost(Duration.ofSeconds(10));
         slack = ProviderSimulatorResource.slack();
         slack.clear();
         prefix = "U" + Long.toString(System.nanoTime(), 36).toUpperCase();

@@ -63,6 +63,8 @@ class StripeTemplatePollingTests {
                         + "FROM sync_runs WHERE source = 'stripetemplate' AND trigger = 'schedule'").execute()
                 .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") == 5 && row.getLong("running") == 0)
                 .await().atMost(Duration.ofSeconds(10)));
+        // Each test's walks start from scratch, not from where another test's stopped.
+        pool.query("DELETE FROM poll_checkpoints WHERE source = 'stripetemplate'").execute().await().atMost(Duration.ofSeconds(10));
         stripe = ProviderSimulatorResource.stripe();
         stripe.clear();
         prefix = "cus_" + Long.toString(System.nanoTime(), 36) + "_";
@@ -132,6 +134,25 @@ class StripeTemplatePollingTests {
         assertThat(stripe.calls()).contains("GET /v1/subscriptions?limit=100&status=all");
         Records.await("stripetemplate/subscriptions/sub_" + prefix + "c", r -> r.body("data.status", equalTo("canceled"))
                 .body("deleted", equalTo(false)));
+    }
+
+    @Test
+    void aWalkCutShortWhoseStartingAfterStripeNoLongerKnowsStartsOverInsteadOfFailingEveryRun() {
+        for (int i = 0; i < 150; i++) {
+            stripe.put("subscriptions", StripeApi.fixture("subscription").put("id", "sub_" + prefix + String.format("%03d", i))
+                    .put("created", 1_722_000_000L + i));
+        }
+        // One page a run (max-pages 1 in this test source): the walk stops after the newest 100, at sub_…050.
+        assertThat(run("subscriptions", SyncMode.FULL).status()).isEqualTo("partial");
+        // That subscription is deleted: Stripe now answers 400 to starting_after=sub_…050.
+        stripe.delete("subscriptions", "sub_" + prefix + "050");
+        SyncRun refused = run("subscriptions", SyncMode.INCREMENTAL);
+        assertThat(refused.status()).isEqualTo("failed");
+        assertThat(stripe.calls()).last().asString().endsWith("starting_after=sub_" + prefix + "050&status=all");
+        // The next run does not ask with that id again: without updated_at to go on from, the walk starts over.
+        SyncRun next = run("subscriptions", SyncMode.INCREMENTAL);
+        assertThat(next.status()).isEqualTo("partial");
+        assertThat(stripe.calls()).last().asString().isEqualTo("GET /v1/subscriptions?limit=100&status=all");
     }
 
     @Test
