@@ -14,6 +14,12 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
     private static volatile ShopifyApi shopify;
     private static volatile HubspotApi hubspot;
     private static volatile ZendeskApi zendesk;
+    private static volatile GithubApi github;
+
+    /** GitHub's REST API as the github template reads a repository's issues, for the "ghtemplate" source (repo o/r). */
+    public static GithubApi github() {
+        return github;
+    }
 
     /** Zendesk's Support API as the zendesk template reads users with it, for the "zendesktemplate" source. */
     public static ZendeskApi zendesk() {
@@ -65,11 +71,13 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         shopify = new ShopifyApi(FreePorts.next(), "shpat_tidemark");
         hubspot = new HubspotApi(FreePorts.next(), "pat-na1-tidemark");
         zendesk = new ZendeskApi(FreePorts.next(), "agent@acme.com", "zd-tidemark");
+        github = new GithubApi(FreePorts.next(), "test-token");
         return Map.ofEntries(Map.entry("tidemark.sources.stripetemplate.api.base-url", stripe.baseUrl()),
                 Map.entry("tidemark.sources.slacktemplate.api.base-url", slack.baseUrl()),
                 Map.entry("tidemark.sources.shopifytemplate.api.base-url", shopify.baseUrl()),
                 Map.entry("tidemark.sources.hubspottemplate.api.base-url", hubspot.baseUrl()),
-                Map.entry("tidemark.sources.zendesktemplate.api.base-url", zendesk.baseUrl()),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
+                Map.entry("tidemark.sources.zendesktemplate.api.base-url", zendesk.baseUrl()),
+                Map.entry("tidemark.sources.ghtemplate.api.base-url", github.root() + "/repos/o/r"),Map.entry("tidemark.sources.accounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.oauthaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.base-url", tenants.baseUrl()),
                 Map.entry("tidemark.sources.ccaccounts.api.auth.token-url", "http://127.0.0.1:" + tenants.port() + "/oauth/token"),
@@ -116,6 +124,9 @@ public class ProviderSimulatorResource implements QuarkusTestResourceLifecycleMa
         }
         if (zendesk != null) {
             zendesk.close();
+        }
+        if (github != null) {
+            github.close();
         }
     }
 }
