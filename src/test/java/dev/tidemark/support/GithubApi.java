@@ -1,6 +1,5 @@
 package dev.tidemark.support;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,13 +8,10 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,19 +81,19 @@ public final class GithubApi implements AutoCloseable {
             exchange.getResponseHeaders().set("X-RateLimit-Resource", "core");
             String agent = exchange.getRequestHeaders().getFirst("User-Agent");
             if (agent == null || agent.isBlank()) {
-                send(exchange, 403, JSON.createObjectNode().put("message", "Request forbidden by administrative rules. "
+                HttpExchanges.send(exchange, 403, JSON.createObjectNode().put("message", "Request forbidden by administrative rules. "
                         + "Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required)."));
                 return;
             }
             if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                send(exchange, 401, JSON.createObjectNode().put("message", "Bad credentials")
+                HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("message", "Bad credentials")
                         .put("documentation_url", "https://docs.github.com/rest"));
                 return;
             }
             String path = exchange.getRequestURI().getPath();
             // GitHub's next links name the repository by its id: the same list.
             if (path.equals("/repos/o/r/issues") || path.equals("/repositories/1296269/issues")) {
-                list(exchange, query(raw));
+                list(exchange, HttpExchanges.query(raw));
             } else if (path.startsWith("/repos/o/r/issues/")) {
                 ObjectNode issue;
                 try {
@@ -106,20 +102,20 @@ public final class GithubApi implements AutoCloseable {
                     issue = null;
                 }
                 if (issue == null) {
-                    send(exchange, 404, JSON.createObjectNode().put("message", "Not Found")
+                    HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("message", "Not Found")
                             .put("documentation_url", "https://docs.github.com/rest/issues/issues#get-an-issue"));
                 } else {
-                    send(exchange, 200, issue);
+                    HttpExchanges.send(exchange, 200, issue);
                 }
             } else {
-                send(exchange, 404, JSON.createObjectNode().put("message", "Not Found"));
+                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("message", "Not Found"));
             }
         }
     }
 
     private void list(HttpExchange exchange, Map<String, String> query) throws IOException {
         if (!"updated".equals(query.get("sort")) || !"asc".equals(query.get("direction")) || !"all".equals(query.get("state"))) {
-            send(exchange, 422, JSON.createObjectNode().put("message", "this test's repository is read with state=all&sort=updated&direction=asc"));
+            HttpExchanges.send(exchange, 422, JSON.createObjectNode().put("message", "this test's repository is read with state=all&sort=updated&direction=asc"));
             return;
         }
         int perPage = Math.min(100, Integer.parseInt(query.getOrDefault("per_page", "30")));
@@ -139,29 +135,10 @@ public final class GithubApi implements AutoCloseable {
         }
         ArrayNode body = JSON.createArrayNode();
         slice.forEach(body::add);
-        send(exchange, 200, body);
+        HttpExchanges.send(exchange, 200, body);
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new HashMap<>();
-        if (raw != null) {
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                }
-            }
-        }
-        return query;
-    }
 
-    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
-    }
 
     @Override
     public void close() {

@@ -1,6 +1,5 @@
 package dev.tidemark.support;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,11 +8,8 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -97,13 +93,13 @@ public final class HubspotApi implements AutoCloseable {
             exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Max", "100");
             exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Remaining", "99");
             if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                send(exchange, 401, error("Authentication credentials not found.", "INVALID_AUTHENTICATION"));
+                HttpExchanges.send(exchange, 401, error("Authentication credentials not found.", "INVALID_AUTHENTICATION"));
                 return;
             }
             String[] path = exchange.getRequestURI().getPath().split("/");
             // "", "crm", "v3", "objects", type[, id]
             if (path.length < 5 || path.length > 6 || !path[1].equals("crm") || !path[2].equals("v3") || !path[3].equals("objects")) {
-                send(exchange, 404, error("Unable to infer object type from: " + exchange.getRequestURI().getPath(), "OBJECT_NOT_FOUND"));
+                HttpExchanges.send(exchange, 404, error("Unable to infer object type from: " + exchange.getRequestURI().getPath(), "OBJECT_NOT_FOUND"));
                 return;
             }
             NavigableMap<Long, ObjectNode> type = objects.getOrDefault(path[4], new ConcurrentSkipListMap<>());
@@ -116,16 +112,16 @@ public final class HubspotApi implements AutoCloseable {
                     object = null;
                 }
                 if (object == null) {
-                    send(exchange, 404, error("resource not found", "OBJECT_NOT_FOUND"));
+                    HttpExchanges.send(exchange, 404, error("resource not found", "OBJECT_NOT_FOUND"));
                 } else {
-                    send(exchange, 200, object);
+                    HttpExchanges.send(exchange, 200, object);
                 }
                 return;
             }
-            Map<String, String> query = query(raw);
+            Map<String, String> query = HttpExchanges.query(raw);
             int limit = Integer.parseInt(query.getOrDefault("limit", "10"));
             if (limit < 1 || limit > 100) {
-                send(exchange, 400, error("limit must be between 1 and 100", "VALIDATION_ERROR"));
+                HttpExchanges.send(exchange, 400, error("limit must be between 1 and 100", "VALIDATION_ERROR"));
                 return;
             }
             long after = Long.parseLong(query.getOrDefault("after", "0"));
@@ -146,7 +142,7 @@ public final class HubspotApi implements AutoCloseable {
                             .put("link", "https://api.hubapi.com" + exchange.getRequestURI().getPath() + "?after=" + next);
                 }
             }
-            send(exchange, 200, body);
+            HttpExchanges.send(exchange, 200, body);
         }
     }
 
@@ -155,26 +151,7 @@ public final class HubspotApi implements AutoCloseable {
                 .put("category", category);
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new HashMap<>();
-        if (raw != null) {
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                }
-            }
-        }
-        return query;
-    }
 
-    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json;charset=utf-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
-    }
 
     @Override
     public void close() {

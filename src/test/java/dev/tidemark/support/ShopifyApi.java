@@ -1,6 +1,5 @@
 package dev.tidemark.support;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,12 +9,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -96,7 +93,7 @@ public final class ShopifyApi implements AutoCloseable {
             String raw = exchange.getRequestURI().getRawQuery();
             calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
             if (!token.equals(exchange.getRequestHeaders().getFirst("X-Shopify-Access-Token"))) {
-                send(exchange, 401, JSON.createObjectNode().put("errors", "[API] Invalid API key or access token (unrecognized login or wrong password)"));
+                HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("errors", "[API] Invalid API key or access token (unrecognized login or wrong password)"));
                 return;
             }
             int filled;
@@ -106,7 +103,7 @@ public final class ShopifyApi implements AutoCloseable {
                 leakedAt = now;
                 if (level + 1 > bucket) {
                     exchange.getResponseHeaders().set("Retry-After", "2.0");
-                    send(exchange, 429, JSON.createObjectNode().put("errors", "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."));
+                    HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("errors", "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."));
                     return;
                 }
                 level += 1;
@@ -116,11 +113,11 @@ public final class ShopifyApi implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             String prefix = "/admin/api/2026-07/";
             if (!path.startsWith(prefix) || !path.endsWith(".json")) {
-                send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
+                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
                 return;
             }
             String[] rest = path.substring(prefix.length(), path.length() - ".json".length()).split("/");
-            Map<String, String> query = query(raw);
+            Map<String, String> query = HttpExchanges.query(raw);
             if (rest.length == 1) {
                 list(exchange, rest[0], query);
             } else if (rest.length == 2) {
@@ -131,26 +128,26 @@ public final class ShopifyApi implements AutoCloseable {
                     record = null;
                 }
                 if (record == null) {
-                    send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
+                    HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
                 } else {
                     ObjectNode body = JSON.createObjectNode();
                     body.set(rest[0].substring(0, rest[0].length() - 1), record);
-                    send(exchange, 200, body);
+                    HttpExchanges.send(exchange, 200, body);
                 }
             } else {
-                send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
+                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
             }
         }
     }
 
     private void list(HttpExchange exchange, String collection, Map<String, String> query) throws IOException {
         if (query.containsKey("page_info") && !PAGE_INFO_ALLOWED.containsAll(query.keySet())) {
-            send(exchange, 400, JSON.createObjectNode().put("errors", "page_info - Invalid value."));
+            HttpExchanges.send(exchange, 400, JSON.createObjectNode().put("errors", "page_info - Invalid value."));
             return;
         }
         int limit = Integer.parseInt(query.getOrDefault("limit", "50"));
         if (limit < 1 || limit > 250) {
-            send(exchange, 400, JSON.createObjectNode().put("errors", "limit - Invalid value."));
+            HttpExchanges.send(exchange, 400, JSON.createObjectNode().put("errors", "limit - Invalid value."));
             return;
         }
         NavigableMap<BigInteger, ObjectNode> all = collections.getOrDefault(collection, new ConcurrentSkipListMap<>());
@@ -179,29 +176,10 @@ public final class ShopifyApi implements AutoCloseable {
             exchange.getResponseHeaders().set("Link", "<" + baseUrl() + "/" + collection + ".json?limit=" + limit + "&page_info=" + pageInfo
                     + ">; rel=\"next\"");
         }
-        send(exchange, 200, body);
+        HttpExchanges.send(exchange, 200, body);
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new HashMap<>();
-        if (raw != null) {
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                }
-            }
-        }
-        return query;
-    }
 
-    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
-    }
 
     @Override
     public void close() {

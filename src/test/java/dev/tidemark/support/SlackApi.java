@@ -10,12 +10,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -99,27 +97,27 @@ public final class SlackApi implements AutoCloseable {
             int n = count.incrementAndGet();
             if (limitedEvery > 0 && n % limitedEvery == 0) {
                 exchange.getResponseHeaders().set("Retry-After", "1");
-                send(exchange, 429, JSON.createObjectNode().put("ok", false).put("error", "ratelimited"));
+                HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("ok", false).put("error", "ratelimited"));
                 return;
             }
             if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                send(exchange, 200, error("not_authed"));
+                HttpExchanges.send(exchange, 200, error("not_authed"));
                 return;
             }
-            Map<String, String> query = query(raw);
+            Map<String, String> query = HttpExchanges.query(raw);
             switch (exchange.getRequestURI().getPath()) {
                 case "/api/users.list" -> list(exchange, query);
                 case "/api/users.info" -> {
                     ObjectNode member = members.get(query.getOrDefault("user", ""));
                     if (member == null) {
-                        send(exchange, 200, error("user_not_found"));
+                        HttpExchanges.send(exchange, 200, error("user_not_found"));
                     } else {
                         ObjectNode body = JSON.createObjectNode().put("ok", true);
                         body.set("user", member);
-                        send(exchange, 200, body);
+                        HttpExchanges.send(exchange, 200, body);
                     }
                 }
-                default -> send(exchange, 404, error("unknown_method"));
+                default -> HttpExchanges.send(exchange, 404, error("unknown_method"));
             }
         }
     }
@@ -139,7 +137,7 @@ public final class SlackApi implements AutoCloseable {
                 decoded = "";
             }
             if (!decoded.startsWith("user:")) {
-                send(exchange, 200, error("invalid_cursor"));
+                HttpExchanges.send(exchange, 200, error("invalid_cursor"));
                 return;
             }
             after = decoded.substring("user:".length());
@@ -160,33 +158,14 @@ public final class SlackApi implements AutoCloseable {
         body.putObject("response_metadata").put("next_cursor", more
                 ? Base64.getEncoder().encodeToString(("user:" + page.get(page.size() - 1).get("id").asText()).getBytes(StandardCharsets.UTF_8))
                 : "");
-        send(exchange, 200, body);
+        HttpExchanges.send(exchange, 200, body);
     }
 
     private static ObjectNode error(String code) {
         return JSON.createObjectNode().put("ok", false).put("error", code);
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new HashMap<>();
-        if (raw != null) {
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                }
-            }
-        }
-        return query;
-    }
 
-    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
-    }
 
     @Override
     public void close() {

@@ -1,6 +1,5 @@
 package dev.tidemark.support;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -102,6 +100,8 @@ public final class StripeApi implements AutoCloseable {
         try (exchange) {
             String raw = exchange.getRequestURI().getRawQuery();
             calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
+            exchange.getResponseHeaders().set("Request-Id", "req_" + UUID.randomUUID().toString().replace("-", "").substring(0, 14));
+            exchange.getResponseHeaders().set("Stripe-Version", "2024-06-20");
             if (!("Bearer " + key).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
                 error(exchange, 401, "invalid_request_error", "Invalid API Key provided");
                 return;
@@ -121,11 +121,11 @@ public final class StripeApi implements AutoCloseable {
                 if (object == null) {
                     error(exchange, 404, "invalid_request_error", "No such object: '" + id + "'");
                 } else {
-                    send(exchange, 200, object);
+                    HttpExchanges.send(exchange, 200, object);
                 }
                 return;
             }
-            list(exchange, collection, query(raw));
+            list(exchange, collection, HttpExchanges.query(raw));
         }
     }
 
@@ -164,37 +164,16 @@ public final class StripeApi implements AutoCloseable {
                 .put("has_more", from + page.size() < all.size());
         ArrayNode data = body.putArray("data");
         page.forEach(data::add);
-        send(exchange, 200, body);
+        HttpExchanges.send(exchange, 200, body);
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new HashMap<>();
-        if (raw != null) {
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                }
-            }
-        }
-        return query;
-    }
 
     private static void error(HttpExchange exchange, int status, String type, String message) throws IOException {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("error").put("type", type).put("message", message);
-        send(exchange, status, body);
+        HttpExchanges.send(exchange, status, body);
     }
 
-    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.getResponseHeaders().set("Request-Id", "req_" + UUID.randomUUID().toString().replace("-", "").substring(0, 14));
-        exchange.getResponseHeaders().set("Stripe-Version", "2024-06-20");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
-    }
 
     @Override
     public void close() {

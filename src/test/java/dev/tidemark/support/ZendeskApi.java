@@ -1,6 +1,5 @@
 package dev.tidemark.support;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,14 +8,12 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -101,16 +98,16 @@ public final class ZendeskApi implements AutoCloseable {
             calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
             if (limitedEvery > 0 && count.incrementAndGet() % limitedEvery == 0) {
                 exchange.getResponseHeaders().set("Retry-After", "1");
-                send(exchange, 429, JSON.createObjectNode().put("error", "APIRateLimitExceeded"));
+                HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("error", "APIRateLimitExceeded"));
                 return;
             }
             if (!authorization.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                send(exchange, 401, JSON.createObjectNode().put("error", "Couldn't authenticate you"));
+                HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("error", "Couldn't authenticate you"));
                 return;
             }
             String path = exchange.getRequestURI().getPath();
             if (path.equals("/api/v2/incremental/users/cursor.json")) {
-                export(exchange, query(raw));
+                export(exchange, HttpExchanges.query(raw));
             } else if (path.startsWith("/api/v2/users/") && path.endsWith(".json")) {
                 ObjectNode user;
                 try {
@@ -119,14 +116,14 @@ public final class ZendeskApi implements AutoCloseable {
                     user = null;
                 }
                 if (user == null) {
-                    send(exchange, 404, JSON.createObjectNode().put("error", "RecordNotFound").put("description", "Not found"));
+                    HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("error", "RecordNotFound").put("description", "Not found"));
                 } else {
                     ObjectNode body = JSON.createObjectNode();
                     body.set("user", user);
-                    send(exchange, 200, body);
+                    HttpExchanges.send(exchange, 200, body);
                 }
             } else {
-                send(exchange, 404, JSON.createObjectNode().put("error", "InvalidEndpoint"));
+                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("error", "InvalidEndpoint"));
             }
         }
     }
@@ -151,12 +148,12 @@ public final class ZendeskApi implements AutoCloseable {
         } else {
             String start = query.get("start_time");
             if (start == null) {
-                send(exchange, 400, JSON.createObjectNode().put("error", "InvalidValue").put("description", "start_time is required"));
+                HttpExchanges.send(exchange, 400, JSON.createObjectNode().put("error", "InvalidValue").put("description", "start_time is required"));
                 return;
             }
             long startTime = Long.parseLong(start);
             if (startTime > Instant.now().getEpochSecond() - 60) {
-                send(exchange, 400, JSON.createObjectNode().put("error", "InvalidValue")
+                HttpExchanges.send(exchange, 400, JSON.createObjectNode().put("error", "InvalidValue")
                         .put("description", "Too recent start_time. Use a start_time older than 1 minute"));
                 return;
             }
@@ -177,7 +174,7 @@ public final class ZendeskApi implements AutoCloseable {
         body.put("after_url", baseUrl() + "/incremental/users/cursor.json?cursor=" + cursor + "&per_page=" + perPage);
         body.put("after_cursor", cursor);
         body.put("end_of_stream", from + page.size() >= ordered.size());
-        send(exchange, 200, body);
+        HttpExchanges.send(exchange, 200, body);
     }
 
     private static int key(ObjectNode user, Instant updated, long id) {
@@ -185,26 +182,7 @@ public final class ZendeskApi implements AutoCloseable {
         return byTime != 0 ? byTime : Long.compare(user.get("id").asLong(), id);
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new HashMap<>();
-        if (raw != null) {
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                }
-            }
-        }
-        return query;
-    }
 
-    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
-    }
 
     @Override
     public void close() {
