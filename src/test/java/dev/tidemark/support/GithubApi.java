@@ -4,18 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 
 /**
  * GitHub's REST API as far as the github template reads a repository's issues, really served over HTTP:
@@ -25,30 +20,22 @@ import java.util.concurrent.Executors;
  * /repos/o/r/issues/<number>} the issue or GitHub's 404. A bearer token or a 401; no User-Agent is GitHub's 403; every
  * answer carries {@code X-RateLimit-*} and {@code X-GitHub-Request-Id}.
  */
-public final class GithubApi implements AutoCloseable {
+public final class GithubApi extends SimulatedApi {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer server;
     private final String token;
     private final Map<Long, ObjectNode> issues = new ConcurrentHashMap<>();
-    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
 
     public GithubApi(int port, String token) {
+        super(port);
         this.token = token;
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newFixedThreadPool(2));
-        server.createContext("/", this::handle);
-        server.start();
+        start();
     }
 
     /** The API root; the template's base-url adds /repos/{owner}/{repo}. */
     public String root() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return origin();
     }
 
     public void put(ObjectNode issue) {
@@ -61,55 +48,46 @@ public final class GithubApi implements AutoCloseable {
 
     public void clear() {
         issues.clear();
-        calls.clear();
+        forgetCalls();
     }
 
-    public List<String> calls() {
-        synchronized (calls) {
-            return List.copyOf(calls);
+    @Override
+    void answer(HttpExchange exchange, Map<String, String> query) throws IOException {
+        exchange.getResponseHeaders().set("X-GitHub-Request-Id", "C0DE:1234:5678:9ABC:6566B7F4");
+        exchange.getResponseHeaders().set("X-RateLimit-Limit", "5000");
+        exchange.getResponseHeaders().set("X-RateLimit-Remaining", "4990");
+        exchange.getResponseHeaders().set("X-RateLimit-Reset", Long.toString(Instant.now().getEpochSecond() + 3600));
+        exchange.getResponseHeaders().set("X-RateLimit-Resource", "core");
+        String agent = exchange.getRequestHeaders().getFirst("User-Agent");
+        if (agent == null || agent.isBlank()) {
+            HttpExchanges.send(exchange, 403, JSON.createObjectNode().put("message", "Request forbidden by administrative rules. "
+                    + "Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required)."));
+            return;
         }
-    }
-
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String raw = exchange.getRequestURI().getRawQuery();
-            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
-            exchange.getResponseHeaders().set("X-GitHub-Request-Id", "C0DE:1234:5678:9ABC:6566B7F4");
-            exchange.getResponseHeaders().set("X-RateLimit-Limit", "5000");
-            exchange.getResponseHeaders().set("X-RateLimit-Remaining", "4990");
-            exchange.getResponseHeaders().set("X-RateLimit-Reset", Long.toString(Instant.now().getEpochSecond() + 3600));
-            exchange.getResponseHeaders().set("X-RateLimit-Resource", "core");
-            String agent = exchange.getRequestHeaders().getFirst("User-Agent");
-            if (agent == null || agent.isBlank()) {
-                HttpExchanges.send(exchange, 403, JSON.createObjectNode().put("message", "Request forbidden by administrative rules. "
-                        + "Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required)."));
-                return;
+        if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("message", "Bad credentials")
+                    .put("documentation_url", "https://docs.github.com/rest"));
+            return;
+        }
+        String path = exchange.getRequestURI().getPath();
+        // GitHub's next links name the repository by its id: the same list.
+        if (path.equals("/repos/o/r/issues") || path.equals("/repositories/1296269/issues")) {
+            list(exchange, query);
+        } else if (path.startsWith("/repos/o/r/issues/")) {
+            ObjectNode issue;
+            try {
+                issue = issues.get(Long.parseLong(path.substring("/repos/o/r/issues/".length())));
+            } catch (NumberFormatException e) {
+                issue = null;
             }
-            if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("message", "Bad credentials")
-                        .put("documentation_url", "https://docs.github.com/rest"));
-                return;
-            }
-            String path = exchange.getRequestURI().getPath();
-            // GitHub's next links name the repository by its id: the same list.
-            if (path.equals("/repos/o/r/issues") || path.equals("/repositories/1296269/issues")) {
-                list(exchange, HttpExchanges.query(raw));
-            } else if (path.startsWith("/repos/o/r/issues/")) {
-                ObjectNode issue;
-                try {
-                    issue = issues.get(Long.parseLong(path.substring("/repos/o/r/issues/".length())));
-                } catch (NumberFormatException e) {
-                    issue = null;
-                }
-                if (issue == null) {
-                    HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("message", "Not Found")
-                            .put("documentation_url", "https://docs.github.com/rest/issues/issues#get-an-issue"));
-                } else {
-                    HttpExchanges.send(exchange, 200, issue);
-                }
+            if (issue == null) {
+                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("message", "Not Found")
+                        .put("documentation_url", "https://docs.github.com/rest/issues/issues#get-an-issue"));
             } else {
-                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("message", "Not Found"));
+                HttpExchanges.send(exchange, 200, issue);
             }
+        } else {
+            HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("message", "Not Found"));
         }
     }
 
@@ -138,10 +116,4 @@ public final class GithubApi implements AutoCloseable {
         HttpExchanges.send(exchange, 200, body);
     }
 
-
-
-    @Override
-    public void close() {
-        server.stop(0);
-    }
 }

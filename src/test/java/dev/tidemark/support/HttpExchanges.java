@@ -6,10 +6,10 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** What the providers' API simulators share: reading a query, answering JSON. */
+/** What the providers' API simulators share: reading a query (ProviderSimulator and TenantProvider too), answering JSON. */
 final class HttpExchanges {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -17,16 +17,17 @@ final class HttpExchanges {
     private HttpExchanges() {
     }
 
-    /** The query's parameters, decoded; the last of a repeated one. */
+    /** The query's parameters, decoded, in their order; a name without "=" has the value "", a repeated one its last. */
     static Map<String, String> query(String raw) {
-        Map<String, String> query = new HashMap<>();
-        if (raw != null) {
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                }
+        Map<String, String> query = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return query;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            if (!name.isEmpty()) {
+                query.put(name, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
             }
         }
         return query;

@@ -4,18 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.Executors;
 
 /**
  * HubSpot's CRM objects API as far as the hubspot template reads it, really served over HTTP:
@@ -24,30 +19,22 @@ import java.util.concurrent.Executors;
  * a 404 with HubSpot's error body; an id merged into another answers with the survivor. A bearer token or a 401; every answer says its ten-second quota
  * ({@code X-HubSpot-RateLimit-*}).
  */
-public final class HubspotApi implements AutoCloseable {
+public final class HubspotApi extends SimulatedApi {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer server;
     private final String token;
     private final Map<String, NavigableMap<Long, ObjectNode>> objects = new ConcurrentHashMap<>();
-    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     private final Map<Long, Long> merged = new ConcurrentHashMap<>();
 
     public HubspotApi(int port, String token) {
+        super(port);
         this.token = token;
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newFixedThreadPool(2));
-        server.createContext("/", this::handle);
-        server.start();
+        start();
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/crm/v3/objects";
+        return origin() + "/crm/v3/objects";
     }
 
     /** A contact as the CRM API answers one: its id as text, its properties, createdAt, updatedAt, archived. */
@@ -76,74 +63,64 @@ public final class HubspotApi implements AutoCloseable {
     public void clear() {
         merged.clear();
         objects.clear();
-        calls.clear();
+        forgetCalls();
     }
 
-    public List<String> calls() {
-        synchronized (calls) {
-            return List.copyOf(calls);
+    @Override
+    void answer(HttpExchange exchange, Map<String, String> query) throws IOException {
+        exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Interval-Milliseconds", "10000");
+        exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Max", "100");
+        exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Remaining", "99");
+        if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            HttpExchanges.send(exchange, 401, error("Authentication credentials not found.", "INVALID_AUTHENTICATION"));
+            return;
         }
-    }
-
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String raw = exchange.getRequestURI().getRawQuery();
-            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
-            exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Interval-Milliseconds", "10000");
-            exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Max", "100");
-            exchange.getResponseHeaders().set("X-HubSpot-RateLimit-Remaining", "99");
-            if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                HttpExchanges.send(exchange, 401, error("Authentication credentials not found.", "INVALID_AUTHENTICATION"));
-                return;
-            }
-            String[] path = exchange.getRequestURI().getPath().split("/");
-            // "", "crm", "v3", "objects", type[, id]
-            if (path.length < 5 || path.length > 6 || !path[1].equals("crm") || !path[2].equals("v3") || !path[3].equals("objects")) {
-                HttpExchanges.send(exchange, 404, error("Unable to infer object type from: " + exchange.getRequestURI().getPath(), "OBJECT_NOT_FOUND"));
-                return;
-            }
-            NavigableMap<Long, ObjectNode> type = objects.getOrDefault(path[4], new ConcurrentSkipListMap<>());
-            if (path.length == 6) {
-                ObjectNode object;
-                try {
-                    long id = Long.parseLong(path[5]);
-                    object = type.get(merged.getOrDefault(id, id));
-                } catch (NumberFormatException e) {
-                    object = null;
-                }
-                if (object == null) {
-                    HttpExchanges.send(exchange, 404, error("resource not found", "OBJECT_NOT_FOUND"));
-                } else {
-                    HttpExchanges.send(exchange, 200, object);
-                }
-                return;
-            }
-            Map<String, String> query = HttpExchanges.query(raw);
-            int limit = Integer.parseInt(query.getOrDefault("limit", "10"));
-            if (limit < 1 || limit > 100) {
-                HttpExchanges.send(exchange, 400, error("limit must be between 1 and 100", "VALIDATION_ERROR"));
-                return;
-            }
-            long after = Long.parseLong(query.getOrDefault("after", "0"));
-            List<ObjectNode> page = new ArrayList<>();
-            for (ObjectNode object : type.tailMap(after, true).values()) {
-                if (page.size() == limit) {
-                    break;
-                }
-                page.add(object);
-            }
-            ObjectNode body = JSON.createObjectNode();
-            ArrayNode results = body.putArray("results");
-            page.forEach(results::add);
-            if (!page.isEmpty()) {
-                Long next = type.higherKey(Long.parseLong(page.get(page.size() - 1).get("id").asText()));
-                if (next != null) {
-                    body.putObject("paging").putObject("next").put("after", next.toString())
-                            .put("link", "https://api.hubapi.com" + exchange.getRequestURI().getPath() + "?after=" + next);
-                }
-            }
-            HttpExchanges.send(exchange, 200, body);
+        String[] path = exchange.getRequestURI().getPath().split("/");
+        // "", "crm", "v3", "objects", type[, id]
+        if (path.length < 5 || path.length > 6 || !path[1].equals("crm") || !path[2].equals("v3") || !path[3].equals("objects")) {
+            HttpExchanges.send(exchange, 404, error("Unable to infer object type from: " + exchange.getRequestURI().getPath(), "OBJECT_NOT_FOUND"));
+            return;
         }
+        NavigableMap<Long, ObjectNode> type = objects.getOrDefault(path[4], new ConcurrentSkipListMap<>());
+        if (path.length == 6) {
+            ObjectNode object;
+            try {
+                long id = Long.parseLong(path[5]);
+                object = type.get(merged.getOrDefault(id, id));
+            } catch (NumberFormatException e) {
+                object = null;
+            }
+            if (object == null) {
+                HttpExchanges.send(exchange, 404, error("resource not found", "OBJECT_NOT_FOUND"));
+            } else {
+                HttpExchanges.send(exchange, 200, object);
+            }
+            return;
+        }
+        int limit = Integer.parseInt(query.getOrDefault("limit", "10"));
+        if (limit < 1 || limit > 100) {
+            HttpExchanges.send(exchange, 400, error("limit must be between 1 and 100", "VALIDATION_ERROR"));
+            return;
+        }
+        long after = Long.parseLong(query.getOrDefault("after", "0"));
+        List<ObjectNode> page = new ArrayList<>();
+        for (ObjectNode object : type.tailMap(after, true).values()) {
+            if (page.size() == limit) {
+                break;
+            }
+            page.add(object);
+        }
+        ObjectNode body = JSON.createObjectNode();
+        ArrayNode results = body.putArray("results");
+        page.forEach(results::add);
+        if (!page.isEmpty()) {
+            Long next = type.higherKey(Long.parseLong(page.get(page.size() - 1).get("id").asText()));
+            if (next != null) {
+                body.putObject("paging").putObject("next").put("after", next.toString())
+                        .put("link", "https://api.hubapi.com" + exchange.getRequestURI().getPath() + "?after=" + next);
+            }
+        }
+        HttpExchanges.send(exchange, 200, body);
     }
 
     private static ObjectNode error(String message, String category) {
@@ -151,10 +128,4 @@ public final class HubspotApi implements AutoCloseable {
                 .put("category", category);
     }
 
-
-
-    @Override
-    public void close() {
-        server.stop(0);
-    }
 }

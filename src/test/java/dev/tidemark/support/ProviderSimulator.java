@@ -436,7 +436,7 @@ public final class ProviderSimulator implements AutoCloseable {
             }
             if (exchange.getRequestURI().getPath().equals("/_ratelimit")) {
                 // For benchmarks in another process: a new limit, and the counters from zero.
-                int limit = Integer.parseInt(query(exchange.getRequestURI().getRawQuery()).getOrDefault("perSecond", "0"));
+                int limit = Integer.parseInt(HttpExchanges.query(exchange.getRequestURI().getRawQuery()).getOrDefault("perSecond", "0"));
                 reset();
                 rateLimit(limit);
                 send(exchange, 204, "", Map.of());
@@ -463,7 +463,7 @@ public final class ProviderSimulator implements AutoCloseable {
                 return;
             }
             String path = exchange.getRequestURI().getPath();
-            Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+            Map<String, String> query = HttpExchanges.query(exchange.getRequestURI().getRawQuery());
             String kind = path.endsWith("/items") ? path.substring(1, path.length() - "/items".length()) : "";
             boolean list = List.of("cursor", "next", "link", "page", "offset", "plain", "ignoring", "endless").contains(kind);
             boolean nestedList = path.startsWith("/projects") && exchange.getRequestURI().getRawPath().substring(1).split("/").length % 2 == 1;
@@ -685,7 +685,7 @@ public final class ProviderSimulator implements AutoCloseable {
 
     private synchronized void token(HttpExchange exchange) throws IOException {
         tokenRequests.incrementAndGet();
-        Map<String, String> form = query(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        Map<String, String> form = HttpExchanges.query(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
         String basic = "Basic " + Base64.getEncoder().encodeToString((clientId + ":" + clientSecret).getBytes(StandardCharsets.UTF_8));
         if (!basic.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
             send(exchange, 401, "{\"error\":\"invalid_client\"}", Map.of());
@@ -751,20 +751,6 @@ public final class ProviderSimulator implements AutoCloseable {
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
         exchange.getResponseBody().write(bytes);
-    }
-
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new HashMap<>();
-        if (raw == null || raw.isEmpty()) {
-            return query;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            query.put(name, value);
-        }
-        return query;
     }
 
     private static void sleep(long millis) {

@@ -4,22 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.Executors;
 
 /**
  * Shopify's REST Admin API as far as the shopify template reads it, really served over HTTP:
@@ -29,35 +24,27 @@ import java.util.concurrent.Executors;
  * {@code {"<singular>": {...}}} or a 404. The access token in {@code X-Shopify-Access-Token} or a 401; every answer
  * says {@code X-Shopify-Shop-Api-Call-Limit}; a leaky bucket ({@link #bucket}) answers 429 with Retry-After once full.
  */
-public final class ShopifyApi implements AutoCloseable {
+public final class ShopifyApi extends SimulatedApi {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> PAGE_INFO_ALLOWED = Set.of("limit", "fields", "page_info");
 
-    private final HttpServer server;
     private final String token;
     private final Map<String, NavigableMap<BigInteger, ObjectNode>> collections = new ConcurrentHashMap<>();
-    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     private int bucket = 40;
     private double leakPerSecond = 1_000;
     private double level;
     private long leakedAt = System.nanoTime();
 
     public ShopifyApi(int port, String token) {
+        super(port);
         this.token = token;
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newFixedThreadPool(2));
-        server.createContext("/", this::handle);
-        server.start();
+        start();
     }
 
     /** The shop's API root, as the template's base-url names it: …/admin/api/2026-07. */
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/admin/api/2026-07";
+        return origin() + "/admin/api/2026-07";
     }
 
     public void put(String collection, ObjectNode record) {
@@ -78,65 +65,55 @@ public final class ShopifyApi implements AutoCloseable {
 
     public synchronized void clear() {
         collections.clear();
-        calls.clear();
+        forgetCalls();
         bucket(40, 1_000);
     }
 
-    public List<String> calls() {
-        synchronized (calls) {
-            return List.copyOf(calls);
+    @Override
+    void answer(HttpExchange exchange, Map<String, String> query) throws IOException {
+        if (!token.equals(exchange.getRequestHeaders().getFirst("X-Shopify-Access-Token"))) {
+            HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("errors", "[API] Invalid API key or access token (unrecognized login or wrong password)"));
+            return;
         }
-    }
-
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String raw = exchange.getRequestURI().getRawQuery();
-            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
-            if (!token.equals(exchange.getRequestHeaders().getFirst("X-Shopify-Access-Token"))) {
-                HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("errors", "[API] Invalid API key or access token (unrecognized login or wrong password)"));
+        int filled;
+        synchronized (this) {
+            long now = System.nanoTime();
+            level = Math.max(0, level - (now - leakedAt) / 1e9 * leakPerSecond);
+            leakedAt = now;
+            if (level + 1 > bucket) {
+                exchange.getResponseHeaders().set("Retry-After", "2.0");
+                HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("errors", "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."));
                 return;
             }
-            int filled;
-            synchronized (this) {
-                long now = System.nanoTime();
-                level = Math.max(0, level - (now - leakedAt) / 1e9 * leakPerSecond);
-                leakedAt = now;
-                if (level + 1 > bucket) {
-                    exchange.getResponseHeaders().set("Retry-After", "2.0");
-                    HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("errors", "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."));
-                    return;
-                }
-                level += 1;
-                filled = (int) Math.ceil(level);
+            level += 1;
+            filled = (int) Math.ceil(level);
+        }
+        exchange.getResponseHeaders().set("X-Shopify-Shop-Api-Call-Limit", filled + "/" + bucket);
+        String path = exchange.getRequestURI().getPath();
+        String prefix = "/admin/api/2026-07/";
+        if (!path.startsWith(prefix) || !path.endsWith(".json")) {
+            HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
+            return;
+        }
+        String[] rest = path.substring(prefix.length(), path.length() - ".json".length()).split("/");
+        if (rest.length == 1) {
+            list(exchange, rest[0], query);
+        } else if (rest.length == 2) {
+            ObjectNode record;
+            try {
+                record = collections.getOrDefault(rest[0], new ConcurrentSkipListMap<>()).get(new BigInteger(rest[1]));
+            } catch (NumberFormatException e) {
+                record = null;
             }
-            exchange.getResponseHeaders().set("X-Shopify-Shop-Api-Call-Limit", filled + "/" + bucket);
-            String path = exchange.getRequestURI().getPath();
-            String prefix = "/admin/api/2026-07/";
-            if (!path.startsWith(prefix) || !path.endsWith(".json")) {
+            if (record == null) {
                 HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
-                return;
-            }
-            String[] rest = path.substring(prefix.length(), path.length() - ".json".length()).split("/");
-            Map<String, String> query = HttpExchanges.query(raw);
-            if (rest.length == 1) {
-                list(exchange, rest[0], query);
-            } else if (rest.length == 2) {
-                ObjectNode record;
-                try {
-                    record = collections.getOrDefault(rest[0], new ConcurrentSkipListMap<>()).get(new BigInteger(rest[1]));
-                } catch (NumberFormatException e) {
-                    record = null;
-                }
-                if (record == null) {
-                    HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
-                } else {
-                    ObjectNode body = JSON.createObjectNode();
-                    body.set(rest[0].substring(0, rest[0].length() - 1), record);
-                    HttpExchanges.send(exchange, 200, body);
-                }
             } else {
-                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
+                ObjectNode body = JSON.createObjectNode();
+                body.set(rest[0].substring(0, rest[0].length() - 1), record);
+                HttpExchanges.send(exchange, 200, body);
             }
+        } else {
+            HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("errors", "Not Found"));
         }
     }
 
@@ -179,10 +156,4 @@ public final class ShopifyApi implements AutoCloseable {
         HttpExchanges.send(exchange, 200, body);
     }
 
-
-
-    @Override
-    public void close() {
-        server.stop(0);
-    }
 }

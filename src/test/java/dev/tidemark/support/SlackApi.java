@@ -5,20 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,31 +24,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Slack's errors are {@code 200 {"ok": false, "error": "..."}} (a bad token, cursor or user); its rate limit is a
  * {@code 429} with {@code Retry-After}. Members are Slack's own published ones (its users.list example).
  */
-public final class SlackApi implements AutoCloseable {
+public final class SlackApi extends SimulatedApi {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer server;
     private final String token;
     private final NavigableMap<String, ObjectNode> members = new ConcurrentSkipListMap<>();
-    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger count = new AtomicInteger();
     private volatile int limitedEvery;
 
     public SlackApi(int port, String token) {
+        super(port);
         this.token = token;
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newFixedThreadPool(2));
-        server.createContext("/", this::handle);
-        server.start();
+        start();
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/api";
+        return origin() + "/api";
     }
 
     /** The members of Slack's users.list example (docs.slack.dev), each a fresh copy. */
@@ -78,47 +66,38 @@ public final class SlackApi implements AutoCloseable {
 
     public void clear() {
         members.clear();
-        calls.clear();
+        forgetCalls();
         count.set(0);
         limitedEvery = 0;
     }
 
     /** The calls answered, as "GET /api/users.list?limit=200&amp;cursor=…", 429s included. */
-    public List<String> calls() {
-        synchronized (calls) {
-            return List.copyOf(calls);
-        }
-    }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String raw = exchange.getRequestURI().getRawQuery();
-            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
-            int n = count.incrementAndGet();
-            if (limitedEvery > 0 && n % limitedEvery == 0) {
-                exchange.getResponseHeaders().set("Retry-After", "1");
-                HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("ok", false).put("error", "ratelimited"));
-                return;
-            }
-            if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                HttpExchanges.send(exchange, 200, error("not_authed"));
-                return;
-            }
-            Map<String, String> query = HttpExchanges.query(raw);
-            switch (exchange.getRequestURI().getPath()) {
-                case "/api/users.list" -> list(exchange, query);
-                case "/api/users.info" -> {
-                    ObjectNode member = members.get(query.getOrDefault("user", ""));
-                    if (member == null) {
-                        HttpExchanges.send(exchange, 200, error("user_not_found"));
-                    } else {
-                        ObjectNode body = JSON.createObjectNode().put("ok", true);
-                        body.set("user", member);
-                        HttpExchanges.send(exchange, 200, body);
-                    }
+    @Override
+    void answer(HttpExchange exchange, Map<String, String> query) throws IOException {
+        int n = count.incrementAndGet();
+        if (limitedEvery > 0 && n % limitedEvery == 0) {
+            exchange.getResponseHeaders().set("Retry-After", "1");
+            HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("ok", false).put("error", "ratelimited"));
+            return;
+        }
+        if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            HttpExchanges.send(exchange, 200, error("not_authed"));
+            return;
+        }
+        switch (exchange.getRequestURI().getPath()) {
+            case "/api/users.list" -> list(exchange, query);
+            case "/api/users.info" -> {
+                ObjectNode member = members.get(query.getOrDefault("user", ""));
+                if (member == null) {
+                    HttpExchanges.send(exchange, 200, error("user_not_found"));
+                } else {
+                    ObjectNode body = JSON.createObjectNode().put("ok", true);
+                    body.set("user", member);
+                    HttpExchanges.send(exchange, 200, body);
                 }
-                default -> HttpExchanges.send(exchange, 404, error("unknown_method"));
             }
+            default -> HttpExchanges.send(exchange, 404, error("unknown_method"));
         }
     }
 
@@ -165,10 +144,4 @@ public final class SlackApi implements AutoCloseable {
         return JSON.createObjectNode().put("ok", false).put("error", code);
     }
 
-
-
-    @Override
-    public void close() {
-        server.stop(0);
-    }
 }

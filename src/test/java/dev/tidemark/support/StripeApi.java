@@ -4,22 +4,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 
 /**
  * Stripe's REST API as far as the stripe template reads it, really served over HTTP: {@code GET /v1/<collection>}
@@ -29,31 +25,23 @@ import java.util.concurrent.Executors;
  * Stripe's error body. A secret key in {@code Authorization: Bearer} or a 401; a {@code Request-Id} on every answer.
  * Objects are Stripe's own published ones (stripe/openapi fixtures3.json), given ids of their own.
  */
-public final class StripeApi implements AutoCloseable {
+public final class StripeApi extends SimulatedApi {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> KEEP_DELETED = Set.of("customers", "invoices", "products");
 
-    private final HttpServer server;
     private final String key;
     private final Map<String, Map<String, ObjectNode>> collections = new ConcurrentHashMap<>();
     private final Map<String, Map<String, ObjectNode>> deleted = new ConcurrentHashMap<>();
-    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
 
     public StripeApi(int port, String key) {
+        super(port);
         this.key = key;
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newFixedThreadPool(2));
-        server.createContext("/", this::handle);
-        server.start();
+        start();
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+        return origin() + "/v1";
     }
 
     /** One of Stripe's published objects of fixtures3.json (customer, subscription, invoice, product, price, ...). */
@@ -86,47 +74,39 @@ public final class StripeApi implements AutoCloseable {
     public void clear() {
         collections.clear();
         deleted.clear();
-        calls.clear();
+        forgetCalls();
     }
 
     /** The calls answered, as "GET /v1/customers?limit=100&amp;starting_after=…". */
-    public List<String> calls() {
-        synchronized (calls) {
-            return List.copyOf(calls);
-        }
-    }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String raw = exchange.getRequestURI().getRawQuery();
-            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
-            exchange.getResponseHeaders().set("Request-Id", "req_" + UUID.randomUUID().toString().replace("-", "").substring(0, 14));
-            exchange.getResponseHeaders().set("Stripe-Version", "2024-06-20");
-            if (!("Bearer " + key).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                error(exchange, 401, "invalid_request_error", "Invalid API Key provided");
-                return;
-            }
-            String[] path = exchange.getRequestURI().getPath().split("/");
-            if (!exchange.getRequestMethod().equals("GET") || path.length < 3 || path.length > 4 || !path[1].equals("v1")) {
-                error(exchange, 404, "invalid_request_error", "Unrecognized request URL");
-                return;
-            }
-            String collection = path[2];
-            if (path.length == 4) {
-                String id = URLDecoder.decode(path[3], StandardCharsets.UTF_8);
-                ObjectNode object = collections.getOrDefault(collection, Map.of()).get(id);
-                if (object == null) {
-                    object = deleted.getOrDefault(collection, Map.of()).get(id);
-                }
-                if (object == null) {
-                    error(exchange, 404, "invalid_request_error", "No such object: '" + id + "'");
-                } else {
-                    HttpExchanges.send(exchange, 200, object);
-                }
-                return;
-            }
-            list(exchange, collection, HttpExchanges.query(raw));
+    @Override
+    void answer(HttpExchange exchange, Map<String, String> query) throws IOException {
+        exchange.getResponseHeaders().set("Request-Id", "req_" + UUID.randomUUID().toString().replace("-", "").substring(0, 14));
+        exchange.getResponseHeaders().set("Stripe-Version", "2024-06-20");
+        if (!("Bearer " + key).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            error(exchange, 401, "invalid_request_error", "Invalid API Key provided");
+            return;
         }
+        String[] path = exchange.getRequestURI().getPath().split("/");
+        if (!exchange.getRequestMethod().equals("GET") || path.length < 3 || path.length > 4 || !path[1].equals("v1")) {
+            error(exchange, 404, "invalid_request_error", "Unrecognized request URL");
+            return;
+        }
+        String collection = path[2];
+        if (path.length == 4) {
+            String id = URLDecoder.decode(path[3], StandardCharsets.UTF_8);
+            ObjectNode object = collections.getOrDefault(collection, Map.of()).get(id);
+            if (object == null) {
+                object = deleted.getOrDefault(collection, Map.of()).get(id);
+            }
+            if (object == null) {
+                error(exchange, 404, "invalid_request_error", "No such object: '" + id + "'");
+            } else {
+                HttpExchanges.send(exchange, 200, object);
+            }
+            return;
+        }
+        list(exchange, collection, query);
     }
 
     private void list(HttpExchange exchange, String collection, Map<String, String> query) throws IOException {
@@ -167,16 +147,10 @@ public final class StripeApi implements AutoCloseable {
         HttpExchanges.send(exchange, 200, body);
     }
 
-
     private static void error(HttpExchange exchange, int status, String type, String message) throws IOException {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("error").put("type", type).put("message", message);
         HttpExchanges.send(exchange, status, body);
     }
 
-
-    @Override
-    public void close() {
-        server.stop(0);
-    }
 }

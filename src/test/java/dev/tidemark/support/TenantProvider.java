@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -260,7 +259,7 @@ public class TenantProvider implements AutoCloseable {
                 send(exchange, 429, "{\"error\":\"slow down\"}");
                 return;
             }
-            Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+            Map<String, String> query = HttpExchanges.query(exchange.getRequestURI().getRawQuery());
             int limit = Integer.parseInt(query.getOrDefault("limit", "50"));
             int from = Integer.parseInt(query.getOrDefault("cursor", "0"));
             Instant since = query.containsKey("updated_since") ? Instant.parse(query.get("updated_since")) : Instant.EPOCH;
@@ -288,7 +287,7 @@ public class TenantProvider implements AutoCloseable {
     private void token(HttpExchange exchange) throws IOException {
         try (exchange) {
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
-            Map<String, String> form = query(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            Map<String, String> form = HttpExchanges.query(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             if ("client_credentials".equals(form.get("grant_type"))) {
                 String id = clientSecrets.keySet().stream().filter(t -> ("Basic " + java.util.Base64.getEncoder().encodeToString(
                         ("cid-" + t + ":" + clientSecrets.get(t)).getBytes(StandardCharsets.UTF_8))).equals(auth)).findFirst().orElse(null);
@@ -331,21 +330,6 @@ public class TenantProvider implements AutoCloseable {
             send(exchange, 200, "{\"access_token\":\"" + access + "\",\"token_type\":\"bearer\",\"expires_in\":" + tokenLifetime.toSeconds() + ","
                     + "\"refresh_token\":\"" + rotated + "\"}");
         }
-    }
-
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new LinkedHashMap<>();
-        if (raw == null) {
-            return query;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return query;
     }
 
     private static void send(HttpExchange exchange, int status, String body) throws IOException {

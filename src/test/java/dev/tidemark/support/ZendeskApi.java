@@ -4,20 +4,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,14 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * minute old refused ({@code 400 InvalidValue}, as Zendesk does); {@code GET /api/v2/users/<id>.json} the user or a
  * 404. HTTP Basic with an API token ({@code <email>/token:<token>}) or a 401; every n-th call a 429 with Retry-After.
  */
-public final class ZendeskApi implements AutoCloseable {
+public final class ZendeskApi extends SimulatedApi {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer server;
     private final String authorization;
     private final Map<Long, ObjectNode> users = new ConcurrentHashMap<>();
-    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger count = new AtomicInteger();
     private volatile int limitedEvery;
     /** A busy account: each export call finds one more user changed just now. */
@@ -42,19 +35,13 @@ public final class ZendeskApi implements AutoCloseable {
     private final AtomicInteger born = new AtomicInteger();
 
     public ZendeskApi(int port, String email, String token) {
+        super(port);
         this.authorization = "Basic " + Base64.getEncoder().encodeToString((email + "/token:" + token).getBytes(StandardCharsets.UTF_8));
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newFixedThreadPool(2));
-        server.createContext("/", this::handle);
-        server.start();
+        start();
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/api/v2";
+        return origin() + "/api/v2";
     }
 
     /** A user as the Support API answers one. */
@@ -80,51 +67,42 @@ public final class ZendeskApi implements AutoCloseable {
 
     public void clear() {
         users.clear();
-        calls.clear();
+        forgetCalls();
         count.set(0);
         limitedEvery = 0;
         busy = false;
     }
 
-    public List<String> calls() {
-        synchronized (calls) {
-            return List.copyOf(calls);
+    @Override
+    void answer(HttpExchange exchange, Map<String, String> query) throws IOException {
+        if (limitedEvery > 0 && count.incrementAndGet() % limitedEvery == 0) {
+            exchange.getResponseHeaders().set("Retry-After", "1");
+            HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("error", "APIRateLimitExceeded"));
+            return;
         }
-    }
-
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String raw = exchange.getRequestURI().getRawQuery();
-            calls.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + (raw == null ? "" : "?" + raw));
-            if (limitedEvery > 0 && count.incrementAndGet() % limitedEvery == 0) {
-                exchange.getResponseHeaders().set("Retry-After", "1");
-                HttpExchanges.send(exchange, 429, JSON.createObjectNode().put("error", "APIRateLimitExceeded"));
-                return;
+        if (!authorization.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("error", "Couldn't authenticate you"));
+            return;
+        }
+        String path = exchange.getRequestURI().getPath();
+        if (path.equals("/api/v2/incremental/users/cursor.json")) {
+            export(exchange, query);
+        } else if (path.startsWith("/api/v2/users/") && path.endsWith(".json")) {
+            ObjectNode user;
+            try {
+                user = users.get(Long.parseLong(path.substring("/api/v2/users/".length(), path.length() - ".json".length())));
+            } catch (NumberFormatException e) {
+                user = null;
             }
-            if (!authorization.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                HttpExchanges.send(exchange, 401, JSON.createObjectNode().put("error", "Couldn't authenticate you"));
-                return;
-            }
-            String path = exchange.getRequestURI().getPath();
-            if (path.equals("/api/v2/incremental/users/cursor.json")) {
-                export(exchange, HttpExchanges.query(raw));
-            } else if (path.startsWith("/api/v2/users/") && path.endsWith(".json")) {
-                ObjectNode user;
-                try {
-                    user = users.get(Long.parseLong(path.substring("/api/v2/users/".length(), path.length() - ".json".length())));
-                } catch (NumberFormatException e) {
-                    user = null;
-                }
-                if (user == null) {
-                    HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("error", "RecordNotFound").put("description", "Not found"));
-                } else {
-                    ObjectNode body = JSON.createObjectNode();
-                    body.set("user", user);
-                    HttpExchanges.send(exchange, 200, body);
-                }
+            if (user == null) {
+                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("error", "RecordNotFound").put("description", "Not found"));
             } else {
-                HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("error", "InvalidEndpoint"));
+                ObjectNode body = JSON.createObjectNode();
+                body.set("user", user);
+                HttpExchanges.send(exchange, 200, body);
             }
+        } else {
+            HttpExchanges.send(exchange, 404, JSON.createObjectNode().put("error", "InvalidEndpoint"));
         }
     }
 
@@ -182,10 +160,4 @@ public final class ZendeskApi implements AutoCloseable {
         return byTime != 0 ? byTime : Long.compare(user.get("id").asLong(), id);
     }
 
-
-
-    @Override
-    public void close() {
-        server.stop(0);
-    }
 }
