@@ -9,7 +9,6 @@ import dev.tidemark.local.LocalInfraResource;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
-import dev.tidemark.poller.SyncTarget;
 import dev.tidemark.support.GithubApi;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
@@ -19,9 +18,6 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,25 +42,14 @@ class GithubTemplatePollingTests {
 
     @BeforeEach
     void fresh() {
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> pool.query(
-                "SELECT count(DISTINCT resource) FILTER (WHERE status <> 'running') AS done, count(*) FILTER (WHERE status = 'running') AS running "
-                        + "FROM sync_runs WHERE source = 'ghtemplate' AND trigger = 'schedule'").execute()
-                .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") == 3 && row.getLong("running") == 0)
-                .await().atMost(Duration.ofSeconds(10)));
-        pool.query("DELETE FROM poll_checkpoints WHERE source = 'ghtemplate'").execute().await().atMost(Duration.ofSeconds(10));
+        TemplateRuns.settle(pool, "ghtemplate", 3);
         github = ProviderSimulatorResource.github();
         github.clear();
         base = 100_000 + System.nanoTime() % 1_000_000 * 1_000;
     }
 
     SyncRun run(SyncMode mode) {
-        AtomicReference<SyncRun> run = new AtomicReference<>();
-        Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            Optional<SyncRun> done = sync.run(SyncTarget.of("ghtemplate", "issues"), mode, "api").await().atMost(Duration.ofSeconds(90));
-            done.ifPresent(run::set);
-            return done.isPresent();
-        });
-        return run.get();
+        return TemplateRuns.run(sync, "ghtemplate", "issues", mode, Duration.ofSeconds(90));
     }
 
     /** GitHub's published issue (the first issues example of @octokit/webhooks-examples), renumbered. */

@@ -11,7 +11,6 @@ import dev.tidemark.local.LocalInfraResource;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
-import dev.tidemark.poller.SyncTarget;
 import dev.tidemark.support.HubspotApi;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
@@ -23,11 +22,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -54,26 +50,14 @@ class HubspotTemplatePollingTests {
 
     @BeforeEach
     void fresh() {
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> pool.query(
-                "SELECT count(DISTINCT resource) FILTER (WHERE status <> 'running') AS done, count(*) FILTER (WHERE status = 'running') AS running "
-                        + "FROM sync_runs WHERE source = 'hubspottemplate' AND trigger = 'schedule'").execute()
-                .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") == 3 && row.getLong("running") == 0)
-                .await().atMost(Duration.ofSeconds(10)));
-        // Each test's walks start from scratch, not from where another test's stopped.
-        pool.query("DELETE FROM poll_checkpoints WHERE source = 'hubspottemplate'").execute().await().atMost(Duration.ofSeconds(10));
+        TemplateRuns.settle(pool, "hubspottemplate", 3);
         hubspot = ProviderSimulatorResource.hubspot();
         hubspot.clear();
         base = System.nanoTime() % 1_000_000_000L * 1_000;
     }
 
     SyncRun run(String resource, SyncMode mode) {
-        AtomicReference<SyncRun> run = new AtomicReference<>();
-        Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            Optional<SyncRun> done = sync.run(SyncTarget.of("hubspottemplate", resource), mode, "api").await().atMost(Duration.ofSeconds(90));
-            done.ifPresent(run::set);
-            return done.isPresent();
-        });
-        return run.get();
+        return TemplateRuns.run(sync, "hubspottemplate", resource, mode, Duration.ofSeconds(90));
     }
 
     @Test

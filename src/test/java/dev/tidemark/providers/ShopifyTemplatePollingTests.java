@@ -10,7 +10,6 @@ import dev.tidemark.local.LocalInfraResource;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
-import dev.tidemark.poller.SyncTarget;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
 import dev.tidemark.support.ShopifyApi;
@@ -23,12 +22,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -53,13 +49,7 @@ class ShopifyTemplatePollingTests {
 
     @BeforeEach
     void fresh() {
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> pool.query(
-                "SELECT count(DISTINCT resource) FILTER (WHERE status <> 'running') AS done, count(*) FILTER (WHERE status = 'running') AS running "
-                        + "FROM sync_runs WHERE source = 'shopifytemplate' AND trigger = 'schedule'").execute()
-                .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") == 3 && row.getLong("running") == 0)
-                .await().atMost(Duration.ofSeconds(10)));
-        // Each test's walks start from scratch, not from where another test's stopped.
-        pool.query("DELETE FROM poll_checkpoints WHERE source = 'shopifytemplate'").execute().await().atMost(Duration.ofSeconds(10));
+        TemplateRuns.settle(pool, "shopifytemplate", 3);
         shopify = ProviderSimulatorResource.shopify();
         shopify.clear();
         // Above 2^53, as Shopify's ids are: a double would lose the last digits.
@@ -67,13 +57,7 @@ class ShopifyTemplatePollingTests {
     }
 
     SyncRun run(String resource, SyncMode mode) {
-        AtomicReference<SyncRun> run = new AtomicReference<>();
-        Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            Optional<SyncRun> done = sync.run(SyncTarget.of("shopifytemplate", resource), mode, "api").await().atMost(Duration.ofSeconds(90));
-            done.ifPresent(run::set);
-            return done.isPresent();
-        });
-        return run.get();
+        return TemplateRuns.run(sync, "shopifytemplate", resource, mode, Duration.ofSeconds(90));
     }
 
     ObjectNode product(int i) throws Exception {

@@ -9,7 +9,6 @@ import dev.tidemark.local.LocalInfraResource;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
-import dev.tidemark.poller.SyncTarget;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
 import dev.tidemark.support.SlackApi;
@@ -20,11 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,27 +45,14 @@ class SlackTemplatePollingTests {
 
     @BeforeEach
     void fresh() {
-        // The template's schedule polls 2 s after the resource is first registered; that run over, the next is an hour away.
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> pool.query(
-                "SELECT count(*) FILTER (WHERE status <> 'running') AS done, count(*) FILTER (WHERE status = 'running') AS running "
-                        + "FROM sync_runs WHERE source = 'slacktemplate' AND trigger = 'schedule'").execute()
-                .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") >= 1 && row.getLong("running") == 0)
-                .await().atMost(Duration.ofSeconds(10)));
-        // Each test's walks start from scratch, not from where another test's stopped.
-        pool.query("DELETE FROM poll_checkpoints WHERE source = 'slacktemplate'").execute().await().atMost(Duration.ofSeconds(10));
+        TemplateRuns.settle(pool, "slacktemplate", 1);
         slack = ProviderSimulatorResource.slack();
         slack.clear();
         prefix = "U" + Long.toString(System.nanoTime(), 36).toUpperCase();
     }
 
     SyncRun run(SyncMode mode) {
-        AtomicReference<SyncRun> run = new AtomicReference<>();
-        Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            Optional<SyncRun> done = sync.run(SyncTarget.of("slacktemplate", "users"), mode, "api").await().atMost(Duration.ofSeconds(90));
-            done.ifPresent(run::set);
-            return done.isPresent();
-        });
-        return run.get();
+        return TemplateRuns.run(sync, "slacktemplate", "users", mode, Duration.ofSeconds(90));
     }
 
     @Test

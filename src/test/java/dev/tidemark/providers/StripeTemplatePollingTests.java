@@ -14,7 +14,6 @@ import dev.tidemark.local.LocalInfraResource;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
-import dev.tidemark.poller.SyncTarget;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
 import dev.tidemark.support.StripeApi;
@@ -24,10 +23,7 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -56,15 +52,7 @@ class StripeTemplatePollingTests {
 
     @BeforeEach
     void fresh() {
-        // The template's schedule polls each resource 2 s after it is first registered: that run over, the next is an
-        // hour away, and this test's runs and calls are its own.
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> pool.query(
-                "SELECT count(DISTINCT resource) FILTER (WHERE status <> 'running') AS done, count(*) FILTER (WHERE status = 'running') AS running "
-                        + "FROM sync_runs WHERE source = 'stripetemplate' AND trigger = 'schedule'").execute()
-                .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") == 5 && row.getLong("running") == 0)
-                .await().atMost(Duration.ofSeconds(10)));
-        // Each test's walks start from scratch, not from where another test's stopped.
-        pool.query("DELETE FROM poll_checkpoints WHERE source = 'stripetemplate'").execute().await().atMost(Duration.ofSeconds(10));
+        TemplateRuns.settle(pool, "stripetemplate", 5);
         stripe = ProviderSimulatorResource.stripe();
         stripe.clear();
         prefix = "cus_" + Long.toString(System.nanoTime(), 36) + "_";
@@ -77,14 +65,7 @@ class StripeTemplatePollingTests {
     }
 
     SyncRun run(String resource, SyncMode mode) {
-        // The template's schedule may have a run of this resource under way (the first is due 2 s after start-up).
-        AtomicReference<SyncRun> run = new AtomicReference<>();
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            Optional<SyncRun> done = sync.run(SyncTarget.of("stripetemplate", resource), mode, "api").await().atMost(Duration.ofSeconds(60));
-            done.ifPresent(run::set);
-            return done.isPresent();
-        });
-        return run.get();
+        return TemplateRuns.run(sync, "stripetemplate", resource, mode, Duration.ofSeconds(60));
     }
 
     @Test

@@ -9,7 +9,6 @@ import dev.tidemark.local.LocalInfraResource;
 import dev.tidemark.poller.ResourceSync;
 import dev.tidemark.poller.SyncMode;
 import dev.tidemark.poller.SyncRun;
-import dev.tidemark.poller.SyncTarget;
 import dev.tidemark.support.ProviderSimulatorResource;
 import dev.tidemark.support.Records;
 import dev.tidemark.support.ZendeskApi;
@@ -19,9 +18,6 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -47,26 +43,14 @@ class ZendeskTemplatePollingTests {
 
     @BeforeEach
     void fresh() {
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> pool.query(
-                "SELECT count(DISTINCT resource) FILTER (WHERE status <> 'running') AS done, count(*) FILTER (WHERE status = 'running') AS running "
-                        + "FROM sync_runs WHERE source = 'zendesktemplate' AND trigger = 'schedule'").execute()
-                .map(rows -> rows.iterator().next()).map(row -> row.getLong("done") == 3 && row.getLong("running") == 0)
-                .await().atMost(Duration.ofSeconds(10)));
-        // Each test's walks start from scratch, not from where another test's stopped.
-        pool.query("DELETE FROM poll_checkpoints WHERE source = 'zendesktemplate'").execute().await().atMost(Duration.ofSeconds(10));
+        TemplateRuns.settle(pool, "zendesktemplate", 3);
         zendesk = ProviderSimulatorResource.zendesk();
         zendesk.clear();
         base = System.nanoTime() % 1_000_000_000L * 10_000;
     }
 
     SyncRun run(SyncMode mode) {
-        AtomicReference<SyncRun> run = new AtomicReference<>();
-        Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            Optional<SyncRun> done = sync.run(SyncTarget.of("zendesktemplate", "users"), mode, "api").await().atMost(Duration.ofSeconds(90));
-            done.ifPresent(run::set);
-            return done.isPresent();
-        });
-        return run.get();
+        return TemplateRuns.run(sync, "zendesktemplate", "users", mode, Duration.ofSeconds(90));
     }
 
     @Test
