@@ -41,11 +41,7 @@ class Poll {
      * walk that follows the provider's tokens, the token it was asked with is dead.
      */
     static boolean refusedToken(Throwable failure) {
-        if (!(failure instanceof ProviderCallException call) || call.quota()) {
-            return false;
-        }
-        int status = call.status();
-        return status >= 400 && status < 500 && status != 401 && status != 403 && status != 408 && status != 429;
+        return failure instanceof ProviderCallException call && call.status() >= 400 && !call.mayPass();
     }
 
     /** A position whose token was refused: kept where the last item's time lets the next run go on without it. */

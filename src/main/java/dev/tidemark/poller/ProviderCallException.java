@@ -24,4 +24,13 @@ public class ProviderCallException extends RuntimeException {
     public int status() {
         return status;
     }
+
+    /**
+     * Whether the same call may succeed later: the provider out of quota, failing (5xx, a timeout, no answer at all),
+     * or asking for credentials (401, 403: a token can be renewed or a grant configured). Anything else it refused
+     * outright: asking again the same way is no use.
+     */
+    public boolean mayPass() {
+        return quota || status < 0 || status == 401 || status == 403 || status == 408 || status == 429 || status >= 500;
+    }
 }

@@ -240,8 +240,7 @@ public class RefetchConsumer {
             return false;
         }
         if (failure instanceof ProviderCallException call) {
-            int status = call.status();
-            return call.quota() || status < 0 || status == 401 || status == 403 || status == 408 || status == 429 || status >= 500;
+            return call.mayPass();
         }
         return !(failure instanceof MalformedPageException || failure instanceof IllegalArgumentException
                 || failure instanceof RecordTooLargeException
