@@ -11,8 +11,8 @@
 # minute. Then the packaged app with every role (-Xmx512m), the source
 # "accounts" with connections, each resource polled every minute, a pool of
 # BENCH_MAX_RUNS runs (32) and 2 per connection, and:
-#  1. creates the CONNECTIONS connections through the API (BENCH_CREATORS, 32, at a time),
-#     spread over one minute, and reports how long each create took to answer
+#  1. creates the CONNECTIONS connections through the API, sent over one minute (the i-th at i/CONNECTIONS
+#     of it, at most BENCH_MAX_OPEN, 64, unanswered), and reports how long each create took to answer
 #     and the time from the first create until every (connection, resource) has
 #     completed its backfill;
 #  2. waits until the polls that fell due during the backfills have run (the
@@ -88,32 +88,12 @@ sleep 5
 EMPTY_HEAP=$(heap_after_gc "$FIRST" $APP_PORT)
 
 echo "creating $CONNECTIONS connections over one minute"
-CREATED_FROM=$(now_ms)
-create() { # worker: creates connections worker, worker + WORKERS, ..., each no earlier than its share of the minute
-  local i t code target wait_ms
-  for ((i = $1; i < CONNECTIONS; i += WORKERS)); do
-    target=$((CREATED_FROM + i * 60000 / CONNECTIONS))
-    wait_ms=$((target - $(now_ms)))
-    [ "$wait_ms" -gt 0 ] && sleep "$(echo "scale=3; $wait_ms / 1000" | bc)"
-    t=$(printf "t%04d" "$i")
-    answer=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: Bearer bench-token" -H 'Content-Type: application/json' \
-      -d "{\"id\":\"$t\",\"credentials\":{\"token\":\"tok-$t\"},\"variables\":{\"tenant\":\"$t\"}}" \
-      "localhost:$APP_PORT/api/sources/accounts/connections")
-    code=${answer%% *}
-    echo "${answer#* }" >>"$STATE/creates.$1"
-    [ "$code" = 201 ] || echo "creating $t answered $code" >&2
-  done
-}
-WORKERS=${BENCH_CREATORS:-32}   # under the backfills' load a create takes most of a second (measured): 16 at once kept 77 s, not the minute
-CREATORS=()
-for ((w = 0; w < WORKERS; w++)); do create "$w" & CREATORS+=($!); done
-for pid in "${CREATORS[@]}"; do wait "$pid"; done
-CREATED_TO=$(now_ms)
-echo "created in $(( (CREATED_TO - CREATED_FROM) / 1000 )) s"
-# How long the API took to answer each create, as the client saw it (seconds).
-CREATE_LATENCY=$(cat "$STATE"/creates.* 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END { p99 = int(NR * 0.99) + 1; if (p99 > NR) p99 = NR
-  printf "p50 %.0f ms, p99 %.0f ms, max %.0f ms", 1000 * v[int(NR * 0.5) + 1], 1000 * v[p99], 1000 * v[NR] }')
-echo "each create answered in $CREATE_LATENCY"
+# One JVM sends them (bench/src/ConnectionBurst.java), the i-th at i/CONNECTIONS of the minute, answered or not.
+BURST=$(java -cp "$CP" bench/src/ConnectionBurst.java "http://localhost:$APP_PORT" bench-token "$CONNECTIONS" 60000 \
+  "${BENCH_MAX_OPEN:-64}")
+read -r CREATED_FROM CREATE_SPAN CREATE_LATENCY <<<"$BURST"
+CREATED_TO=$((CREATED_FROM + CREATE_SPAN))
+echo "created: the last answered $(echo "scale=1; $CREATE_SPAN / 1000" | bc) s after the first was sent; each create answered in $CREATE_LATENCY"
 
 PAIRS=$((CONNECTIONS * 2))
 while :; do
@@ -154,7 +134,7 @@ HEAP=$(heap_after_gc "$FIRST" $APP_PORT)
 RSS=$(rss "$FIRST")
 echo
 echo "== $CONNECTIONS connections × 2 resources, schedule 1 min, $STEADY_MINUTES min steady =="
-echo "created over $(( (CREATED_TO - CREATED_FROM) / 1000 )) s (each answered in $CREATE_LATENCY); every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create;" \
+echo "created over $(echo "scale=1; $CREATE_SPAN / 1000" | bc) s (each answered in $CREATE_LATENCY); every pair backfilled $(( (BACKFILLED - CREATED_FROM) / 1000 )) s after the first create;" \
   "the polls due meanwhile caught up $(( (SETTLED - BACKFILLED) / 1000 )) s later"
 java -cp "$CP" bench/src/ScaleReport.java report "$JDBC" "$STATE/calls.log" "$STEADY_FROM" "$STEADY_TO" 60 "$NOISY" "$SECOND_AT" "$SECOND_READY"
 awk '$2 == "tidemark_poller_runs_in_flight" { if ($3 > r) r = $3 } $2 == "tidemark_poller_due_backlog" { if ($3 > b) b = $3 }

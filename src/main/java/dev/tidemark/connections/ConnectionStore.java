@@ -15,6 +15,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
 import java.io.IOException;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -31,11 +32,18 @@ import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.pgclient.PgException;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import org.hibernate.exception.ConstraintViolationException;
 
 /**
  * The connections of every source, in PostgreSQL through Hibernate Reactive
- * with Panache. Seals credentials and webhook secrets before they are
+ * with Panache, but for a create: plain statements on the reactive client,
+ * sent together in one transaction with what the caller writes alongside
+ * ({@link CreateSteps}). Seals credentials and webhook secrets before they are
  * stored (context: the row's uid and the field), opens them only for the
  * poller and the receiver that use them, and hands every other caller a
  * {@link StoredConnection}, which has no secret in it.
@@ -54,8 +62,10 @@ public class ConnectionStore {
     private final SecretBox box;
     private final ObjectMapper json;
     private final Vertx vertx;
+    private final Pool pool;
 
-    public ConnectionStore(SecretBox box, ObjectMapper json, Vertx vertx) {
+    public ConnectionStore(SecretBox box, ObjectMapper json, Vertx vertx, Pool pool) {
+        this.pool = pool;
         this.vertx = vertx;
         this.box = box;
         this.json = json;
@@ -76,12 +86,57 @@ public class ConnectionStore {
     }
 
     /**
-     * Stores a new connection and its routing keys in one transaction.
+     * What a create writes besides the connection, in its transaction and on its connection to the database.
+     * The store sends its own check and {@link #check} together, then the row, its routing keys and
+     * {@link #write} together, then the commit: three round trips, one connection taken from the pool, where a
+     * create used to take one for each of its ten statements and queue behind a thousand backfills for each.
+     */
+    public interface CreateSteps {
+
+        /** Why the id may not be taken now (a conflict the caller words), or empty; read on {@code db}. */
+        Uni<Optional<ConnectionConflict>> check(SqlClient db);
+
+        /** Written on {@code db} right after the row, in the order sent; a failure undoes the create. */
+        Uni<Void> write(SqlClient db, StoredConnection created);
+    }
+
+    /** Nothing besides the connection. */
+    public static final CreateSteps ALONE = new CreateSteps() {
+        @Override
+        public Uni<Optional<ConnectionConflict>> check(SqlClient db) {
+            return Uni.createFrom().item(Optional.empty());
+        }
+
+        @Override
+        public Uni<Void> write(SqlClient db, StoredConnection created) {
+            return Uni.createFrom().voidItem();
+        }
+    };
+
+    static final String TAKEN = """
+            SELECT EXISTS (SELECT 1 FROM connections WHERE source = $1 AND id = $2) AS taken,
+                   (SELECT routing_key FROM connection_routing_keys WHERE source = $1 AND routing_key = ANY($3::text[])
+                    ORDER BY routing_key LIMIT 1) AS key""";
+    /** JSON as text, parsed by PostgreSQL: the client would send a Java string for a jsonb parameter as a JSON string. */
+    static final String INSERT = """
+            INSERT INTO connections (uid, source, id, state, variables, metadata, schedule, rate_limit, credentials_key_id,
+                credentials, credentials_changed_at, credentials_version, webhook_secrets_key_id, webhook_secrets, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7::text::jsonb, $8::text::jsonb, $9, $10, $11, $12, $13, $14, $15, $15)""";
+    static final String INSERT_KEYS = """
+            INSERT INTO connection_routing_keys (source, routing_key, connection_uid) SELECT $1, k, $2 FROM unnest($3::text[]) AS k""";
+
+    /** Stores a new connection and its routing keys in one transaction (see {@link #create(ConnectionSpec, CreateSteps)}). */
+    public Uni<StoredConnection> create(ConnectionSpec spec) {
+        return create(spec, ALONE);
+    }
+
+    /**
+     * Stores a new connection, its routing keys and what {@code steps} write, all or nothing, in one transaction.
      *
-     * @throws ConnectionConflict (in the Uni) when the id or a routing key is another connection's
+     * @throws ConnectionConflict (in the Uni) when the id or a routing key is another connection's, or {@code steps} refuse
      * @throws SecretsException   (in the Uni) when there are secrets and no key to seal them with
      */
-    public Uni<StoredConnection> create(ConnectionSpec spec) {
+    public Uni<StoredConnection> create(ConnectionSpec spec, CreateSteps steps) {
         ConnectionRow row = new ConnectionRow();
         row.uid = UUID.randomUUID();
         row.source = spec.connection().source();
@@ -100,20 +155,54 @@ public class ConnectionStore {
         } catch (SecretsException e) {
             return Uni.createFrom().failure(e);
         }
-        return safe(() -> Panache.withTransaction(() -> ConnectionRow.count("source = ?1 and connectionId = ?2", row.source, row.connectionId)
-                .flatMap(existing -> {
-                    if (existing > 0) {
-                        return Uni.createFrom().failure(new ConnectionConflict("id",
-                                "connection '" + row.connectionId + "' of source '" + row.source + "' exists"));
-                    }
-                    return takenRoutingKeys(row.source, spec.routingKeys(), row.uid);
-                })
-                .flatMap(ignored -> row.persist())
-                .flatMap(ignored -> Panache.getSession().flatMap(session -> session.flush()))
-                .flatMap(ignored -> persistRoutingKeys(row.source, spec.routingKeys(), row.uid))
-                .map(ignored -> view(row, spec.routingKeys()))))
-                .onFailure(ConnectionStore::uniqueViolation).transform(e -> new ConnectionConflict("id",
-                        "connection '" + row.connectionId + "' of source '" + row.source + "' or one of its routing keys exists"));
+        List<String> keys = spec.routingKeys();
+        StoredConnection created = view(row, keys);
+        String[] keyArray = keys.toArray(String[]::new);
+        return pool.withTransaction(db -> {
+            // Sent together, answered in one round trip (the client pipelines what one connection is given).
+            Uni<Row> taken = db.preparedQuery(TAKEN).execute(Tuple.of(row.source, row.connectionId, keyArray)).map(rows -> rows.iterator().next());
+            return Uni.combine().all().unis(taken, steps.check(db)).asTuple().chain(checked -> {
+                if (checked.getItem1().getBoolean("taken")) {
+                    return Uni.createFrom().failure(new ConnectionConflict("id",
+                            "connection '" + row.connectionId + "' of source '" + row.source + "' exists"));
+                }
+                if (checked.getItem2().isPresent()) {
+                    return Uni.createFrom().failure(checked.getItem2().get());
+                }
+                String key = checked.getItem1().getString("key");
+                if (key != null) {
+                    return Uni.createFrom().failure(new ConnectionConflict("routingKeys",
+                            "routing key '" + key + "' belongs to another connection of source '" + row.source + "'"));
+                }
+                // Sent in this order, applied in this order: the row before its keys and before what refers to it.
+                List<Uni<Void>> writes = new ArrayList<>();
+                writes.add(db.preparedQuery(INSERT).execute(insert(row)).replaceWithVoid());
+                if (keyArray.length > 0) {
+                    writes.add(db.preparedQuery(INSERT_KEYS).execute(Tuple.of(row.source, row.uid, keyArray)).replaceWithVoid());
+                }
+                writes.add(steps.write(db, created));
+                return Uni.join().all(writes).andFailFast().replaceWith(created);
+            });
+        }).onFailure(ConnectionStore::uniqueViolation).transform(e -> new ConnectionConflict("id",
+                "connection '" + row.connectionId + "' of source '" + row.source + "' or one of its routing keys exists"));
+    }
+
+    private Tuple insert(ConnectionRow row) {
+        return Tuple.tuple(List.of(row.uid, row.source, row.connectionId, row.state)).addString(text(row.variables)).addString(row.metadata == null ? null
+                : text(row.metadata)).addString(text(row.schedule)).addString(row.rateLimit == null ? null : text(row.rateLimit))
+                .addString(row.credentialsKeyId).addValue(row.credentials == null ? null : io.vertx.core.buffer.Buffer.buffer(row.credentials))
+                .addOffsetDateTime(row.credentialsChangedAt == null ? null : row.credentialsChangedAt.atOffset(ZoneOffset.UTC))
+                .addLong(row.credentialsVersion).addString(row.webhookSecretsKeyId)
+                .addValue(row.webhookSecrets == null ? null : io.vertx.core.buffer.Buffer.buffer(row.webhookSecrets))
+                .addOffsetDateTime(row.createdAt.atOffset(ZoneOffset.UTC));
+    }
+
+    private String text(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("maps of text and numbers, and parsed JSON, are always JSON", e);
+        }
     }
 
     /** The connection, without secrets. */
@@ -496,7 +585,7 @@ public class ConnectionStore {
             if (cause instanceof ConnectionConflict) {
                 return false;
             }
-            if (cause instanceof ConstraintViolationException
+            if (cause instanceof ConstraintViolationException || (cause instanceof PgException pg && "23505".equals(pg.getSqlState()))
                     || (cause.getMessage() != null && cause.getMessage().contains("23505"))) {
                 return true;
             }

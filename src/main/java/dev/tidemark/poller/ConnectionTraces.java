@@ -3,6 +3,7 @@ package dev.tidemark.poller;
 import dev.tidemark.change.Connection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -32,6 +33,11 @@ public class ConnectionTraces {
 
     /** Removes every schedule row, checkpoint, run and pending refetch of the connection: it is polled no more. */
     public Uni<Void> forget(Connection connection) {
-        return pool.preparedQuery(FORGET).execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
+        return forget(pool, connection);
+    }
+
+    /** The same, on {@code db}: a create's own transaction. */
+    public Uni<Void> forget(SqlClient db, Connection connection) {
+        return db.preparedQuery(FORGET).execute(Tuple.of(connection.source(), connection.id())).replaceWithVoid();
     }
 }

@@ -15,10 +15,13 @@ import io.smallrye.mutiny.Multi;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -188,7 +191,10 @@ public class PollScheduler {
 
     /**
      * Every {@link #RECONCILE_EVERY}: writes again the rows of each connection of each source with connections,
-     * a page at a time, keeping the due times already there (a shorter interval brings one closer).
+     * a page at a time, keeping the due times already there (a shorter interval brings one closer). A pass that
+     * read every connection then lets the provider client forget the budgets and OAuth2 sessions of those it
+     * kept before the pass and no longer found: a connection deleted through another replica's API would
+     * otherwise hold its share of this replica's heap for good, a thousand accounts' churn at a time.
      */
     void reconcileConnections() {
         if (!reconciling.compareAndSet(false, true)) {
@@ -196,28 +202,35 @@ public class PollScheduler {
         }
         List<String> sources = config.sources().entrySet().stream().filter(e -> e.getValue().connections().isPresent()
                 && e.getValue().api().isPresent()).map(Map.Entry::getKey).sorted().toList();
+        Set<Connection> keptBefore = client.kept();
+        Set<Connection> listed = new HashSet<>();
         Uni<Void> all = Uni.createFrom().voidItem();
         for (String source : sources) {
-            all = all.chain(() -> reconcile(source, Optional.empty()));
+            all = all.chain(() -> reconcile(source, Optional.empty(), listed));
         }
-        all.subscribe().with(done -> reconciling.set(false), failure -> {
+        all.subscribe().with(done -> {
+            keptBefore.removeAll(listed);
+            client.forget(keptBefore);
+            reconciling.set(false);
+        }, failure -> {
             reconciling.set(false);
             LOG.warnf("could not write the connections' schedule rows again: %s; trying again in %s", failure.toString(),
                     RECONCILE_EVERY);
         });
     }
 
-    private Uni<Void> reconcile(String source, Optional<String> after) {
+    private Uni<Void> reconcile(String source, Optional<String> after, Set<Connection> listed) {
         return connections.list(source, RECONCILE_PAGE, after).chain(page -> {
             Uni<Void> rows = Uni.createFrom().voidItem();
             for (var connection : page.connections()) {
+                listed.add(connection.connection());
                 // One connection's bad row (an override the database cannot add to a time) does not stop the others.
                 rows = rows.chain(() -> schedule(connection.connection(), connection.schedule()).onFailure().recoverWithItem(failure -> {
                     LOG.warnf("schedule rows of %s not written: %s", connection.connection(), failure.getClass().getSimpleName());
                     return null;
                 }));
             }
-            return rows.chain(() -> page.last().isPresent() ? reconcile(source, page.last()) : Uni.createFrom().voidItem());
+            return rows.chain(() -> page.last().isPresent() ? reconcile(source, page.last(), listed) : Uni.createFrom().voidItem());
         });
     }
 
@@ -329,10 +342,15 @@ public class PollScheduler {
      */
     public Uni<Void> schedule(Connection connection, Map<String, String> overrides) {
         // Deferred: an override that cannot be read (stored by hand) fails this Uni, not the caller's thread.
-        return Uni.createFrom().deferred(() -> rows(connection, overrides));
+        return Uni.createFrom().deferred(() -> rows(Optional.empty(), connection, overrides));
     }
 
-    private Uni<Void> rows(Connection connection, Map<String, String> overrides) {
+    /** The same rows, written on {@code db}: a connection's create, in its own transaction, sent together. */
+    public Uni<Void> schedule(SqlClient db, Connection connection, Map<String, String> overrides) {
+        return Uni.createFrom().deferred(() -> rows(Optional.of(db), connection, overrides));
+    }
+
+    private Uni<Void> rows(Optional<SqlClient> db, Connection connection, Map<String, String> overrides) {
         TidemarkConfig.Source source = config.sources().get(connection.source());
         List<Uni<Void>> rows = new ArrayList<>();
         source.resources().forEach((resource, r) -> {
@@ -341,10 +359,14 @@ public class PollScheduler {
             }
             SyncTarget target = new SyncTarget(connection, resource, "");
             Optional<Duration> every = Optional.ofNullable(overrides.get(resource)).map(DurationConverter::parseDuration).or(r::schedule);
-            every.ifPresent(e -> rows.add(schedule.register(target, ScheduleStore.Kind.POLL, e, firstDue(e))));
-            r.reconcile().ifPresent(e -> rows.add(schedule.register(target, ScheduleStore.Kind.SWEEP, e, e)));
+            every.ifPresent(e -> rows.add(register(db, target, ScheduleStore.Kind.POLL, e, firstDue(e))));
+            r.reconcile().ifPresent(e -> rows.add(register(db, target, ScheduleStore.Kind.SWEEP, e, e)));
         });
         return rows.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(rows).andFailFast().replaceWithVoid();
+    }
+
+    private Uni<Void> register(Optional<SqlClient> db, SyncTarget target, ScheduleStore.Kind kind, Duration every, Duration first) {
+        return db.isPresent() ? schedule.register(db.get(), target, kind, every, first) : schedule.register(target, kind, every, first);
     }
 
     /**

@@ -22,7 +22,10 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -124,6 +127,29 @@ public class ProviderClient {
             return Uni.createFrom().failure(new ProviderCallException("GET not made: " + refused.get(), false, -1));
         }
         return attempt(account, resource, uri, stats, 0, 0, false);
+    }
+
+    /** The connections (not a source's implicit one) this replica keeps a budget or an OAuth2 session for. */
+    Set<Connection> kept() {
+        Set<Connection> kept = new HashSet<>();
+        budgets.keySet().forEach(kept::add);
+        sessions.keySet().forEach(kept::add);
+        kept.removeIf(Connection::isImplicit);
+        return kept;
+    }
+
+    /**
+     * Forgets the budgets and OAuth2 sessions of connections that no longer exist. A run of one still under way
+     * keeps the budget it holds; one created again with the id starts from a new budget, as a new account does.
+     */
+    void forget(Collection<Connection> gone) {
+        for (Connection connection : gone) {
+            budgets.remove(connection);
+            sessions.remove(connection);
+        }
+        if (!gone.isEmpty()) {
+            LOG.debugf("forgot the budgets and sessions of %d deleted connections", gone.size());
+        }
     }
 
     /** True if the connection's OAuth2 grant was refused and a person must re-authorize it. */

@@ -8,8 +8,10 @@ import dev.tidemark.metrics.Metric;
 import dev.tidemark.config.TidemarkConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
+import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.util.Optional;
 import java.util.UUID;
 import org.jboss.logging.Logger;
@@ -43,6 +45,8 @@ public class ResourceSync {
     /** The runs this replica has in flight: all, and per connection (the pool's two bounds). */
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Map<Connection, Integer> inFlightByConnection = new ConcurrentHashMap<>();
+    /** Set once the replica is shutting down: a run cut short by it (the database pool closing) is no defect. */
+    private volatile boolean stopping;
 
     public ResourceSync(TidemarkConfig config, LeaseStore leases, RunStore runs, WalkPlanner planner, Accounts accounts, Poll poll,
             Sweep sweep, NestedRun nested, MeterRegistry metrics, Vertx vertx) {
@@ -57,6 +61,10 @@ public class ResourceSync {
         this.metrics = metrics;
         this.vertx = vertx;
         this.owner = replicaName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    void stopping(@Observes ShutdownEvent event) {
+        stopping = true;
     }
 
     /** Runs in flight in this replica. */
@@ -160,7 +168,14 @@ public class ResourceSync {
                             vertx.cancelTimer(renewal);
                             unreserve(target.connection());
                         }).memoize().indefinitely();
-                done.subscribe().with(ok -> { }, failure -> LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure));
+                done.subscribe().with(ok -> { }, failure -> {
+                    if (stopping) {
+                        // Its lease runs out and a replica still up resumes the resource from its last checkpoint.
+                        LOG.infof("run %s of %s cut short by this replica's shutdown: %s", runId, target, failure.getClass().getSimpleName());
+                    } else {
+                        LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure);
+                    }
+                });
                 return Optional.of(new Started(runId, done));
             });
         });

@@ -3,6 +3,7 @@ package dev.tidemark.poller;
 import dev.tidemark.change.Connection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -127,7 +128,12 @@ public class ScheduleStore {
 
     /** The resource's schedule of {@code kind} every {@code every}; first due after {@code first} if it has none yet. */
     public Uni<Void> register(SyncTarget target, Kind kind, Duration every, Duration first) {
-        return pool.preparedQuery(REGISTER).execute(Tuple.of(target.source(), target.connection().id(), target.resource(), kind.column, every.toMillis())
+        return register(pool, target, kind, every, first);
+    }
+
+    /** The same, on {@code db}: a connection's create registers its rows in its own transaction. */
+    public Uni<Void> register(SqlClient db, SyncTarget target, Kind kind, Duration every, Duration first) {
+        return db.preparedQuery(REGISTER).execute(Tuple.of(target.source(), target.connection().id(), target.resource(), kind.column, every.toMillis())
                 .addDouble(first.toMillis() / 1000.0)).replaceWithVoid();
     }
 

@@ -9,6 +9,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -94,17 +95,27 @@ public class ConnectionRemains {
                 .execute(Tuple.of(connection.source(), connection.id(), purge)).replaceWithVoid();
     }
 
-    /**
-     * True while a deleted connection of this id still has rows, or its deletion is not done. Rows with no
-     * deletion recorded (a straggler that came after one was done) get one now, so the sweep removes them.
-     */
-    public Uni<Boolean> remains(Connection connection) {
-        Tuple key = Tuple.of(connection.source(), connection.id());
-        return pool.preparedQuery("SELECT 1 FROM connection_purges WHERE source = $1 AND connection = $2").execute(key)
-                .chain(purges -> purges.size() > 0 ? Uni.createFrom().item(true)
-                        : pool.preparedQuery("SELECT 1 FROM records WHERE source = $1 AND connection = $2 LIMIT 1").execute(key)
-                                .chain(rows -> rows.size() == 0 ? Uni.createFrom().item(false)
-                                        : deleted(connection, false).replaceWith(true)));
+    /** What a deleted connection of an id has left. */
+    public enum Left {
+        /** Nothing: the id is free. */
+        NOTHING,
+        /** Its deletion is under way (rows, or the caches that may name it, not yet gone). */
+        DELETING,
+        /** Rows with no deletion recorded: a straggler that came after one was done; {@link #deleted} gives them one. */
+        STRAGGLERS
+    }
+
+    static final String LEFT = """
+            SELECT EXISTS (SELECT 1 FROM connection_purges WHERE source = $1 AND connection = $2) AS deleting,
+                   EXISTS (SELECT 1 FROM records WHERE source = $1 AND connection = $2)
+                       AND NOT EXISTS (SELECT 1 FROM connections WHERE source = $1 AND id = $2) AS rows""";
+
+    /** What a deleted connection of this id has left, read on {@code db} (a create's own transaction), one statement. */
+    public Uni<Left> left(SqlClient db, Connection connection) {
+        return db.preparedQuery(LEFT).execute(Tuple.of(connection.source(), connection.id())).map(rows -> {
+            Row row = rows.iterator().next();
+            return row.getBoolean("deleting") ? Left.DELETING : row.getBoolean("rows") ? Left.STRAGGLERS : Left.NOTHING;
+        });
     }
 
     /** Of {@code ids}, the connections of the source being purged: their purge's deletes are still to be applied. */

@@ -283,6 +283,69 @@ class ConnectionTests {
                 get(BASE + "/" + gone + "/records/items/x-1").statusCode(200).body("deleted", equalTo(false)));
     }
 
+    @Test
+    void aCreateWritesItsScheduleInItsOwnTransactionAndARefusedOneWritesNothing() {
+        // Taken: its schedule rows are there as soon as it is answered, not some time later.
+        String id = create("tx-" + run, "tx-" + run, "tok-tx");
+        assertThat(count("SELECT count(*) AS n FROM poll_schedule WHERE source = 'accounts' AND connection = $1", id)).isEqualTo(1);
+        assertThat(count("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1 AND due_at > now() + interval '1 hour'", id))
+                .as("a backfill falls due within its first minute").isZero();
+
+        // Rows of an id no connection has, with no deletion recorded (a page applied after a deletion was done): the
+        // create is refused, writes nothing, and their deletion is recorded so the sweep frees the id.
+        String stray = "stray-" + run;
+        count("WITH r AS (INSERT INTO records (source, connection, resource, id, updated_at, deleted, applied_at) "
+                + "VALUES ('accounts', $1, 'items', 'x-1', now(), false, now()) RETURNING 1) SELECT count(*) AS n FROM r", stray);
+        post(BASE, "{\"id\":\"" + stray + "\",\"credentials\":{\"token\":\"tok-s\"},\"variables\":{\"tenant\":\"" + stray + "\"}}")
+                .statusCode(409).body("detail", containsString("still being removed"));
+        get(BASE + "/" + stray).statusCode(404);
+        assertThat(count("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1", stray)).isZero();
+        assertThat(count("SELECT count(*) AS n FROM connection_purges WHERE source = 'accounts' AND connection = $1 AND NOT purge", stray))
+                .isEqualTo(1);
+        count("WITH older AS (UPDATE connection_purges SET deleted_at = now() - interval '2 minutes' WHERE connection = $1 RETURNING 1) "
+                + "SELECT count(*) AS n FROM older", stray);
+        // A sweep already under way (the processor's own, every 30 s) makes this one pass: again until done.
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            remains.sweep().await().atMost(Duration.ofSeconds(10));
+            assertThat(count("SELECT count(*) AS n FROM records WHERE source = 'accounts' AND connection = $1", stray)
+                    + count("SELECT count(*) AS n FROM connection_purges WHERE connection = $1", stray)).isZero();
+        });
+        create(stray, stray, "tok-s");
+        assertThat(count("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1", stray)).isEqualTo(1);
+
+        // An id taken (its connection has records): refused, the connection there keeps its schedule, and its records
+        // are its own, never taken for a deleted one's.
+        count("WITH r AS (INSERT INTO records (source, connection, resource, id, updated_at, deleted, applied_at) "
+                + "VALUES ('accounts', $1, 'items', 'x-1', now(), false, now()) RETURNING 1) SELECT count(*) AS n FROM r", id);
+        post(BASE, "{\"id\":\"" + id + "\",\"credentials\":{\"token\":\"tok-tx\"},\"variables\":{\"tenant\":\"other\"}}")
+                .statusCode(409).body("detail", containsString("exists"));
+        assertThat(count("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1", id)).isEqualTo(1);
+        assertThat(count("SELECT count(*) AS n FROM connection_purges WHERE connection = $1", id)).isZero();
+    }
+
+    @Test
+    void createsOfOneIdAtOnceTakeItOnceAndTheOthersAre409() throws Exception {
+        String id = "race-" + run;
+        String body = "{\"id\":\"" + id + "\",\"credentials\":{\"token\":\"tok-race\"},\"variables\":{\"tenant\":\"" + id + "\"}}";
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                answers.add(callers.submit(() -> given().header("Authorization", Records.TOKEN).contentType(ContentType.JSON).body(body)
+                        .post(BASE).then().extract().statusCode()));
+            }
+            List<Integer> statuses = new java.util.ArrayList<>();
+            for (var answer : answers) {
+                statuses.add(answer.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertThat(statuses).as("one create takes the id, every other is told it exists").containsOnly(201, 409)
+                    .filteredOn(status -> status == 201).hasSize(1);
+        } finally {
+            callers.shutdownNow();
+        }
+        assertThat(count("SELECT count(*) AS n FROM poll_schedule WHERE connection = $1", id)).isEqualTo(1);
+    }
+
     private long count(String sql, String connection) {
         return pool.preparedQuery(sql).execute(io.vertx.mutiny.sqlclient.Tuple.of(connection)).await().atMost(Duration.ofSeconds(5))
                 .iterator().next().getLong("n");

@@ -16,6 +16,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
@@ -47,6 +48,9 @@ class SecretRotationTests {
     @Inject
     Vertx vertx;
 
+    @Inject
+    Pool pool;
+
     @ConfigProperty(name = "tidemark.secrets.key")
     String currentKey;
 
@@ -64,7 +68,7 @@ class SecretRotationTests {
 
         // The second deploy of a rotation: the new key is current, the old one still opens.
         SecretBox rotated = SecretBox.of(Optional.of(NEW_KEY), List.of(currentKey));
-        ConnectionStore after = new ConnectionStore(rotated, json, vertx);
+        ConnectionStore after = new ConnectionStore(rotated, json, vertx, pool);
         int resealed = 0;
         for (int batch; (batch = after.resealBatch(50).await().atMost(Duration.ofSeconds(10))) > 0; ) {
             resealed += batch;
@@ -82,7 +86,7 @@ class SecretRotationTests {
                 .hasMessageNotContaining("rotate-me");
 
         // Back: rotate again to the configured key, so the rest of the suite reads every value.
-        ConnectionStore back = new ConnectionStore(SecretBox.of(Optional.of(currentKey), List.of(NEW_KEY)), json, vertx);
+        ConnectionStore back = new ConnectionStore(SecretBox.of(Optional.of(currentKey), List.of(NEW_KEY)), json, vertx, pool);
         while (back.resealBatch(50).await().atMost(Duration.ofSeconds(10)) > 0) {
             // until none is left under the new key
         }
@@ -95,7 +99,7 @@ class SecretRotationTests {
     @Test
     void withoutAKeyACredentialIsRefusedAndNothingIsStored() {
         String id = "nokey-" + UUID.randomUUID().toString().substring(0, 8);
-        ConnectionStore keyless = new ConnectionStore(SecretBox.of(Optional.empty(), List.of()), json, vertx);
+        ConnectionStore keyless = new ConnectionStore(SecretBox.of(Optional.empty(), List.of()), json, vertx, pool);
         Connection connection = new Connection("accounts", id);
         ConnectionSpec spec = new ConnectionSpec(connection, Optional.of(Map.of("token", "never-in-clear")), Map.of("tenant", "k"),
                 List.of(), Optional.empty(), null, Map.of(), ConnectionLimits.NONE, ConnectionState.ACTIVE);
