@@ -159,7 +159,7 @@ public class ConnectionResource {
 
             @Override
             public Uni<Void> write(SqlClient db, StoredConnection created) {
-                // Sent together, in this order: the earlier id's traces go before this one's schedule rows are written.
+                // Given together, applied in this order: the earlier id's traces go before this one's schedule rows are written.
                 return Uni.join().all(traces.forget(db, connection), scheduler.schedule(db, connection, created.schedule()))
                         .andFailFast().replaceWithVoid();
             }

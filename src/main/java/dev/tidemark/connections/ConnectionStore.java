@@ -88,8 +88,9 @@ public class ConnectionStore {
     /**
      * What a create writes besides the connection, in its transaction and on its connection to the database.
      * The store sends its own check and {@link #check} together, then the row, its routing keys and
-     * {@link #write} together, then the commit: three round trips, one connection taken from the pool, where a
-     * create used to take one for each of its ten statements and queue behind a thousand backfills for each.
+     * {@link #write} together, then the commit; the client queues them on that one connection and sends each
+     * as the one before it is parsed. One connection taken from the pool, where a create used to take one for
+     * each of its ten statements and queue behind a thousand backfills' statements for each.
      */
     public interface CreateSteps {
 
@@ -157,9 +158,10 @@ public class ConnectionStore {
         }
         List<String> keys = spec.routingKeys();
         StoredConnection created = view(row, keys);
-        String[] keyArray = keys.toArray(String[]::new);
+        // Inserted in one order by every create: two creates of overlapping keys then wait for each other, never deadlock.
+        String[] keyArray = keys.stream().sorted().toArray(String[]::new);
         return pool.withTransaction(db -> {
-            // Sent together, answered in one round trip (the client pipelines what one connection is given).
+            // Given to the connection together: it sends them in this order without waiting for the pool in between.
             Uni<Row> taken = db.preparedQuery(TAKEN).execute(Tuple.of(row.source, row.connectionId, keyArray)).map(rows -> rows.iterator().next());
             return Uni.combine().all().unis(taken, steps.check(db)).asTuple().chain(checked -> {
                 if (checked.getItem1().getBoolean("taken")) {

@@ -140,7 +140,8 @@ public class ProviderClient {
 
     /**
      * Forgets the budgets and OAuth2 sessions of connections that no longer exist. A run of one still under way
-     * keeps the budget it holds; one created again with the id starts from a new budget, as a new account does.
+     * keeps the budget it holds. A connection created again with the id before a pass forgot the old one's goes
+     * on with it (its pace, any pause its provider asked for); after, it starts from a new one, as a new account does.
      */
     void forget(Collection<Connection> gone) {
         for (Connection connection : gone) {
@@ -367,8 +368,9 @@ public class ProviderClient {
             String name = key.source();
             var circuit = new AtomicReference<>(CircuitBreakerState.CLOSED);
             TypedGuard<Uni<ProviderResponse>> breaker = TypedGuard.create(new TypeLiteral<Uni<ProviderResponse>>() { })
+                    // No name: SmallRye keeps every named breaker for good and refuses a second of one name, which a
+                    // connection created again after its budget was forgotten would make.
                     .withCircuitBreaker()
-                    .name("tidemark-source-" + key)
                     .requestVolumeThreshold(config.poller().circuitBreakerVolume())
                     .failureRatio(config.poller().circuitBreakerRatio())
                     .delay(config.poller().circuitBreakerDelay().toMillis(), ChronoUnit.MILLIS)

@@ -45,7 +45,7 @@ public class ResourceSync {
     /** The runs this replica has in flight: all, and per connection (the pool's two bounds). */
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Map<Connection, Integer> inFlightByConnection = new ConcurrentHashMap<>();
-    /** Set once the replica is shutting down: a run cut short by it (the database pool closing) is no defect. */
+    /** Set once the replica is shutting down: a run cut short by it (the database pool closing) is no defect of the run. */
     private volatile boolean stopping;
 
     public ResourceSync(TidemarkConfig config, LeaseStore leases, RunStore runs, WalkPlanner planner, Accounts accounts, Poll poll,
@@ -170,8 +170,9 @@ public class ResourceSync {
                         }).memoize().indefinitely();
                 done.subscribe().with(ok -> { }, failure -> {
                     if (stopping) {
-                        // Its lease runs out and a replica still up resumes the resource from its last checkpoint.
-                        LOG.infof("run %s of %s cut short by this replica's shutdown: %s", runId, target, failure.getClass().getSimpleName());
+                        // Its lease runs out and a replica still up resumes the resource from its last checkpoint. Not an
+                        // error to page anyone for (the database pool closing under it), but the cause is kept.
+                        LOG.warnf("run %s of %s cut short by this replica's shutdown: %s", runId, target, failure);
                     } else {
                         LOG.errorf("run %s of %s ended abnormally: %s", runId, target, failure);
                     }
