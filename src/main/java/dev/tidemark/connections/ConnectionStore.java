@@ -158,7 +158,7 @@ public class ConnectionStore {
         }
         List<String> keys = spec.routingKeys();
         StoredConnection created = view(row, keys);
-        // Inserted in one order by every create: two creates of overlapping keys then wait for each other, never deadlock.
+        // Inserted in one order by every create and change: two of overlapping keys then wait for each other, never deadlock.
         String[] keyArray = keys.stream().sorted().toArray(String[]::new);
         return pool.withTransaction(db -> {
             // Given to the connection together: it sends them in this order without waiting for the pool in between.
@@ -523,7 +523,8 @@ public class ConnectionStore {
         if (keys.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return RoutingKeyRow.persist(keys.stream().map(key -> new RoutingKeyRow(source, key, uid)))
+        // Sorted, as a create inserts them: a change and a create of overlapping keys wait for each other, never deadlock.
+        return RoutingKeyRow.persist(keys.stream().sorted().map(key -> new RoutingKeyRow(source, key, uid)))
                 .flatMap(ignored -> Panache.getSession().flatMap(session -> session.flush()));
     }
 

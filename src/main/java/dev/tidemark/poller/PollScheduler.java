@@ -210,6 +210,8 @@ public class PollScheduler {
         }
         all.subscribe().with(done -> {
             keptBefore.removeAll(listed);
+            // A run still under way (it ends at its next page) looks its budget up on every call: left for the next pass.
+            keptBefore.removeIf(sync::running);
             client.forget(keptBefore);
             reconciling.set(false);
         }, failure -> {

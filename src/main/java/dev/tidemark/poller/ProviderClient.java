@@ -139,9 +139,10 @@ public class ProviderClient {
     }
 
     /**
-     * Forgets the budgets and OAuth2 sessions of connections that no longer exist. A run of one still under way
-     * keeps the budget it holds. A connection created again with the id before a pass forgot the old one's goes
-     * on with it (its pace, any pause its provider asked for); after, it starts from a new one, as a new account does.
+     * Forgets the budgets and OAuth2 sessions of connections that no longer exist; the caller leaves out those with
+     * a run under way, which looks its budget and session up on every call. A connection created again with the id
+     * before a pass forgot the old one's goes on with it (its pace, any pause its provider asked for); after, it
+     * starts from a new one, as a new account does.
      */
     void forget(Collection<Connection> gone) {
         for (Connection connection : gone) {

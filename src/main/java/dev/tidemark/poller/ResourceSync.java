@@ -72,6 +72,11 @@ public class ResourceSync {
         return inFlight.get();
     }
 
+    /** True while this replica has a run of the connection in flight (or a place in the pool taken for one). */
+    boolean running(Connection connection) {
+        return inFlightByConnection.containsKey(connection);
+    }
+
     /**
      * Takes a place in the pool for one run of {@code connection} if there is one: fewer than
      * {@code tidemark.poller.max-runs} in flight, and fewer than {@code max-runs-per-connection} of that connection.
