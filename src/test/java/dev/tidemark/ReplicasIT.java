@@ -176,8 +176,10 @@ class ReplicasIT {
                 await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
                         .until(() -> runs().stream().anyMatch(r -> r.owner().startsWith("replica-b") && r.status().equals("running")));
                 PackagedAppIT.stop(b);
-                assertThat(Files.readString(work.resolve("replica-b.log"))).doesNotContain("ended abnormally")
-                        .contains("cut short by this replica's shutdown");
+                // (Whether a run is still going when the pool closes depends on timing: a verify run saw none cut, only
+                // claims that could no longer start, so only the absence is asserted. With the shutdown branch removed,
+                // this failed on the runs it cut.)
+                assertThat(Files.readString(work.resolve("replica-b.log"))).doesNotContain("ended abnormally");
             } finally {
                 a.destroyForcibly();
                 PackagedAppIT.stop(b);
