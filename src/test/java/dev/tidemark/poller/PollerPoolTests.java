@@ -88,6 +88,11 @@ class PollerPoolTests {
         // A connection's share counts its runs in every replica: with another replica's run holding one of its
         // resources (a lease this replica does not own), a sync of its other one is refused, not started.
         String busy = ids.get(0);
+        // Once its own runs have ended: the provider counts a call when it arrives, so a run whose call was counted
+        // above may still hold its lease for the rest of its slow answer (CI saw this insert meet that lease).
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> pool.preparedQuery(
+                        "SELECT count(*) AS n FROM poll_leases WHERE source = 'accounts' AND connection = $1")
+                .execute(io.vertx.mutiny.sqlclient.Tuple.of(busy)).await().atMost(Duration.ofSeconds(10)).iterator().next().getLong("n") == 0);
         pool.preparedQuery("INSERT INTO poll_leases (source, connection, resource, parent, owner, run_id, expires_at) "
                         + "VALUES ('accounts', $1, 'notes', '', 'another-replica', $2, now() + interval '1 minute')")
                 .execute(io.vertx.mutiny.sqlclient.Tuple.of(busy, UUID.randomUUID())).await().atMost(Duration.ofSeconds(10));
