@@ -1,6 +1,7 @@
 package dev.tidemark.change;
 
 import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
 
 /** RFC 6901 JSON pointers as written in configuration ("" is the whole document). */
@@ -28,6 +29,15 @@ public final class JsonPointers {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * What a pointer found, as text, when it is a JSON string or integer: how providers write ids, tokens and
+     * account keys. Empty for anything else (an object or list, which would read as "", a decimal, a boolean,
+     * null, a missing node). The text may be empty; each caller says what it refuses besides.
+     */
+    public static Optional<String> idText(JsonNode found) {
+        return found != null && (found.isTextual() || found.isIntegralNumber()) ? Optional.of(found.asText()) : Optional.empty();
     }
 
     public static JsonPointer compile(String text) {

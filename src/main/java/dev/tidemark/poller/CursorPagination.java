@@ -31,10 +31,8 @@ final class CursorPagination extends TokenWalk {
         if (token == null || token.isMissingNode() || token.isNull()) {
             return Optional.empty();
         }
-        if (!token.isTextual() && !token.isIntegralNumber()) {
-            // An object or a list read as text is "": the walk would end as if the list did, and a sweep delete the rest.
-            throw new MalformedPageException("the next page's token at " + tokenAt + " is not a string or a number");
-        }
-        return Optional.of(token.asText());
+        // An object or a list read as text is "": the walk would end as if the list did, and a sweep delete the rest.
+        return Optional.of(JsonPointers.idText(token).orElseThrow(() ->
+                new MalformedPageException("the next page's token at " + tokenAt + " is not a string or a number")));
     }
 }

@@ -34,7 +34,7 @@ final class ItemReader {
         int index = 0;
         for (JsonNode item : array) {
             JsonNode idNode = item.at(id);
-            if (!(idNode.isTextual() || idNode.isIntegralNumber()) || idNode.asText().isEmpty()) {
+            if (JsonPointers.idText(idNode).filter(text -> !text.isEmpty()).isEmpty()) {
                 throw new MalformedPageException("item " + index + " has no id at " + id);
             }
             int position = index;

@@ -48,7 +48,7 @@ final class LastItemPagination extends TokenWalk {
             throw new MalformedPageException("more pages, but no item to go on from (" + hasMoreAt + " is true on an empty page)");
         }
         JsonNode id = items.get(items.size() - 1).data().at(idAt);
-        if (!(id.isTextual() || id.isIntegralNumber()) || id.asText().isBlank()) {
+        if (JsonPointers.idText(id).filter(text -> !text.isBlank()).isEmpty()) {
             throw new MalformedPageException("more pages, but the last item has no id at " + idAt + " (last-item-path)");
         }
         return Optional.of(id.asText());

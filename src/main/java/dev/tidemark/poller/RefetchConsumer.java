@@ -368,8 +368,7 @@ public class RefetchConsumer {
         if (resource.parent().isPresent() || (resource.list().isEmpty() && webhookNamesById)) {
             return false;
         }
-        JsonNode id = record.at(JsonPointers.compile(resource.id()));
-        return (id.isTextual() || id.isIntegralNumber()) && !id.asText().equals(request.id());
+        return JsonPointers.idText(record.at(JsonPointers.compile(resource.id()))).filter(id -> !id.equals(request.id())).isPresent();
     }
 
     /** Whether fetch-gone-when says the answer is the provider's marker of a deleted record; one it cannot be evaluated on is no record. */

@@ -162,9 +162,7 @@ public final class DeliveryMapper {
                 return new MappingResult.Invalid(at + target.recordText(), "record is missing or not an object");
             }
             JsonNode idNode = target.id().read(event, record);
-            Optional<String> id = idNode.isTextual() || idNode.isIntegralNumber()
-                    ? Optional.of(idNode.asText()).filter(s -> !s.isEmpty())
-                    : Optional.empty();
+            Optional<String> id = JsonPointers.idText(idNode).filter(s -> !s.isEmpty());
             if (id.isEmpty()) {
                 return new MappingResult.Invalid(target.id().describe(at, target.recordText()),
                         "record id is missing or not a string or integer");
@@ -205,8 +203,7 @@ public final class DeliveryMapper {
                     op == Op.UPSERT ? record : null, Origin.WEBHOOK, deliveryId, observedAt);
             if (routingPointer.isPresent()) {
                 JsonNode account = event.at(routingPointer.get());
-                Optional<String> key = account.isTextual() || account.isIntegralNumber()
-                        ? Optional.of(account.asText()).filter(k -> !k.isEmpty() && k.length() <= 512 && k.indexOf('\u0000') < 0) : Optional.empty();
+                Optional<String> key = JsonPointers.idText(account).filter(k -> !k.isEmpty() && k.length() <= 512 && k.indexOf('\u0000') < 0);
                 if (key.isEmpty()) {
                     return new MappingResult.Invalid(at + routingText, "the event's account (its routing key) is missing, "
                             + "or not a string or integer of at most 512 characters");
